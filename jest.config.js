@@ -1,0 +1,24 @@
+/** Unit and end-to-end tests of both applications; end-to-end tests start the real apps in-process. */
+const swc = [
+  '@swc/jest',
+  {
+    jsc: {
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true },
+      target: 'es2022',
+    },
+  },
+];
+
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/gateway', '<rootDir>/control-plane', '<rootDir>/libs'],
+  testMatch: ['**/*.spec.ts'],
+  transform: { '^.+\\.ts$': swc },
+  moduleNameMapper: {
+    '^@contracts/(.*)$': '<rootDir>/libs/contracts/src/$1',
+    '^@model-repository$': '<rootDir>/libs/model-repository/src',
+    '^@vision-math$': '<rootDir>/libs/vision-math/src',
+  },
+  testTimeout: 60000,
+};

@@ -1,0 +1,83 @@
+import {
+  fromBinary,
+  toBinary,
+  type DescMessage,
+  type DescService,
+  type MessageShape,
+} from '@bufbuild/protobuf';
+import type { GenService, GenServiceMethods } from '@bufbuild/protobuf/codegenv2';
+import type {
+  handleBidiStreamingCall,
+  handleClientStreamingCall,
+  handleServerStreamingCall,
+  handleUnaryCall,
+  MethodDefinition,
+  ServiceDefinition,
+} from '@grpc/grpc-js';
+
+/**
+ * A request whose bytes are not a valid protobuf message. grpc-js answers INTERNAL when a
+ * deserializer throws; decoding to this value instead lets the handler answer INVALID_ARGUMENT.
+ */
+export class MalformedMessage {
+  constructor(
+    readonly typeName: string,
+    readonly reason: string,
+  ) {}
+}
+
+type In<M extends GenServiceMethods[string]> = MessageShape<M['input']>;
+type Out<M extends GenServiceMethods[string]> = MessageShape<M['output']>;
+type Req<M extends GenServiceMethods[string]> = In<M> | MalformedMessage;
+
+/** The grpc-js handler type of every method of a protobuf-es service, keyed by local name. */
+export type ServerImplementation<S extends GenServiceMethods> = {
+  [K in keyof S]: S[K]['methodKind'] extends 'unary'
+    ? handleUnaryCall<Req<S[K]>, Out<S[K]>>
+    : S[K]['methodKind'] extends 'server_streaming'
+      ? handleServerStreamingCall<Req<S[K]>, Out<S[K]>>
+      : S[K]['methodKind'] extends 'client_streaming'
+        ? handleClientStreamingCall<Req<S[K]>, Out<S[K]>>
+        : handleBidiStreamingCall<Req<S[K]>, Out<S[K]>>;
+};
+
+function decodeLeniently(schema: DescMessage, bytes: Buffer): unknown {
+  try {
+    return fromBinary(schema, bytes);
+  } catch (error) {
+    return new MalformedMessage(schema.typeName, (error as Error).message);
+  }
+}
+
+function definition(service: DescService, lenientRequests: boolean): ServiceDefinition {
+  const methods: Record<string, MethodDefinition<unknown, unknown>> = {};
+  for (const method of service.methods) {
+    const kind = method.methodKind;
+    methods[method.localName] = {
+      path: `/${service.typeName}/${method.name}`,
+      originalName: method.localName,
+      requestStream: kind === 'client_streaming' || kind === 'bidi_streaming',
+      responseStream: kind === 'server_streaming' || kind === 'bidi_streaming',
+      requestSerialize: (message) => Buffer.from(toBinary(method.input, message as never)),
+      requestDeserialize: (bytes: Buffer) =>
+        lenientRequests ? decodeLeniently(method.input, bytes) : fromBinary(method.input, bytes),
+      responseSerialize: (message) => Buffer.from(toBinary(method.output, message as never)),
+      responseDeserialize: (bytes: Buffer) => fromBinary(method.output, bytes),
+    };
+  }
+  return methods;
+}
+
+/** Service definition for a grpc-js server: malformed requests arrive as MalformedMessage. */
+export function serverDefinition<S extends GenServiceMethods>(
+  service: GenService<S>,
+): ServiceDefinition {
+  return definition(service, true);
+}
+
+/** Service definition for a grpc-js client (`makeClientConstructor`). */
+export function clientDefinition<S extends GenServiceMethods>(
+  service: GenService<S>,
+): ServiceDefinition {
+  return definition(service, false);
+}

@@ -1,0 +1,2 @@
+export * from './grpc/service-definition';
+export * from './kserve/datatype';

@@ -11,7 +11,9 @@ const swc = [
 ];
 
 module.exports = {
-  testEnvironment: 'node',
+  // One V8 realm for tests and the code under test: native addons (onnxruntime-node, sharp) check
+  // typed arrays with instanceof, which fails across Jest's default per-file sandbox realm.
+  testEnvironment: 'jest-environment-node-single-context',
   roots: ['<rootDir>/gateway', '<rootDir>/control-plane', '<rootDir>/libs'],
   testMatch: ['**/*.spec.ts'],
   transform: { '^.+\\.ts$': swc },

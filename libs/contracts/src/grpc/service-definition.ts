@@ -81,3 +81,6 @@ export function clientDefinition<S extends GenServiceMethods>(
 ): ServiceDefinition {
   return definition(service, false);
 }
+
+/** The server implementation type of a generated service constant (`typeof SomeService`). */
+export type ImplementationOf<T> = T extends GenService<infer S> ? ServerImplementation<S> : never;

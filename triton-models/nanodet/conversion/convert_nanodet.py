@@ -23,7 +23,7 @@ from google.protobuf import json_format
 
 tf.get_logger().setLevel("ERROR")  # hide v1-API deprecation notices, not errors
 
-REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 DEFAULT_PACKAGE = os.path.join(REPO_ROOT, ".cache", "human-models", "package")
 DEFAULT_OUTPUT = os.path.join(REPO_ROOT, "triton-models", "nanodet", "1", "model.onnx")
 
@@ -121,7 +121,6 @@ def make_batch_dynamic(graph_def):
     graph = _import(graph_def)
     out = tf.compat.v1.GraphDef()
     out.CopyFrom(graph_def)
-    nodes = {n.name: n for n in out.node}
     for node in list(out.node):
         if node.op != "Reshape":
             continue
@@ -134,8 +133,8 @@ def make_batch_dynamic(graph_def):
         const.attr["value"].tensor.CopyFrom(tf.make_tensor_proto(new_shape))
         node.input[1] = const.name
         node.attr["Tshape"].type = tf.int32.as_datatype_enum
-    shape = nodes[INPUT_NODE].attr["shape"].shape
-    shape.dim[0].size = -1
+    placeholder = next(n for n in out.node if n.name == INPUT_NODE)
+    placeholder.attr["shape"].shape.dim[0].size = -1
     return tf.compat.v1.graph_util.extract_sub_graph(out, [o.split(":")[0] for o in OUTPUTS])
 
 
@@ -144,7 +143,7 @@ def canonicalize(model_proto):
 
     tf2onnx names the nodes/initializers it creates `<base>__<counter>`, and
     both the counter values and the initializer order vary from run to run
-    (set iteration in its optimizers), although the graph itself is the same.
+    (PYTHONHASHSEED=0 does not help), although the graph itself is the same.
     Renumber those names in order of first appearance and order initializers
     by first use, so a rerun writes identical bytes.
     """

@@ -1,0 +1,28 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { ConfigModule } from './config/config.module';
+import type { GatewayConfig } from './config/gateway-config';
+import { GrpcServerModule } from './grpc-server/grpc-server.module';
+import { HealthModule } from './health/health.module';
+import { InferenceModule } from './inference/inference.module';
+import { KServeModule } from './kserve/kserve.module';
+import { MetricsModule } from './metrics/metrics.module';
+import { VisionModule } from './vision/vision.module';
+
+/** The gateway, by capability: inference (backend + request path), front doors, observability. */
+@Module({})
+export class AppModule {
+  static forConfig(config: GatewayConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forConfig(config),
+        MetricsModule,
+        InferenceModule,
+        KServeModule,
+        VisionModule,
+        GrpcServerModule,
+        HealthModule,
+      ],
+    };
+  }
+}

@@ -1,0 +1,7 @@
+import { Module } from '@nestjs/common';
+import { KServeModule } from '../kserve/kserve.module';
+import { VisionModule } from '../vision/vision.module';
+import { GrpcServer } from './grpc-server';
+
+@Module({ imports: [KServeModule, VisionModule], providers: [GrpcServer], exports: [GrpcServer] })
+export class GrpcServerModule {}

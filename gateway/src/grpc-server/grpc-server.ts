@@ -1,0 +1,81 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { Server, ServerCredentials, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { HealthImplementation } from 'grpc-health-check';
+import { serverDefinition } from '@contracts/grpc/service-definition';
+import { GRPCInferenceService } from '@contracts/generated/inference/grpc_service_pb';
+import { VisionService } from '@contracts/generated/vision/v1/vision_pb';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
+import { INFERENCE_BACKEND, type InferenceBackend } from '../inference/inference-backend';
+import { KServeGrpcService } from '../kserve/grpc/kserve-grpc.service';
+import { VisionGrpcService } from '../vision/vision-grpc.service';
+
+/** The gateway's gRPC port: KServe v2, the vision API and grpc.health.v1, on one grpc-js server. */
+@Injectable()
+export class GrpcServer implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(GrpcServer.name);
+  private readonly health = new HealthImplementation({ '': 'NOT_SERVING' });
+  private server?: Server;
+  private boundPort?: number;
+
+  constructor(
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    @Inject(INFERENCE_BACKEND) private readonly backend: InferenceBackend,
+    private readonly kserve: KServeGrpcService,
+    private readonly vision: VisionGrpcService,
+  ) {}
+
+  get port(): number | undefined {
+    return this.boundPort;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    const server = new Server({
+      'grpc.max_receive_message_length': this.config.maxBodyBytes,
+      'grpc.max_send_message_length': this.config.maxBodyBytes,
+    });
+    server.addService(
+      serverDefinition(GRPCInferenceService),
+      this.kserve.implementation() as unknown as UntypedServiceImplementation,
+    );
+    server.addService(
+      serverDefinition(VisionService),
+      this.vision.implementation() as unknown as UntypedServiceImplementation,
+    );
+    this.health.addToServer(server);
+    this.boundPort = await new Promise<number>((resolve, reject) => {
+      server.bindAsync(
+        `${this.config.host}:${this.config.grpcPort}`,
+        ServerCredentials.createInsecure(),
+        (error, port) => (error ? reject(error) : resolve(port)),
+      );
+    });
+    this.server = server;
+    const serving = this.backend.isReady() ? 'SERVING' : 'NOT_SERVING';
+    for (const service of ['', GRPCInferenceService.typeName, VisionService.typeName]) {
+      this.health.setStatus(service, serving);
+    }
+    this.logger.log(`gRPC listening on ${this.config.host}:${this.boundPort}`);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.health.setStatus('', 'NOT_SERVING');
+    await new Promise<void>((resolve) => {
+      const force = setTimeout(() => {
+        server.forceShutdown();
+        resolve();
+      }, 5000);
+      server.tryShutdown(() => {
+        clearTimeout(force);
+        resolve();
+      });
+    });
+  }
+}

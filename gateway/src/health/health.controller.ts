@@ -1,0 +1,25 @@
+import { Controller, Get, HttpCode, Inject, ServiceUnavailableException } from '@nestjs/common';
+import { INFERENCE_BACKEND, type InferenceBackend } from '../inference/inference-backend';
+
+/** Kubernetes probes: live while the process serves HTTP; ready once the backend has its models. */
+@Controller()
+export class HealthController {
+  constructor(@Inject(INFERENCE_BACKEND) private readonly backend: InferenceBackend) {}
+
+  @Get('healthz')
+  @HttpCode(200)
+  live(): { status: string } {
+    return { status: 'ok' };
+  }
+
+  @Get('readyz')
+  ready(): { status: string; backend: string; models: string[] } {
+    if (!this.backend.isReady())
+      throw new ServiceUnavailableException('inference backend not ready');
+    return {
+      status: 'ready',
+      backend: this.backend.name,
+      models: this.backend.listModels().map((model) => model.name),
+    };
+  }
+}

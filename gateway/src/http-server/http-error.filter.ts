@@ -1,0 +1,68 @@
+import {
+  type ArgumentsHost,
+  Catch,
+  type ExceptionFilter,
+  HttpException,
+  Logger,
+} from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { GatewayError, toGatewayError, type ErrorKind } from '../errors/gateway-error';
+
+/**
+ * Every HTTP error in the shape of its route family: KServe routes (`/v2`) answer the protocol's
+ * `{"error": "..."}`; the rest answer `{"error": {"code": "<kind>", "message": "..."}}`.
+ */
+@Catch()
+export class HttpErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Http');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const reply = http.getResponse<FastifyReply>();
+    const request = http.getRequest<FastifyRequest>();
+    const error =
+      fromHttpException(exception) ?? fromFastifyError(exception) ?? toGatewayError(exception);
+    if (error.kind === 'internal') {
+      this.logger.error(exception instanceof Error ? exception.stack : String(exception));
+    }
+    void reply.status(error.httpStatus).send(errorBody(request.url, error));
+  }
+}
+
+export function errorBody(url: string, error: GatewayError): unknown {
+  return url.startsWith('/v2')
+    ? { error: error.message }
+    : { error: { code: error.kind, message: error.message } };
+}
+
+/** Nest's own HTTP exceptions (404 for unknown routes, 503 from probes) in our vocabulary. */
+function fromHttpException(exception: unknown): GatewayError | undefined {
+  if (!(exception instanceof HttpException)) return undefined;
+  const byStatus: Record<number, ErrorKind> = {
+    404: 'not_found',
+    413: 'payload_too_large',
+    415: 'unsupported_media_type',
+    429: 'resource_exhausted',
+    503: 'unavailable',
+  };
+  const status = exception.getStatus();
+  const kind = byStatus[status] ?? (status < 500 ? 'invalid_argument' : 'internal');
+  return new GatewayError(kind, exception.message);
+}
+
+const FASTIFY_ERROR_KINDS: Record<string, ErrorKind> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'invalid_argument',
+};
+
+/** Errors Fastify raises while reading a request, before any controller runs. */
+function fromFastifyError(exception: unknown): GatewayError | undefined {
+  const code = (exception as { code?: unknown } | null)?.code;
+  const statusCode = (exception as { statusCode?: unknown } | null)?.statusCode;
+  if (typeof code !== 'string' || !code.startsWith('FST_')) return undefined;
+  const kind =
+    FASTIFY_ERROR_KINDS[code] ??
+    (typeof statusCode === 'number' && statusCode < 500 ? 'invalid_argument' : 'internal');
+  return new GatewayError(kind, (exception as Error).message);
+}

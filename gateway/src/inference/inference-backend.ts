@@ -1,0 +1,57 @@
+import type { KServeDatatype } from '@contracts/kserve/datatype';
+import type { InferTensor } from './tensor';
+
+export interface TensorMetadata {
+  name: string;
+  datatype: KServeDatatype;
+  /** Full shape as clients send it: -1 marks the batch dimension and any variable dimension. */
+  shape: number[];
+}
+
+export interface ModelMetadata {
+  name: string;
+  /** Versions the backend serves, ascending. */
+  versions: string[];
+  platform: string;
+  inputs: TensorMetadata[];
+  outputs: TensorMetadata[];
+  maxBatchSize: number;
+  labels?: string[];
+  /** Model-config `parameters` (string values), e.g. which detection decoder fits the outputs. */
+  parameters: Record<string, string>;
+}
+
+export interface InferRequest {
+  model: string;
+  /** Empty selects the newest served version. */
+  version: string;
+  id?: string;
+  inputs: InferTensor[];
+  /** Output names to return; empty returns every output. */
+  outputs: string[];
+}
+
+export interface InferResponse {
+  model: string;
+  version: string;
+  id?: string;
+  outputs: InferTensor[];
+}
+
+/**
+ * What the gateway needs from whatever runs models: the embedded ONNX Runtime today, Triton over
+ * KServe v2 gRPC next. Nothing above this interface may tell the two apart.
+ */
+export interface InferenceBackend {
+  readonly name: string;
+  isReady(): boolean;
+  listModels(): ModelMetadata[];
+  /** Metadata of a model; throws not_found for an unknown model. */
+  modelMetadata(model: string): ModelMetadata;
+  /** Resolves '' to the default version; throws not_found for an unknown model or version. */
+  resolveVersion(model: string, version: string): string;
+  isModelReady(model: string, version: string): boolean;
+  infer(request: InferRequest): Promise<InferResponse>;
+}
+
+export const INFERENCE_BACKEND = Symbol('INFERENCE_BACKEND');

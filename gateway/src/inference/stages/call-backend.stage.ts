@@ -1,0 +1,24 @@
+import type { GatewayMetrics } from '../../metrics/gateway-metrics';
+import type { InferResponse } from '../inference-backend';
+import type { InferenceContext, InferenceStage } from './inference-stage';
+
+/** The end of the path: hand the validated request to the backend and time it. */
+export class CallBackendStage implements InferenceStage {
+  readonly name = 'backend';
+
+  constructor(private readonly metrics: GatewayMetrics) {}
+
+  async handle(context: InferenceContext): Promise<InferResponse> {
+    const { backend, request } = context;
+    const stop = this.metrics.inferenceDuration.startTimer({
+      backend: backend.name,
+      model: request.model,
+      version: request.version,
+    });
+    try {
+      return await backend.infer(request);
+    } finally {
+      stop();
+    }
+  }
+}

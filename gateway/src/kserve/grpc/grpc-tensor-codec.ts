@@ -1,0 +1,142 @@
+import { create } from '@bufbuild/protobuf';
+import { isKServeDatatype, type KServeDatatype } from '@contracts/kserve/datatype';
+import {
+  ModelInferResponse_InferOutputTensorSchema,
+  ModelInferResponseSchema,
+  type InferTensorContents,
+  type ModelInferRequest,
+  type ModelInferResponse,
+} from '@contracts/generated/inference/grpc_service_pb';
+import { invalidArgument } from '../../errors/gateway-error';
+import type { InferRequest, InferResponse } from '../../inference/inference-backend';
+import {
+  elementCount,
+  fromRawBytes,
+  storageFor,
+  toRawBytes,
+  type InferTensor,
+  type TensorData,
+} from '../../inference/tensor';
+
+const MAX_DIMENSION = BigInt(2 ** 31 - 1);
+
+/** ModelInferRequest (raw_input_contents or typed contents) → the gateway's request. */
+export function inferRequestFromProto(message: ModelInferRequest): InferRequest {
+  const useRaw = message.rawInputContents.length > 0;
+  if (useRaw && message.rawInputContents.length !== message.inputs.length) {
+    throw invalidArgument(
+      `raw_input_contents has ${message.rawInputContents.length} entries for ${message.inputs.length} inputs`,
+    );
+  }
+  const inputs = message.inputs.map((input, index): InferTensor => {
+    if (!isKServeDatatype(input.datatype)) {
+      throw invalidArgument(`input '${input.name}': unknown datatype '${input.datatype}'`);
+    }
+    const shape = input.shape.map((dim) => {
+      if (dim < 0n || dim > MAX_DIMENSION)
+        throw invalidArgument(`input '${input.name}': invalid dimension ${dim}`);
+      return Number(dim);
+    });
+    if (useRaw) {
+      if (input.contents) {
+        throw invalidArgument(
+          `input '${input.name}': contents must be empty when raw_input_contents is used`,
+        );
+      }
+      return {
+        name: input.name,
+        datatype: input.datatype,
+        shape,
+        data: fromRawBytes(input.name, input.datatype, shape, message.rawInputContents[index]),
+      };
+    }
+    if (!input.contents) throw invalidArgument(`input '${input.name}' has no contents`);
+    return {
+      name: input.name,
+      datatype: input.datatype,
+      shape,
+      data: fromContents(input.name, input.datatype, shape, input.contents),
+    };
+  });
+  return {
+    model: message.modelName,
+    version: message.modelVersion,
+    id: message.id || undefined,
+    inputs,
+    outputs: message.outputs.map((output) => output.name),
+  };
+}
+
+function fromContents(
+  name: string,
+  datatype: KServeDatatype,
+  shape: number[],
+  contents: InferTensorContents,
+): TensorData {
+  const count = elementCount(shape);
+  const check = (length: number, field: string): void => {
+    if (length !== count) {
+      throw invalidArgument(
+        `input '${name}': ${field} has ${length} elements, shape [${shape.join(',')}] needs ${count}`,
+      );
+    }
+  };
+  switch (datatype) {
+    case 'BYTES':
+      check(contents.bytesContents.length, 'bytes_contents');
+      return contents.bytesContents;
+    case 'BOOL':
+      check(contents.boolContents.length, 'bool_contents');
+      return Uint8Array.from(contents.boolContents, (value) => (value ? 1 : 0));
+    case 'INT8':
+    case 'INT16':
+    case 'INT32':
+      check(contents.intContents.length, 'int_contents');
+      return fill(datatype, contents.intContents);
+    case 'UINT8':
+    case 'UINT16':
+    case 'UINT32':
+      check(contents.uintContents.length, 'uint_contents');
+      return fill(datatype, contents.uintContents);
+    case 'INT64':
+      check(contents.int64Contents.length, 'int64_contents');
+      return BigInt64Array.from(contents.int64Contents);
+    case 'UINT64':
+      check(contents.uint64Contents.length, 'uint64_contents');
+      return BigUint64Array.from(contents.uint64Contents);
+    case 'FP32':
+      check(contents.fp32Contents.length, 'fp32_contents');
+      return Float32Array.from(contents.fp32Contents);
+    case 'FP64':
+      check(contents.fp64Contents.length, 'fp64_contents');
+      return Float64Array.from(contents.fp64Contents);
+    default:
+      throw invalidArgument(`input '${name}': ${datatype} data must be sent in raw_input_contents`);
+  }
+}
+
+function fill(
+  datatype: 'INT8' | 'INT16' | 'INT32' | 'UINT8' | 'UINT16' | 'UINT32',
+  values: number[],
+): TensorData {
+  const storage = new (storageFor(datatype))(values.length) as Int32Array;
+  storage.set(values);
+  return storage;
+}
+
+/** The gateway's response → ModelInferResponse with raw_output_contents, as Triton answers. */
+export function inferResponseToProto(response: InferResponse): ModelInferResponse {
+  return create(ModelInferResponseSchema, {
+    modelName: response.model,
+    modelVersion: response.version,
+    id: response.id ?? '',
+    outputs: response.outputs.map((output) =>
+      create(ModelInferResponse_InferOutputTensorSchema, {
+        name: output.name,
+        datatype: output.datatype,
+        shape: output.shape.map(BigInt),
+      }),
+    ),
+    rawOutputContents: response.outputs.map((output) => toRawBytes(output.data)),
+  });
+}

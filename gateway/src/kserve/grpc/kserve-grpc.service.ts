@@ -1,0 +1,157 @@
+import { create } from '@bufbuild/protobuf';
+import type { ServerDuplexStream } from '@grpc/grpc-js';
+import { Inject, Injectable } from '@nestjs/common';
+import type { ImplementationOf, MalformedMessage } from '@contracts/grpc/service-definition';
+import {
+  ModelMetadataResponse_TensorMetadataSchema,
+  ModelMetadataResponseSchema,
+  ModelReadyResponseSchema,
+  ModelStreamInferResponseSchema,
+  ServerLiveResponseSchema,
+  ServerMetadataResponseSchema,
+  ServerReadyResponseSchema,
+  type GRPCInferenceService,
+  type ModelInferRequest,
+  type ModelStreamInferResponse,
+} from '@contracts/generated/inference/grpc_service_pb';
+import { toGatewayError } from '../../errors/gateway-error';
+import {
+  INFERENCE_BACKEND,
+  type InferenceBackend,
+  type TensorMetadata,
+} from '../../inference/inference-backend';
+import { InferencePipeline } from '../../inference/inference-pipeline';
+import { GatewayMetrics } from '../../metrics/gateway-metrics';
+import { decoded } from '../../grpc-server/grpc-errors';
+import { unaryHandler } from '../../grpc-server/grpc-handlers';
+import { SERVER_EXTENSIONS, SERVER_NAME, SERVER_VERSION } from '../server-identity';
+import { inferRequestFromProto, inferResponseToProto } from './grpc-tensor-codec';
+
+/** Responses a single stream may have in progress before the gateway stops reading from it. */
+const STREAM_WINDOW = 16;
+
+/** KServe v2 `inference.GRPCInferenceService`, as Triton serves it. */
+@Injectable()
+export class KServeGrpcService {
+  constructor(
+    @Inject(INFERENCE_BACKEND) private readonly backend: InferenceBackend,
+    private readonly pipeline: InferencePipeline,
+    private readonly metrics: GatewayMetrics,
+  ) {}
+
+  implementation(): ImplementationOf<typeof GRPCInferenceService> {
+    const route = (method: string): string => `inference.GRPCInferenceService/${method}`;
+    const byModel = (request: { name: string; version: string }) => ({
+      model: request.name,
+      version: request.version,
+    });
+    return {
+      serverLive: unaryHandler(this.metrics, route('ServerLive'), () =>
+        create(ServerLiveResponseSchema, { live: true }),
+      ),
+      serverReady: unaryHandler(this.metrics, route('ServerReady'), () =>
+        create(ServerReadyResponseSchema, { ready: this.backend.isReady() }),
+      ),
+      serverMetadata: unaryHandler(this.metrics, route('ServerMetadata'), () =>
+        create(ServerMetadataResponseSchema, {
+          name: SERVER_NAME,
+          version: SERVER_VERSION,
+          extensions: [...SERVER_EXTENSIONS],
+        }),
+      ),
+      modelReady: unaryHandler(
+        this.metrics,
+        route('ModelReady'),
+        (request) => {
+          this.backend.resolveVersion(request.name, request.version);
+          return create(ModelReadyResponseSchema, {
+            ready: this.backend.isModelReady(request.name, request.version),
+          });
+        },
+        byModel,
+      ),
+      modelMetadata: unaryHandler(
+        this.metrics,
+        route('ModelMetadata'),
+        (request) => {
+          const metadata = this.backend.modelMetadata(request.name);
+          const resolved = this.backend.resolveVersion(request.name, request.version);
+          return create(ModelMetadataResponseSchema, {
+            name: metadata.name,
+            versions: request.version === '' ? metadata.versions : [resolved],
+            platform: metadata.platform,
+            inputs: metadata.inputs.map(tensorMetadata),
+            outputs: metadata.outputs.map(tensorMetadata),
+          });
+        },
+        byModel,
+      ),
+      modelInfer: unaryHandler(
+        this.metrics,
+        route('ModelInfer'),
+        async (request) =>
+          inferResponseToProto(await this.pipeline.infer(inferRequestFromProto(request))),
+        (request) => ({ model: request.modelName, version: request.modelVersion }),
+      ),
+      modelStreamInfer: (call) => this.streamInfer(call),
+    };
+  }
+
+  /**
+   * Triton's streaming extension: each request on the stream is answered in order; a failed request
+   * yields an error_message response and the stream carries on. Reading pauses while
+   * STREAM_WINDOW responses are pending, so a fast producer cannot buffer without bound.
+   */
+  private streamInfer(
+    call: ServerDuplexStream<ModelInferRequest | MalformedMessage, ModelStreamInferResponse>,
+  ): void {
+    let pending = 0;
+    let ordered: Promise<void> = Promise.resolve();
+    let ended = false;
+    let closed = false;
+    this.metrics.inFlight.inc({ protocol: 'grpc' });
+    const close = (): void => {
+      if (closed) return;
+      closed = true;
+      this.metrics.inFlight.dec({ protocol: 'grpc' });
+      if (!call.cancelled) call.end();
+    };
+    const finishIfDone = (): void => {
+      if (ended && pending === 0) close();
+    };
+    call.on('data', (message: ModelInferRequest | MalformedMessage) => {
+      pending += 1;
+      if (pending >= STREAM_WINDOW) call.pause();
+      const answer = Promise.resolve()
+        .then(() => this.pipeline.infer(inferRequestFromProto(decoded(message))))
+        .then(
+          (response) =>
+            create(ModelStreamInferResponseSchema, {
+              inferResponse: inferResponseToProto(response),
+            }),
+          (error: unknown) =>
+            create(ModelStreamInferResponseSchema, { errorMessage: toGatewayError(error).message }),
+        );
+      ordered = ordered.then(async () => {
+        const response = await answer;
+        if (!call.cancelled) call.write(response);
+        pending -= 1;
+        if (pending < STREAM_WINDOW) call.resume();
+        finishIfDone();
+      });
+    });
+    call.on('end', () => {
+      ended = true;
+      void ordered.then(finishIfDone);
+    });
+    call.on('cancelled', close);
+  }
+}
+
+function tensorMetadata(tensor: TensorMetadata) {
+  return create(ModelMetadataResponse_TensorMetadataSchema, {
+    name: tensor.name,
+    datatype: tensor.datatype,
+    shape: tensor.shape.map(BigInt),
+  });
+}

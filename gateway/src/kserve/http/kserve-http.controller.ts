@@ -1,0 +1,133 @@
+import { Controller, Get, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { GatewayError, invalidArgument } from '../../errors/gateway-error';
+import {
+  INFERENCE_BACKEND,
+  type InferenceBackend,
+  type TensorMetadata,
+} from '../../inference/inference-backend';
+import { InferencePipeline } from '../../inference/inference-pipeline';
+import { SERVER_EXTENSIONS, SERVER_NAME, SERVER_VERSION } from '../server-identity';
+import { parseInferBody } from './infer-request-body';
+import { encodeInferResponse } from './infer-response-body';
+
+const HEADER_LENGTH = 'inference-header-content-length';
+
+/** KServe v2 / Open Inference Protocol over REST, as Triton serves it. */
+@Controller('v2')
+export class KServeHttpController {
+  constructor(
+    @Inject(INFERENCE_BACKEND) private readonly backend: InferenceBackend,
+    private readonly pipeline: InferencePipeline,
+  ) {}
+
+  @Get()
+  serverMetadata(): { name: string; version: string; extensions: string[] } {
+    return { name: SERVER_NAME, version: SERVER_VERSION, extensions: [...SERVER_EXTENSIONS] };
+  }
+
+  @Get('health/live')
+  @HttpCode(200)
+  live(): void {}
+
+  @Get('health/ready')
+  ready(): void {
+    if (!this.backend.isReady())
+      throw new GatewayError('unavailable', 'the inference backend is not ready');
+  }
+
+  @Get('models/:model')
+  modelMetadata(@Param('model') model: string): ModelMetadataJson {
+    return this.metadata(model, '');
+  }
+
+  @Get('models/:model/versions/:version')
+  versionMetadata(
+    @Param('model') model: string,
+    @Param('version') version: string,
+  ): ModelMetadataJson {
+    return this.metadata(model, version);
+  }
+
+  @Get('models/:model/ready')
+  modelReady(@Param('model') model: string): void {
+    this.checkReady(model, '');
+  }
+
+  @Get('models/:model/versions/:version/ready')
+  versionReady(@Param('model') model: string, @Param('version') version: string): void {
+    this.checkReady(model, version);
+  }
+
+  @Post('models/:model/infer')
+  infer(
+    @Param('model') model: string,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    return this.runInfer(model, '', request, reply);
+  }
+
+  @Post('models/:model/versions/:version/infer')
+  inferVersion(
+    @Param('model') model: string,
+    @Param('version') version: string,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    return this.runInfer(model, version, request, reply);
+  }
+
+  private async runInfer(
+    model: string,
+    version: string,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): Promise<void> {
+    if (!Buffer.isBuffer(request.body)) throw invalidArgument('the request has no body');
+    const header = request.headers[HEADER_LENGTH];
+    const parsed = parseInferBody(
+      request.body,
+      Array.isArray(header) ? header[0] : header,
+      model,
+      version,
+    );
+    const response = await this.pipeline.infer(parsed.request);
+    const encoded = encodeInferResponse(response, parsed.binaryOutputs);
+    if (encoded.headerLength !== undefined) {
+      void reply
+        .header('Inference-Header-Content-Length', encoded.headerLength)
+        .type('application/octet-stream');
+    } else {
+      void reply.type('application/json');
+    }
+    await reply.status(200).send(encoded.body);
+  }
+
+  private metadata(model: string, version: string): ModelMetadataJson {
+    const metadata = this.backend.modelMetadata(model);
+    const resolved = this.backend.resolveVersion(model, version);
+    return {
+      name: metadata.name,
+      versions: version === '' ? metadata.versions : [resolved],
+      platform: metadata.platform,
+      inputs: metadata.inputs,
+      outputs: metadata.outputs,
+    };
+  }
+
+  private checkReady(model: string, version: string): void {
+    this.backend.resolveVersion(model, version);
+    if (!this.backend.isModelReady(model, version)) {
+      throw new GatewayError('unavailable', `model '${model}' is not ready`);
+    }
+  }
+}
+
+interface ModelMetadataJson {
+  name: string;
+  versions: string[];
+  platform: string;
+  inputs: TensorMetadata[];
+  outputs: TensorMetadata[];
+}

@@ -1,0 +1,91 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
+import { INFERENCE_BACKEND, type InferenceBackend } from '../inference/inference-backend';
+import { InferencePipeline } from '../inference/inference-pipeline';
+import { GatewayMetrics } from '../metrics/gateway-metrics';
+import type { DetectContext, DetectRequest, DetectResult, DetectStage } from './detect-types';
+import { DecodeDetectionsStage } from './stages/decode-detections.stage';
+import { DecodeImageStage } from './stages/decode-image.stage';
+import { InferStage } from './stages/infer.stage';
+import { MapBoxesStage } from './stages/map-boxes.stage';
+import { NmsStage } from './stages/nms.stage';
+import { PreprocessStage } from './stages/preprocess.stage';
+
+/** Stages whose time counts as preprocessing or postprocessing in metrics. */
+const PRE = new Set(['decode', 'preprocess']);
+const POST = new Set(['decode-detections', 'nms', 'map-boxes']);
+
+/**
+ * The vision path, in order: image header → resize/normalise → infer (through the tensor request
+ * path) → GFL decode → NMS → boxes back to original pixels. Shared by REST and gRPC.
+ */
+@Injectable()
+export class DetectPipeline {
+  private readonly stages: readonly DetectStage[];
+
+  constructor(
+    @Inject(GATEWAY_CONFIG) config: GatewayConfig,
+    @Inject(INFERENCE_BACKEND) private readonly backend: InferenceBackend,
+    inference: InferencePipeline,
+    private readonly metrics: GatewayMetrics,
+  ) {
+    this.stages = [
+      new DecodeImageStage(config.maxImagePixels),
+      new PreprocessStage(config.maxImagePixels),
+      new InferStage(inference),
+      new DecodeDetectionsStage(),
+      new NmsStage(),
+      new MapBoxesStage(),
+    ];
+  }
+
+  async detect(request: DetectRequest): Promise<DetectResult> {
+    const metadata = this.backend.modelMetadata(request.model);
+    request.version = this.backend.resolveVersion(request.model, request.version);
+    const context: DetectContext = { request, metadata };
+    const timingsMs: Record<string, number> = {};
+    const started = performance.now();
+    for (const stage of this.stages) {
+      const stageStarted = performance.now();
+      await stage.run(context);
+      timingsMs[stage.name] = round(performance.now() - stageStarted);
+    }
+    timingsMs.total = round(performance.now() - started);
+    this.observe(request.model, timingsMs);
+
+    const labels = metadata.labels ?? [];
+    const detections = (context.detections ?? []).map((detection) => ({
+      label: labels[detection.classId] ?? String(detection.classId),
+      classId: detection.classId,
+      score: round(detection.score, 4),
+      box: [detection.x1, detection.y1, detection.x2, detection.y2].map((value) =>
+        round(value, 1),
+      ) as [number, number, number, number],
+    }));
+    for (const detection of detections)
+      this.metrics.detections.inc({ model: request.model, label: detection.label });
+    return {
+      model: request.model,
+      version: request.version,
+      image: { width: context.source?.width ?? 0, height: context.source?.height ?? 0 },
+      detections,
+      timingsMs,
+    };
+  }
+
+  private observe(model: string, timingsMs: Record<string, number>): void {
+    let pre = 0;
+    let post = 0;
+    for (const [stage, ms] of Object.entries(timingsMs)) {
+      if (PRE.has(stage)) pre += ms;
+      if (POST.has(stage)) post += ms;
+    }
+    this.metrics.preprocessDuration.observe({ model }, pre / 1000);
+    this.metrics.postprocessDuration.observe({ model }, post / 1000);
+  }
+}
+
+function round(value: number, digits = 2): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}

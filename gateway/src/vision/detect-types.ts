@@ -1,0 +1,55 @@
+import type { Detection as Candidate, PreprocessPlan, ResizeMode } from '@vision-math';
+import type { InferResponse, ModelMetadata } from '../inference/inference-backend';
+
+export interface DetectOptions {
+  scoreThreshold: number;
+  iouThreshold: number;
+  maxDetections: number;
+  /** Class labels to keep; undefined keeps all. */
+  classes?: string[];
+  /** Overrides the model's configured resize mode. */
+  resize?: ResizeMode;
+}
+
+export interface DetectRequest {
+  model: string;
+  version: string;
+  image: Buffer;
+  options: DetectOptions;
+}
+
+export interface DetectedObject {
+  label: string;
+  classId: number;
+  score: number;
+  /** [x1, y1, x2, y2] in original image pixels. */
+  box: [number, number, number, number];
+}
+
+export interface DetectResult {
+  model: string;
+  version: string;
+  image: { width: number; height: number };
+  detections: DetectedObject[];
+  timingsMs: Record<string, number>;
+}
+
+/** State handed from stage to stage of one detect request. */
+export interface DetectContext {
+  readonly request: DetectRequest;
+  readonly metadata: ModelMetadata;
+  /** Image size after EXIF orientation: the pixel space boxes are reported in. */
+  source?: { width: number; height: number; autoOrient: boolean };
+  plan?: PreprocessPlan;
+  /** NCHW float32 model input for this one image. */
+  input?: Float32Array;
+  inference?: InferResponse;
+  candidates?: Candidate[];
+  detections?: Candidate[];
+}
+
+/** One step of the vision path; the order lives in detect-pipeline.ts. */
+export interface DetectStage {
+  readonly name: string;
+  run(context: DetectContext): Promise<void> | void;
+}

@@ -1,0 +1,81 @@
+import { planPreprocess, type ResizeMode } from '@vision-math';
+import sharp from 'sharp';
+import { invalidArgument } from '../../errors/gateway-error';
+import type { DetectContext, DetectStage } from '../detect-types';
+import { imageError } from './decode-image.stage';
+
+/** uint8 → [0, 1] without a division per pixel. */
+const UNIT_SCALE = Float32Array.from({ length: 256 }, (_, value) => value / 255);
+
+/**
+ * Decodes, orients and resizes the image into the model's input (stretch or letterbox per the plan),
+ * then writes RGB planes straight into one NCHW float32 buffer: the only copy of the pixels.
+ */
+export class PreprocessStage implements DetectStage {
+  readonly name = 'preprocess';
+
+  constructor(private readonly maxPixels: number) {}
+
+  async run(context: DetectContext): Promise<void> {
+    const source = context.source;
+    if (!source) throw new Error('preprocess needs the decode stage first');
+    const [channels, inputHeight, inputWidth] = inputLayout(context);
+    const mode: ResizeMode = context.request.options.resize ?? resizeModeOf(context);
+    const plan = planPreprocess(source.width, source.height, inputWidth, inputHeight, mode);
+
+    let pixels: Buffer;
+    try {
+      let image = sharp(context.request.image, {
+        limitInputPixels: this.maxPixels,
+        failOn: 'error',
+      });
+      if (source.autoOrient) image = image.rotate();
+      image = image.resize(plan.resizedWidth, plan.resizedHeight, { fit: 'fill' });
+      const right = inputWidth - plan.resizedWidth - plan.padLeft;
+      const bottom = inputHeight - plan.resizedHeight - plan.padTop;
+      if (plan.padLeft || plan.padTop || right || bottom) {
+        image = image.extend({
+          left: plan.padLeft,
+          top: plan.padTop,
+          right,
+          bottom,
+          background: { r: 0, g: 0, b: 0 },
+        });
+      }
+      pixels = await image.removeAlpha().toColourspace('srgb').raw().toBuffer();
+    } catch (error) {
+      throw imageError(error);
+    }
+
+    const planeSize = inputWidth * inputHeight;
+    if (pixels.byteLength !== planeSize * channels) {
+      throw invalidArgument(
+        `image decoded to ${pixels.byteLength} bytes, expected ${planeSize * channels}`,
+      );
+    }
+    const input = new Float32Array(channels * planeSize);
+    for (let pixel = 0, offset = 0; pixel < planeSize; pixel += 1, offset += 3) {
+      input[pixel] = UNIT_SCALE[pixels[offset]];
+      input[planeSize + pixel] = UNIT_SCALE[pixels[offset + 1]];
+      input[2 * planeSize + pixel] = UNIT_SCALE[pixels[offset + 2]];
+    }
+    context.plan = plan;
+    context.input = input;
+  }
+}
+
+/** [C, H, W] of the model's image input (its full shape minus the batch dimension). */
+export function inputLayout(context: DetectContext): [number, number, number] {
+  const input = context.metadata.inputs[0];
+  const dims = context.metadata.maxBatchSize > 0 ? input.shape.slice(1) : input.shape;
+  if (dims.length !== 3 || dims[0] !== 3 || dims.some((dim) => dim <= 0)) {
+    throw invalidArgument(
+      `model '${context.metadata.name}' does not take a fixed-size 3-channel NCHW image`,
+    );
+  }
+  return [dims[0], dims[1], dims[2]];
+}
+
+function resizeModeOf(context: DetectContext): ResizeMode {
+  return context.metadata.parameters['vision.resize'] === 'letterbox' ? 'letterbox' : 'stretch';
+}

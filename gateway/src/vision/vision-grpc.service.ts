@@ -1,0 +1,75 @@
+import { create } from '@bufbuild/protobuf';
+import { Inject, Injectable } from '@nestjs/common';
+import type { ImplementationOf } from '@contracts/grpc/service-definition';
+import {
+  DetectResponseSchema,
+  type DetectRequest,
+  type VisionService,
+} from '@contracts/generated/vision/v1/vision_pb';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
+import { invalidArgument } from '../errors/gateway-error';
+import { unaryHandler } from '../grpc-server/grpc-handlers';
+import { GatewayMetrics } from '../metrics/gateway-metrics';
+import { detectOptionsFromQuery } from './detect-options';
+import { DetectPipeline } from './detect-pipeline';
+
+/** `vision.v1.VisionService`: the detect API over gRPC, same pipeline and options as REST. */
+@Injectable()
+export class VisionGrpcService {
+  constructor(
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    private readonly detector: DetectPipeline,
+    private readonly metrics: GatewayMetrics,
+  ) {}
+
+  implementation(): ImplementationOf<typeof VisionService> {
+    return {
+      detect: unaryHandler(
+        this.metrics,
+        'vision.v1.VisionService/Detect',
+        (request) => this.detect(request),
+        (request) => ({ model: request.model, version: request.version }),
+      ),
+    };
+  }
+
+  private async detect(request: DetectRequest) {
+    if (request.image.byteLength === 0) throw invalidArgument('image is empty');
+    const given = request.options;
+    // One validation path for both front doors: gRPC options go through the REST query schema.
+    const options = detectOptionsFromQuery(
+      Object.fromEntries(
+        Object.entries({
+          scoreThreshold: given?.scoreThreshold,
+          iouThreshold: given?.iouThreshold,
+          maxDetections: given?.maxDetections,
+          classes: given?.classes.length ? given.classes.join(',') : undefined,
+        }).filter(([, value]) => value !== undefined),
+      ),
+      this.config.detectDefaults,
+    );
+    const result = await this.detector.detect({
+      model: request.model,
+      version: request.version,
+      image: Buffer.from(request.image.buffer, request.image.byteOffset, request.image.byteLength),
+      options,
+    });
+    return create(DetectResponseSchema, {
+      model: result.model,
+      version: result.version,
+      image: result.image,
+      detections: result.detections.map((detection) => ({
+        label: detection.label,
+        classId: detection.classId,
+        score: detection.score,
+        box: {
+          x1: detection.box[0],
+          y1: detection.box[1],
+          x2: detection.box[2],
+          y2: detection.box[3],
+        },
+      })),
+      timingsMs: result.timingsMs,
+    });
+  }
+}

@@ -1,0 +1,58 @@
+import { Controller, HttpCode, Inject, Param, Post, Query, Req } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
+import { GatewayError, invalidArgument } from '../errors/gateway-error';
+import { detectOptionsFromQuery } from './detect-options';
+import { DetectPipeline } from './detect-pipeline';
+import type { DetectResult } from './detect-types';
+
+const IMAGE_TYPES = new Set(['image/jpeg', 'image/png', 'image/webp']);
+
+/** The CV-native REST API: the raw image as the body, detections in original pixels back. */
+@Controller('v1/models')
+export class VisionHttpController {
+  constructor(
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    private readonly detector: DetectPipeline,
+  ) {}
+
+  @Post(':model/detect')
+  @HttpCode(200)
+  detect(
+    @Param('model') model: string,
+    @Query() query: unknown,
+    @Req() request: FastifyRequest,
+  ): Promise<DetectResult> {
+    return this.run(model, '', query, request);
+  }
+
+  @Post(':model/versions/:version/detect')
+  @HttpCode(200)
+  detectVersion(
+    @Param('model') model: string,
+    @Param('version') version: string,
+    @Query() query: unknown,
+    @Req() request: FastifyRequest,
+  ): Promise<DetectResult> {
+    return this.run(model, version, query, request);
+  }
+
+  private run(
+    model: string,
+    version: string,
+    query: unknown,
+    request: FastifyRequest,
+  ): Promise<DetectResult> {
+    const contentType = (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+    if (!IMAGE_TYPES.has(contentType)) {
+      throw new GatewayError(
+        'unsupported_media_type',
+        `content-type '${contentType || '(none)'}' is not supported; send image/jpeg, image/png or image/webp`,
+      );
+    }
+    if (!Buffer.isBuffer(request.body) || request.body.byteLength === 0)
+      throw invalidArgument('the request body is empty');
+    const options = detectOptionsFromQuery(query, this.config.detectDefaults);
+    return this.detector.detect({ model, version, image: request.body, options });
+  }
+}

@@ -39,7 +39,7 @@ export function grpcClient<S extends GenServiceMethods>(
   address: string,
 ): Client & Record<string, unknown> {
   const Constructor = makeGenericClientConstructor(clientDefinition(service), service.typeName);
-  return new Constructor(address, credentials.createInsecure()) as Client & Record<string, unknown>;
+  return new Constructor(address, credentials.createInsecure());
 }
 
 /** Promise form of a unary call on a generic client. */

@@ -5,7 +5,7 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { Server, ServerCredentials, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { serverDefinition } from '@contracts/grpc/service-definition';
 import { GRPCInferenceService } from '@contracts/generated/inference/grpc_service_pb';
@@ -39,14 +39,8 @@ export class GrpcServer implements OnApplicationBootstrap, OnApplicationShutdown
       'grpc.max_receive_message_length': this.config.maxBodyBytes,
       'grpc.max_send_message_length': this.config.maxBodyBytes,
     });
-    server.addService(
-      serverDefinition(GRPCInferenceService),
-      this.kserve.implementation() as unknown as UntypedServiceImplementation,
-    );
-    server.addService(
-      serverDefinition(VisionService),
-      this.vision.implementation() as unknown as UntypedServiceImplementation,
-    );
+    server.addService(serverDefinition(GRPCInferenceService), this.kserve.implementation());
+    server.addService(serverDefinition(VisionService), this.vision.implementation());
     this.health.addToServer(server);
     this.boundPort = await new Promise<number>((resolve, reject) => {
       server.bindAsync(

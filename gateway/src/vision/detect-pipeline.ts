@@ -1,6 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
-import { INFERENCE_BACKEND, type InferenceBackend } from '../inference/inference-backend';
+import { invalidArgument } from '../errors/gateway-error';
+import {
+  INFERENCE_BACKEND,
+  type InferenceBackend,
+  type ModelMetadata,
+} from '../inference/inference-backend';
 import { InferencePipeline } from '../inference/inference-pipeline';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
 import type { DetectContext, DetectRequest, DetectResult, DetectStage } from './detect-types';
@@ -42,7 +47,7 @@ export class DetectPipeline {
   async detect(request: DetectRequest): Promise<DetectResult> {
     const metadata = this.backend.modelMetadata(request.model);
     request.version = this.backend.resolveVersion(request.model, request.version);
-    const context: DetectContext = { request, metadata };
+    const context: DetectContext = { request, metadata, classIds: classIdsOf(request, metadata) };
     const timingsMs: Record<string, number> = {};
     const started = performance.now();
     for (const stage of this.stages) {
@@ -83,6 +88,19 @@ export class DetectPipeline {
     this.metrics.preprocessDuration.observe({ model }, pre / 1000);
     this.metrics.postprocessDuration.observe({ model }, post / 1000);
   }
+}
+
+/** Resolves class names before any pixel work, so a typo costs no inference. */
+function classIdsOf(request: DetectRequest, metadata: ModelMetadata): Set<number> | undefined {
+  if (!request.options.classes) return undefined;
+  const labels = metadata.labels ?? [];
+  return new Set(
+    request.options.classes.map((label) => {
+      const id = labels.indexOf(label);
+      if (id < 0) throw invalidArgument(`unknown class '${label}' for model '${metadata.name}'`);
+      return id;
+    }),
+  );
 }
 
 function round(value: number, digits = 2): number {

@@ -38,6 +38,8 @@ export interface DetectResult {
 export interface DetectContext {
   readonly request: DetectRequest;
   readonly metadata: ModelMetadata;
+  /** The requested class filter as class ids; undefined keeps every class. */
+  readonly classIds?: ReadonlySet<number>;
   /** Image size after EXIF orientation: the pixel space boxes are reported in. */
   source?: { width: number; height: number; autoOrient: boolean };
   plan?: PreprocessPlan;

@@ -45,7 +45,8 @@ export interface GflDecodeOptions {
   readonly topK?: number;
   /**
    * Cell centre = (x + centerOffset) · stride. Default 0 until the converted NanoDet-m's convention
-   * is confirmed against the TF.js original (the original NanoDet GFL head code used 0.5).
+   * is confirmed against the TF.js original (upstream NanoDet-m code is recalled, not verified here,
+   * to use 0.5).
    */
   readonly centerOffset?: 0 | 0.5;
   /**
@@ -351,7 +352,7 @@ function selectKth(a: Float32Array, n: number, k: number): number {
       }
     }
     // Now a[lo..j] ≤ pivot ≤ a[i..hi], and everything strictly between j and i equals the pivot.
-    if (k < j) hi = j;
+    if (k <= j) hi = j;
     else if (k >= i) lo = i;
     else return a[k];
   }

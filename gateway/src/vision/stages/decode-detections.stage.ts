@@ -1,5 +1,4 @@
 import { GflDecoder } from '@vision-math';
-import { invalidArgument } from '../../errors/gateway-error';
 import type { DetectContext, DetectStage } from '../detect-types';
 import { gflHeadOf, gflLevels } from '../gfl-head';
 
@@ -15,16 +14,6 @@ export class DecodeDetectionsStage implements DetectStage {
     if (!context.inference) throw new Error('decode needs the infer stage first');
     const { metadata, request } = context;
     const head = gflHeadOf(metadata);
-    const labels = metadata.labels ?? [];
-    let classes: Set<number> | undefined;
-    if (request.options.classes) {
-      classes = new Set();
-      for (const label of request.options.classes) {
-        const id = labels.indexOf(label);
-        if (id < 0) throw invalidArgument(`unknown class '${label}' for model '${metadata.name}'`);
-        classes.add(id);
-      }
-    }
     // Decoding is synchronous, so one decoder (and its scratch buffers) per model is safe to reuse.
     let decoder = this.decoders.get(metadata.name);
     if (!decoder) {
@@ -33,7 +22,7 @@ export class DecodeDetectionsStage implements DetectStage {
     }
     context.candidates = decoder.decode(gflLevels(head, context.inference.outputs), 0, {
       scoreThreshold: request.options.scoreThreshold,
-      classes,
+      classes: context.classIds,
       centerOffset: CENTER_OFFSET,
     });
   }

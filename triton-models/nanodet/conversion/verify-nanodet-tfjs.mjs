@@ -7,9 +7,7 @@
 // Both models get the same tensor, made the way the gateway will make it:
 // sharp plain resize (fit 'fill', default kernel) to 416x416, RGB, /255, NCHW.
 //
-// Setup (isolated from the main project's node_modules):
-//   cd triton-models/nanodet/conversion/verify && ONNXRUNTIME_NODE_INSTALL=skip npm ci
-// Run from the repository root:
+// Uses the repository's own node_modules (@tensorflow/tfjs is a dev dependency). Run from the root:
 //   node triton-models/nanodet/conversion/verify-nanodet-tfjs.mjs [--package DIR] [--model FILE] [--render OUT.png]
 //
 // Exits 1 if any output differs by more than the tolerance (see TOL below).
@@ -20,8 +18,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-// Resolve the dependencies from conversion/verify/, not from the repository root.
-const require = createRequire(path.join(here, 'verify', 'package.json'));
+const require = createRequire(import.meta.url);
 const tf = require('@tensorflow/tfjs');
 const ort = require('onnxruntime-node');
 const sharp = require('sharp');

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs what the project needs on a fresh Debian/Ubuntu machine with Node 20 and Python 3:
+#   scripts/setup.sh          everything to run the gateway and the control plane
+#   scripts/setup.sh --test   plus what the test suite needs (Python reference tools, Postgres)
+# Idempotent: each step is skipped when already done.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+cd "$ROOT"
+
+node_major="$(node -p 'process.versions.node.split(".")[0]')"
+node_minor="$(node -p 'process.versions.node.split(".")[1]')"
+if [ "$node_major" -lt 20 ] || { [ "$node_major" = 20 ] && [ "$node_minor" -lt 19 ]; }; then
+  echo "Node >= 20.19 is required (found $(node --version))" >&2
+  exit 1
+fi
+
+# ffmpeg extracts frames from the sample clip; opencv-doc's sample data is fetched with apt-get download.
+ensure_debian_packages ffmpeg ffmpeg
+
+lock_hash="$(sha256sum package-lock.json | cut -d' ' -f1)"
+if [ "$(cat node_modules/.lock-hash 2>/dev/null)" != "$lock_hash" ]; then
+  log "installing npm dependencies (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$lock_hash" > node_modules/.lock-hash
+fi
+
+log "fetching sample media"
+scripts/fetch-sample-media.sh
+
+if [ "${1:-}" = "--test" ]; then
+  ensure_debian_packages /usr/lib/postgresql/*/bin/initdb,python3 postgresql python3-venv
+  req_hash="$(sha256sum scripts/requirements-test.txt | cut -d' ' -f1)"
+  if [ "$(cat .venv/.requirements-hash 2>/dev/null)" != "$req_hash" ]; then
+    log "creating the Python test environment (.venv)"
+    python3 -m venv .venv
+    .venv/bin/pip install --disable-pip-version-check -q -r scripts/requirements-test.txt
+    echo "$req_hash" > .venv/.requirements-hash
+  fi
+  log "fetching the TF.js NanoDet original for the conversion check"
+  triton-models/nanodet/conversion/fetch-source-model.sh >/dev/null
+fi

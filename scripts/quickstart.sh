@@ -19,9 +19,9 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-node dist/gateway/gateway/src/main.js 2>&1 | sed -u 's/^/[gateway] /' &
+node dist/gateway/gateway/src/main.js > >(sed -u 's/^/[gateway] /') 2>&1 &
 pids+=($!)
-node dist/control-plane/control-plane/src/main.js 2>&1 | sed -u 's/^/[control-plane] /' &
+node dist/control-plane/control-plane/src/main.js > >(sed -u 's/^/[control-plane] /') 2>&1 &
 pids+=($!)
 
 wait_ready() {

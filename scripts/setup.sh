@@ -19,8 +19,10 @@ ensure_debian_packages ffmpeg ffmpeg
 
 lock_hash="$(sha256sum package-lock.json | cut -d' ' -f1)"
 if [ "$(cat node_modules/.lock-hash 2>/dev/null)" != "$lock_hash" ]; then
-  log "installing npm dependencies (npm ci)"
-  npm ci --no-audit --no-fund --loglevel=error
+  log "installing npm dependencies"
+  # `npm install`, not `npm ci`: the lock file holds only the platform packages this registry
+  # serves (no darwin/win32 builds of swc, buf, ...), which `npm ci` rejects as out of sync.
+  npm install --no-audit --no-fund --loglevel=error
   echo "$lock_hash" > node_modules/.lock-hash
 fi
 

@@ -8,14 +8,18 @@ import {
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { serverDefinition } from '@contracts/grpc/service-definition';
-import { GRPCInferenceService } from '@contracts/generated/inference/grpc_service_pb';
-import { VisionService } from '@contracts/generated/vision/v1/vision_pb';
+import {
+  file_inference_grpc_service,
+  GRPCInferenceService,
+} from '@contracts/generated/inference/grpc_service_pb';
+import { file_vision_v1_vision, VisionService } from '@contracts/generated/vision/v1/vision_pb';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { INFERENCE_BACKEND, type InferenceBackend } from '../inference/inference-backend';
 import { KServeGrpcService } from '../kserve/grpc/kserve-grpc.service';
 import { VisionGrpcService } from '../vision/vision-grpc.service';
+import { addReflection } from './grpc-reflection';
 
-/** The gateway's gRPC port: KServe v2, the vision API and grpc.health.v1, on one grpc-js server. */
+/** The gateway's gRPC port: KServe v2, the vision API, grpc.health.v1 and reflection, on one grpc-js server. */
 @Injectable()
 export class GrpcServer implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(GrpcServer.name);
@@ -42,6 +46,7 @@ export class GrpcServer implements OnApplicationBootstrap, OnApplicationShutdown
     server.addService(serverDefinition(GRPCInferenceService), this.kserve.implementation());
     server.addService(serverDefinition(VisionService), this.vision.implementation());
     this.health.addToServer(server);
+    addReflection(server, [file_inference_grpc_service, file_vision_v1_vision]);
     this.boundPort = await new Promise<number>((resolve, reject) => {
       server.bindAsync(
         `${this.config.host}:${this.config.grpcPort}`,

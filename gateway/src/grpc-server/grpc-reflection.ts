@@ -1,0 +1,19 @@
+import { toBinary } from '@bufbuild/protobuf';
+import type { GenFile } from '@bufbuild/protobuf/codegenv2';
+import { FileDescriptorProtoSchema } from '@bufbuild/protobuf/wkt';
+import type { Server } from '@grpc/grpc-js';
+import type { PackageDefinition } from '@grpc/proto-loader';
+import { ReflectionService } from '@grpc/reflection';
+
+/**
+ * Server reflection (grpcurl, Postman, grpcui) from the descriptors protobuf-es generated, so the
+ * running server describes exactly the contracts it was compiled with and needs no .proto files.
+ */
+export function addReflection(server: Server, files: readonly GenFile[]): void {
+  const fileDescriptorProtos = files.map((file) =>
+    Buffer.from(toBinary(FileDescriptorProtoSchema, file.proto)),
+  );
+  // @grpc/reflection reads only `fileDescriptorProtos` from each entry of a package definition.
+  const definition = { gateway: { fileDescriptorProtos } } as unknown as PackageDefinition;
+  new ReflectionService(definition).addToServer(server);
+}

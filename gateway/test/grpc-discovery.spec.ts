@@ -1,0 +1,89 @@
+import { dirname, resolve } from 'node:path';
+import {
+  credentials,
+  loadPackageDefinition,
+  type Client,
+  type ClientDuplexStream,
+  type GrpcObject,
+  type ServiceClientConstructor,
+} from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import type { RunningGateway } from '../src/gateway-app';
+import { startTestGateway } from './test-gateway';
+
+/** A client for a service described by a .proto shipped inside an npm package. */
+function clientFor(
+  protoFile: string,
+  service: string[],
+  address: string,
+): Client & Record<string, (...args: unknown[]) => unknown> {
+  const definition = loadPackageDefinition(
+    loadSync(protoFile, { keepCase: true, enums: String, includeDirs: [dirname(protoFile)] }),
+  );
+  let node: GrpcObject | ServiceClientConstructor = definition;
+  for (const part of service) node = node[part] as GrpcObject;
+  const Constructor = node as unknown as ServiceClientConstructor;
+  return new Constructor(address, credentials.createInsecure());
+}
+
+describe('gRPC health checking and server reflection', () => {
+  let gateway: RunningGateway;
+  beforeAll(async () => {
+    gateway = await startTestGateway();
+  });
+  afterAll(() => gateway.close());
+
+  it('reports SERVING for the server and each service over grpc.health.v1', async () => {
+    const proto = resolve(
+      dirname(require.resolve('grpc-health-check/package.json')),
+      'proto/health/v1/health.proto',
+    );
+    const health = clientFor(proto, ['grpc', 'health', 'v1', 'Health'], gateway.grpcAddress);
+    for (const service of ['', 'inference.GRPCInferenceService', 'vision.v1.VisionService']) {
+      const reply = await new Promise<{ status: string }>((resolvePromise, reject) =>
+        health.Check({ service }, (error: Error | null, response: { status: string }) =>
+          error ? reject(error) : resolvePromise(response),
+        ),
+      );
+      expect([service, reply.status]).toEqual([service, 'SERVING']);
+    }
+    health.close();
+  });
+
+  it('lists and describes the services through grpc.reflection.v1', async () => {
+    const proto = resolve(
+      dirname(require.resolve('@grpc/reflection/package.json')),
+      'build/proto/grpc/reflection/v1/reflection.proto',
+    );
+    const reflection = clientFor(
+      proto,
+      ['grpc', 'reflection', 'v1', 'ServerReflection'],
+      gateway.grpcAddress,
+    );
+    const stream = reflection.ServerReflectionInfo() as ClientDuplexStream<
+      object,
+      Record<string, { service?: { name: string }[]; file_descriptor_proto?: Buffer[] }>
+    >;
+    const replies: Record<
+      string,
+      { service?: { name: string }[]; file_descriptor_proto?: Buffer[] }
+    >[] = [];
+    const done = new Promise<void>((resolvePromise, reject) => {
+      stream.on('data', (reply: (typeof replies)[number]) => replies.push(reply));
+      stream.on('end', resolvePromise);
+      stream.on('error', reject);
+    });
+    stream.write({ list_services: '' });
+    stream.write({ file_containing_symbol: 'inference.GRPCInferenceService' });
+    stream.end();
+    await done;
+    const names = replies[0].list_services_response?.service?.map((service) => service.name) ?? [];
+    expect(names).toEqual(
+      expect.arrayContaining(['inference.GRPCInferenceService', 'vision.v1.VisionService']),
+    );
+    expect(
+      replies[1].file_descriptor_response?.file_descriptor_proto?.[0].toString('latin1'),
+    ).toContain('ModelInfer');
+    reflection.close();
+  });
+});

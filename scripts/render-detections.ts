@@ -23,7 +23,16 @@ const IMAGES = [
   'vtest-frames/frame-04.png',
   'vtest-frames/frame-07.png',
 ];
-const COLORS = ['#e6194b', '#3cb44b', '#4363d8', '#f58231', '#911eb4', '#42d4f4', '#f032e6', '#bfef45'];
+const COLORS = [
+  '#e6194b',
+  '#3cb44b',
+  '#4363d8',
+  '#f58231',
+  '#911eb4',
+  '#42d4f4',
+  '#f032e6',
+  '#bfef45',
+];
 
 function overlay(result: DetectResult): Buffer {
   const { width, height } = result.image;
@@ -36,29 +45,49 @@ function overlay(result: DetectResult): Buffer {
 <rect x="${x1}" y="${textY - 11}" width="${label.length * 6.2 + 4}" height="14" fill="${color}" opacity="0.85"/>
 <text x="${x1 + 2}" y="${textY}" font-family="DejaVu Sans, sans-serif" font-size="11" fill="white" data-i="${index}">${label}</text></g>`;
   });
-  return Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${shapes.join('')}</svg>`);
+  return Buffer.from(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${shapes.join('')}</svg>`,
+  );
 }
 
 async function main(): Promise<void> {
   mkdirSync(out, { recursive: true });
   const gateway = await startGateway(
-    loadGatewayConfig({ ...process.env, GATEWAY_HOST: '127.0.0.1', GATEWAY_HTTP_PORT: '0', GATEWAY_GRPC_PORT: '0', LOG_LEVEL: 'warn' }),
+    loadGatewayConfig({
+      ...process.env,
+      GATEWAY_HOST: '127.0.0.1',
+      GATEWAY_HTTP_PORT: '0',
+      GATEWAY_GRPC_PORT: '0',
+      LOG_LEVEL: 'warn',
+    }),
   );
   const summary: string[] = [];
   try {
     for (const name of IMAGES) {
       const image = readFileSync(resolve(media, name));
       const type = extname(name) === '.png' ? 'image/png' : 'image/jpeg';
-      const response = await fetch(`${gateway.httpUrl}/v1/models/nanodet/detect`, { method: 'POST', headers: { 'content-type': type }, body: image });
+      const response = await fetch(`${gateway.httpUrl}/v1/models/nanodet/detect`, {
+        method: 'POST',
+        headers: { 'content-type': type },
+        body: image,
+      });
       const result = (await response.json()) as DetectResult;
       const file = `${basename(name, extname(name))}.png`;
-      await sharp(image).composite([{ input: overlay(result), top: 0, left: 0 }]).png().toFile(resolve(out, file));
-      summary.push(`${name}: ${result.detections.map((d) => `${d.label} ${d.score.toFixed(2)}`).join(', ') || '(none)'}`);
+      await sharp(image)
+        .composite([{ input: overlay(result), top: 0, left: 0 }])
+        .png()
+        .toFile(resolve(out, file));
+      summary.push(
+        `${name}: ${result.detections.map((d) => `${d.label} ${d.score.toFixed(2)}`).join(', ') || '(none)'}`,
+      );
     }
   } finally {
     await gateway.close();
   }
-  writeFileSync(resolve(out, 'README.md'), `# Rendered detections\n\nNanoDet-m through \`POST /v1/models/nanodet/detect\` with the default options; regenerate with\n\`node -r @swc-node/register scripts/render-detections.ts\`.\n\n${summary.map((line) => `- ${line}`).join('\n')}\n`);
+  writeFileSync(
+    resolve(out, 'README.md'),
+    `# Rendered detections\n\nNanoDet-m through \`POST /v1/models/nanodet/detect\` with the default options; regenerate with\n\`node -r @swc-node/register scripts/render-detections.ts\`.\n\n${summary.map((line) => `- ${line}`).join('\n')}\n`,
+  );
   console.log(summary.join('\n'));
 }
 

@@ -121,7 +121,3 @@ export function toRawBytes(data: TensorData): Uint8Array {
   }
   return raw;
 }
-
-export function tensorLength(data: TensorData): number {
-  return data.length;
-}

@@ -1,0 +1,380 @@
+/**
+ * NVIDIA's own client, unchanged, against our gateway: tritonclient_conformance.py drives the public
+ * tritonclient API (HTTP binary and JSON tensors, gRPC unary and streaming, readiness, metadata,
+ * errors) at a real in-process gateway and writes every tensor it received as .npy; this spec checks
+ * them bit for bit against ONNX Runtime run directly on the committed model (nanodetReference).
+ *
+ * The input goes to Python as a .npy written here from seededFloats, so both sides see the same bytes.
+ * The script never blocks on a failed call: each outcome is recorded ({ok} or {exception}) and judged
+ * here. It must run asynchronously: the gateway under test shares this process's event loop.
+ */
+import { execFile, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { RunningGateway } from '../../src/gateway-app';
+import { NANODET_INPUT_SIZE, NANODET_OUTPUTS, nanodetReference } from '../nanodet-reference';
+import { REPO_ROOT, seededFloats, startTestGateway } from '../test-gateway';
+import { readNpyFloat32, writeNpyFloat32 } from './npy';
+
+const python = process.env.PYTHON ?? join(REPO_ROOT, '.venv/bin/python');
+const script = join(__dirname, 'tritonclient_conformance.py');
+const requirements = join(REPO_ROOT, 'scripts/requirements-test.txt');
+const SEED = 20260601;
+const MISSING_MODEL = 'missing-model';
+
+/** Per-sample dims of each output (config.pbtxt); the batch dimension comes first on the wire. */
+const OUTPUT_DIMS: Record<(typeof NANODET_OUTPUTS)[number], number[]> = {
+  cls_s8: [2704, 80],
+  cls_s16: [676, 80],
+  cls_s32: [169, 80],
+  reg_s8: [2704, 44],
+  reg_s16: [676, 44],
+  reg_s32: [169, 44],
+};
+
+interface ClientException {
+  type: string;
+  status: string | null;
+  message: string;
+  debug_details: string | null;
+  traceback: string;
+}
+type Attempt<T> = { ok: T } | { exception: ClientException };
+
+interface TensorMetadata {
+  name: string;
+  datatype: string;
+  shape: number[];
+}
+interface ModelMetadata {
+  name: string;
+  versions: string[];
+  platform: string | null;
+  inputs: TensorMetadata[];
+  outputs: TensorMetadata[];
+}
+interface InferSummary {
+  id: string;
+  model_name: string;
+  model_version: string;
+  output_order: string[];
+  outputs: Record<
+    string,
+    { datatype: string; shape: number[]; numpy_dtype: string; binary_data_size: number | null }
+  >;
+}
+interface StreamSummary {
+  callbacks: number;
+  in_order: ({ response: InferSummary } | { error: ClientException })[];
+}
+interface ProtocolSummary {
+  live: Attempt<boolean>;
+  ready: Attempt<boolean>;
+  server_metadata: Attempt<{ name: string; version: string; extensions: string[] }>;
+  model_ready: Attempt<boolean>;
+  model_ready_v1: Attempt<boolean>;
+  unknown_model_ready: Attempt<boolean>;
+  model_metadata: Attempt<ModelMetadata>;
+  model_metadata_v1: Attempt<ModelMetadata>;
+  infer: Record<string, Attempt<InferSummary>>;
+  errors: Record<'unknown_model' | 'wrong_shape' | 'wrong_datatype', Attempt<unknown>>;
+}
+interface ClientSummary {
+  versions: Record<string, string>;
+  input_shape: number[];
+  http: ProtocolSummary & { compressed_request: Record<string, Attempt<InferSummary>> };
+  grpc: ProtocolSummary & {
+    stream: Attempt<StreamSummary>;
+    stream_errors: Attempt<StreamSummary>;
+  };
+}
+
+function probeClient(): string | undefined {
+  const probe = spawnSync(python, ['-c', 'import numpy, tritonclient.http, tritonclient.grpc'], {
+    encoding: 'utf8',
+  });
+  if (probe.error !== undefined || probe.status !== 0) {
+    const why = probe.error?.message ?? probe.stderr.trim().split('\n').pop() ?? '';
+    return (
+      `tritonclient unavailable: "${python} -c 'import numpy, tritonclient.http, tritonclient.grpc'" ` +
+      `failed (${why}). Install it with: .venv/bin/pip install -r scripts/requirements-test.txt ` +
+      '(or scripts/setup.sh --test, or point PYTHON at an interpreter that has it).'
+    );
+  }
+  return undefined;
+}
+
+/** The value of a call that must have succeeded; otherwise the client's own error and traceback. */
+function ok<T>(attempt: Attempt<T>, what: string): T {
+  if ('ok' in attempt) return attempt.ok;
+  const { status, message, traceback } = attempt.exception;
+  throw new Error(`${what}: tritonclient raised [${status}] ${message}\n${traceback}`);
+}
+
+/** The exception a call that must have failed raised. */
+function raised(attempt: Attempt<unknown>, what: string): ClientException {
+  if ('exception' in attempt) return attempt.exception;
+  throw new Error(
+    `${what}: expected tritonclient to raise, it returned ${JSON.stringify(attempt)}`,
+  );
+}
+
+async function runClient(args: string[]): Promise<void> {
+  try {
+    await promisify(execFile)(python, [script, ...args], {
+      timeout: 90_000,
+      maxBuffer: 16 * 1024 * 1024,
+    });
+  } catch (error) {
+    const { message, stderr } = error as { message: string; stderr?: string };
+    throw new Error(`tritonclient_conformance.py failed: ${message}\n${stderr ?? ''}`);
+  }
+}
+
+function pinnedVersion(pkg: string): string | undefined {
+  const line = readFileSync(requirements, 'utf8')
+    .split('\n')
+    .find((entry) => entry.replace(/\[.*\]/, '').startsWith(`${pkg}==`));
+  return line?.split('==')[1]?.trim();
+}
+
+function expectedModelMetadata(): ModelMetadata {
+  return {
+    name: 'nanodet',
+    versions: ['1'],
+    platform: 'onnxruntime_onnx',
+    inputs: [{ name: 'images', datatype: 'FP32', shape: [-1, 3, 416, 416] }],
+    outputs: NANODET_OUTPUTS.map((name) => ({
+      name,
+      datatype: 'FP32',
+      shape: [-1, ...OUTPUT_DIMS[name]],
+    })),
+  };
+}
+
+describe('NVIDIA tritonclient against the gateway, unchanged (KServe v2 HTTP + gRPC)', () => {
+  const unavailable = probeClient();
+  if (unavailable !== undefined) {
+    if (process.env.CI === 'true') {
+      it('has tritonclient available (required when CI=true)', () => {
+        throw new Error(unavailable);
+      });
+    } else {
+      console.warn(`Skipping tritonclient conformance: ${unavailable}`);
+      it.skip('runs tritonclient against the gateway (tritonclient unavailable)', () => undefined);
+    }
+    return;
+  }
+
+  const input = seededFloats(2 * NANODET_INPUT_SIZE, SEED);
+  let gateway: RunningGateway;
+  let outDir: string;
+  let summary: ClientSummary;
+  /** ONNX Runtime directly: the batch of two, and each sample on its own (batch 1). */
+  let reference: Record<'batch' | 'sample0' | 'sample1', Record<string, Float32Array>>;
+
+  /** Every output `path` received, each compared byte for byte with the reference; [] when all match. */
+  function mismatches(
+    path: string,
+    expected: Record<string, Float32Array>,
+    batch: number,
+    names: readonly string[] = NANODET_OUTPUTS,
+  ): string[] {
+    const found: string[] = [];
+    for (const name of names) {
+      const { shape, data } = readNpyFloat32(join(outDir, `${path}.${name}.npy`));
+      const dims = [batch, ...OUTPUT_DIMS[name as keyof typeof OUTPUT_DIMS]];
+      if (JSON.stringify(shape) !== JSON.stringify(dims)) {
+        found.push(`${path}.${name}: shape [${shape}], expected [${dims}]`);
+        continue;
+      }
+      const ours = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+      const want = expected[name];
+      if (ours.equals(Buffer.from(want.buffer, want.byteOffset, want.byteLength))) continue;
+      let differing = 0;
+      let first = -1;
+      for (let i = 0; i < want.length; i += 1) {
+        if (Object.is(data[i], want[i])) continue;
+        differing += 1;
+        if (first < 0) first = i;
+      }
+      found.push(
+        `${path}.${name}: ${differing}/${want.length} values differ, first at ${first} ` +
+          `(got ${data[first]}, ONNX Runtime ${want[first]})`,
+      );
+    }
+    return found;
+  }
+
+  function expectInferSummary(result: InferSummary, id: string, batch: number): void {
+    expect(result).toMatchObject({ id, model_name: 'nanodet', model_version: '1' });
+    expect(result.output_order).toEqual([...NANODET_OUTPUTS]);
+    for (const name of NANODET_OUTPUTS) {
+      expect(result.outputs[name]).toMatchObject({
+        datatype: 'FP32',
+        shape: [batch, ...OUTPUT_DIMS[name]],
+        numpy_dtype: 'float32',
+      });
+    }
+  }
+
+  beforeAll(async () => {
+    outDir = mkdtempSync(join(tmpdir(), 'tritonclient-conformance-'));
+    const inputPath = join(outDir, 'input.npy');
+    writeNpyFloat32(inputPath, input, [2, 3, 416, 416]);
+    gateway = await startTestGateway();
+    await runClient([
+      '--http',
+      new URL(gateway.httpUrl).host,
+      '--grpc',
+      gateway.grpcAddress,
+      '--input',
+      inputPath,
+      '--out',
+      outDir,
+    ]);
+    summary = JSON.parse(readFileSync(join(outDir, 'summary.json'), 'utf8')) as ClientSummary;
+    reference = {
+      batch: await nanodetReference(input, 2),
+      sample0: await nanodetReference(input.slice(0, NANODET_INPUT_SIZE), 1),
+      sample1: await nanodetReference(input.slice(NANODET_INPUT_SIZE), 1),
+    };
+  }, 120_000);
+
+  afterAll(async () => {
+    await gateway?.close();
+    if (outDir !== undefined) rmSync(outDir, { recursive: true, force: true });
+  });
+
+  it('ran the pinned tritonclient', () => {
+    expect(summary.versions.tritonclient).toBe(pinnedVersion('tritonclient'));
+    expect(summary.input_shape).toEqual([2, 3, 416, 416]);
+  });
+
+  describe.each(['http', 'grpc'] as const)('%s client', (protocol) => {
+    it('sees the server live and ready, and its metadata', () => {
+      const seen = summary[protocol];
+      expect(ok(seen.live, 'is_server_live')).toBe(true);
+      expect(ok(seen.ready, 'is_server_ready')).toBe(true);
+      expect(ok(seen.server_metadata, 'get_server_metadata')).toMatchObject({
+        name: 'triton-cv-gateway',
+        version: expect.any(String),
+        extensions: expect.arrayContaining(['binary_tensor_data']),
+      });
+    });
+
+    it('sees nanodet ready, with its versions, platform and tensors', () => {
+      const seen = summary[protocol];
+      expect(ok(seen.model_ready, "is_model_ready('nanodet')")).toBe(true);
+      expect(ok(seen.model_ready_v1, "is_model_ready('nanodet', '1')")).toBe(true);
+      expect(ok(seen.model_metadata, "get_model_metadata('nanodet')")).toEqual(
+        expectedModelMetadata(),
+      );
+      expect(ok(seen.model_metadata_v1, "get_model_metadata('nanodet', '1')")).toEqual(
+        expectedModelMetadata(),
+      );
+    });
+
+    it('gets a clear error naming what was wrong: unknown model, wrong shape, wrong datatype', () => {
+      const { errors } = summary[protocol];
+      const code = (http: string, grpc: string): string =>
+        protocol === 'http' ? http : `StatusCode.${grpc}`;
+      const unknownModel = raised(errors.unknown_model, 'infer on an unknown model');
+      expect(unknownModel.status).toBe(code('404', 'NOT_FOUND'));
+      expect(unknownModel.message).toContain(`'${MISSING_MODEL}'`);
+      const wrongShape = raised(errors.wrong_shape, 'infer with a 32x32 input');
+      expect(wrongShape.status).toBe(code('400', 'INVALID_ARGUMENT'));
+      expect(wrongShape.message).toContain("'images'");
+      expect(wrongShape.message).toMatch(/2,\s*3,\s*32,\s*32/);
+      const wrongDatatype = raised(errors.wrong_datatype, 'infer with an FP16 input');
+      expect(wrongDatatype.status).toBe(code('400', 'INVALID_ARGUMENT'));
+      expect(wrongDatatype.message).toContain("'images'");
+      expect(wrongDatatype.message).toContain('FP16');
+    });
+  });
+
+  it('HTTP is_model_ready is False for an unknown model, as with Triton (HTTP 400 there, no raise)', () => {
+    expect(ok(summary.http.unknown_model_ready, `is_model_ready('${MISSING_MODEL}')`)).toBe(false);
+  });
+
+  it.each([
+    ['http_binary', 'http', 'HTTP, binary tensor extension both ways', 'http-binary-1'],
+    ['http_json', 'http', 'HTTP, JSON tensors both ways', 'http-json-1'],
+    ['grpc', 'grpc', 'gRPC unary ModelInfer', 'grpc-1'],
+  ] as const)(
+    '%s (%s): a batch of two comes back bit-identical to ONNX Runtime',
+    (path, protocol, _how, id) => {
+      const result = ok(summary[protocol].infer[path], `infer over ${path}`);
+      expectInferSummary(result, id, 2);
+      if (path === 'http_binary') {
+        // The binary tensor extension announces each output's byte size in its JSON header.
+        for (const name of NANODET_OUTPUTS) {
+          const [cells, values] = OUTPUT_DIMS[name];
+          expect(result.outputs[name].binary_data_size).toBe(2 * cells * values * 4);
+        }
+      }
+      expect(mismatches(path, reference.batch, 2)).toEqual([]);
+    },
+  );
+
+  it('gRPC stream: three async_stream_infer calls answered in order, each bit-identical', () => {
+    const stream = ok(summary.grpc.stream, 'start_stream / async_stream_infer ×3 / stop_stream');
+    expect(stream.callbacks).toBe(3);
+    const responses = stream.in_order.map((callback, index) => {
+      if ('error' in callback)
+        throw new Error(`stream callback ${index}: ${callback.error.message}`);
+      return callback.response;
+    });
+    expect(responses.map((response) => response.id)).toEqual(['stream-0', 'stream-1', 'stream-2']);
+    expectInferSummary(responses[0], 'stream-0', 2);
+    expectInferSummary(responses[1], 'stream-1', 1);
+    expectInferSummary(responses[2], 'stream-2', 1);
+    expect([
+      ...mismatches('stream_0', reference.batch, 2),
+      ...mismatches('stream_1', reference.sample1, 1),
+      ...mismatches('stream_2', reference.sample0, 1),
+    ]).toEqual([]);
+  });
+
+  it('gRPC stream: failing requests reach the callback as errors and the stream keeps serving', () => {
+    const stream = ok(summary.grpc.stream_errors, 'stream with failing requests');
+    expect(stream.callbacks).toBe(3);
+    const [unknownModel, wrongShape, after] = stream.in_order;
+    expect('error' in unknownModel && unknownModel.error.message).toContain(`'${MISSING_MODEL}'`);
+    expect('error' in wrongShape && wrongShape.error.message).toMatch(
+      /'images'.*1,\s*3,\s*32,\s*32/,
+    );
+    if (!('response' in after)) throw new Error(`request after the errors: ${after.error.message}`);
+    expectInferSummary(after.response, 'stream-after-errors', 1);
+    expect(mismatches('stream_after_errors', reference.sample0, 1)).toEqual([]);
+  });
+
+  // TODO(gateway): Triton answers ModelReady for a model it does not serve with ready=false and OK
+  // (InferenceServer::ModelIsReady returns Success), so tritonclient.grpc's is_model_ready returns
+  // False. The gateway answers NOT_FOUND "unknown model 'missing-model'", and is_model_ready raises
+  // InferenceServerException instead. `.failing` until the gateway is fixed: then drop `.failing`.
+  it.failing(
+    'TODO(gateway): gRPC is_model_ready is False for an unknown model, as with Triton',
+    () => {
+      expect(ok(summary.grpc.unknown_model_ready, `is_model_ready('${MISSING_MODEL}')`)).toBe(
+        false,
+      );
+    },
+  );
+
+  // TODO(gateway): tritonclient.http's infer(..., request_compression_algorithm='gzip'|'deflate')
+  // sends the whole body (JSON header + binary tensors) compressed with `Content-Encoding: gzip` or
+  // `deflate` (zlib) and `Inference-Header-Content-Length` = the *uncompressed* JSON length; Triton
+  // inflates it first. The gateway parses the compressed bytes: 400 "request body is not valid JSON:
+  // Unexpected token ...". `.failing` until the gateway decodes Content-Encoding: then drop `.failing`.
+  it.failing.each(['http_gzip', 'http_deflate'] as const)(
+    'TODO(gateway): %s: a compressed request body is inflated, as with Triton',
+    (path) => {
+      const result = ok(summary.http.compressed_request[path], `infer over ${path}`);
+      expect(result.id).toBe(path);
+      expect(mismatches(path, reference.sample0, 1, ['reg_s32'])).toEqual([]);
+    },
+  );
+});

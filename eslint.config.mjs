@@ -12,6 +12,7 @@ export default tseslint.config(
       'coverage/**',
       'libs/contracts/src/generated/**',
       '**/*.mjs',
+      'jest.config.js',
     ],
   },
   eslint.configs.recommended,

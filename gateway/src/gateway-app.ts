@@ -27,7 +27,11 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       bodyParser: false,
     },
   );
-  configureFastify(app.getHttpAdapter().getInstance(), app.get(GatewayMetrics));
+  configureFastify(
+    app.getHttpAdapter().getInstance(),
+    app.get(GatewayMetrics),
+    config.maxBodyBytes,
+  );
   app.useGlobalFilters(new HttpErrorFilter());
   app.enableShutdownHooks();
   await app.listen(config.httpPort, config.host);

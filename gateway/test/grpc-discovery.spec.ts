@@ -23,7 +23,8 @@ function clientFor(
   let node: GrpcObject | ServiceClientConstructor = definition;
   for (const part of service) node = node[part] as GrpcObject;
   const Constructor = node as unknown as ServiceClientConstructor;
-  return new Constructor(address, credentials.createInsecure());
+  const client: unknown = new Constructor(address, credentials.createInsecure());
+  return client as Client & Record<string, (...args: unknown[]) => unknown>;
 }
 
 describe('gRPC health checking and server reflection', () => {

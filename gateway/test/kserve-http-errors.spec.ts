@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import type { RunningGateway } from '../src/gateway-app';
 import { NANODET_INPUT_SIZE } from './nanodet-reference';
 import { startTestGateway } from './test-gateway';
@@ -254,6 +255,32 @@ const CASES: {
     init: () => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: '' }),
     status: 400,
     message: /.+/,
+  },
+  {
+    name: 'an unsupported content-encoding',
+    init: () => ({ method: 'POST', headers: { 'content-encoding': 'br' }, body: Buffer.from('x') }),
+    status: 415,
+    message: /content-encoding 'br' is not supported/,
+  },
+  {
+    name: 'a corrupt gzip body',
+    init: () => ({
+      method: 'POST',
+      headers: { 'content-encoding': 'gzip' },
+      body: Buffer.from('not gzip'),
+    }),
+    status: 400,
+    message: /not valid gzip data/,
+  },
+  {
+    name: 'a gzip body inflating past the limit',
+    init: () => ({
+      method: 'POST',
+      headers: { 'content-encoding': 'gzip' },
+      body: gzipSync(Buffer.alloc(40 * 1024 * 1024)),
+    }),
+    status: 413,
+    message: /inflates beyond the 20971520-byte limit/,
   },
   {
     name: 'body over the configured limit',

@@ -1,17 +1,33 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
+import { decodeContentEncoding } from './content-encoding';
 
 /**
- * HTTP plumbing below the controllers: every body arrives as a Buffer (each route decides how to
- * read it: KServe JSON/binary, raw images) and every request is timed. Errors Fastify raises before
+ * HTTP plumbing below the controllers: every body arrives as a Buffer, with any gzip/deflate
+ * content-encoding undone (each route decides how to read it: KServe JSON/binary, raw images), and
+ * every request is timed. Errors Fastify raises before
  * routing (body too large, ...) reach HttpErrorFilter through Nest's error handler.
  */
-export function configureFastify(fastify: FastifyInstance, metrics: GatewayMetrics): void {
+export function configureFastify(
+  fastify: FastifyInstance,
+  metrics: GatewayMetrics,
+  maxBodyBytes: number,
+): void {
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser(
     '*',
     { parseAs: 'buffer' },
-    (_request: FastifyRequest, body: Buffer, done) => done(null, body),
+    (request: FastifyRequest, body: Buffer, done) => {
+      const encoding = request.headers['content-encoding'];
+      decodeContentEncoding(
+        Array.isArray(encoding) ? encoding[0] : encoding,
+        body,
+        maxBodyBytes,
+      ).then(
+        (decoded) => done(null, decoded),
+        (error: Error) => done(error),
+      );
+    },
   );
 
   fastify.addHook('onRequest', (_request, _reply, done) => {

@@ -16,7 +16,7 @@ export interface NpyFloat32 {
 export function writeNpyFloat32(path: string, data: Float32Array, shape: number[]): void {
   const count = shape.reduce((product, dim) => product * dim, 1);
   if (count !== data.length)
-    throw new Error(`shape [${shape}] needs ${count} values, got ${data.length}`);
+    throw new Error(`shape [${shape.join(',')}] needs ${count} values, got ${data.length}`);
   const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
   let header = `{'descr': '<f4', 'fortran_order': False, 'shape': ${shapeText}, }`;
   header += ' '.repeat(63 - ((PREAMBLE + header.length) % 64)) + '\n';
@@ -59,6 +59,7 @@ export function readNpyFloat32(path: string): NpyFloat32 {
   const bytes = Uint8Array.prototype.slice.call(file, dataStart);
   const data = new Float32Array(bytes.buffer, 0, bytes.byteLength / 4);
   const count = shape.reduce((product, dim) => product * dim, 1);
-  if (data.length !== count) throw new Error(`${path}: shape [${shape}] but ${data.length} values`);
+  if (data.length !== count)
+    throw new Error(`${path}: shape [${shape.join(',')}] but ${data.length} values`);
   return { shape, data };
 }

@@ -9,6 +9,7 @@
  * here. It must run asynchronously: the gateway under test shares this process's event loop.
  */
 import { execFile, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -84,6 +85,7 @@ interface ProtocolSummary {
 interface ClientSummary {
   versions: Record<string, string>;
   input_shape: number[];
+  input_sha256: string;
   http: ProtocolSummary & { compressed_request: Record<string, Attempt<InferSummary>> };
   grpc: ProtocolSummary & {
     stream: Attempt<StreamSummary>;
@@ -187,7 +189,7 @@ describe('NVIDIA tritonclient against the gateway, unchanged (KServe v2 HTTP + g
       const { shape, data } = readNpyFloat32(join(outDir, `${path}.${name}.npy`));
       const dims = [batch, ...OUTPUT_DIMS[name as keyof typeof OUTPUT_DIMS]];
       if (JSON.stringify(shape) !== JSON.stringify(dims)) {
-        found.push(`${path}.${name}: shape [${shape}], expected [${dims}]`);
+        found.push(`${path}.${name}: shape [${shape.join(',')}], expected [${dims.join(',')}]`);
         continue;
       }
       const ours = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
@@ -248,9 +250,11 @@ describe('NVIDIA tritonclient against the gateway, unchanged (KServe v2 HTTP + g
     if (outDir !== undefined) rmSync(outDir, { recursive: true, force: true });
   });
 
-  it('ran the pinned tritonclient', () => {
+  it('ran the pinned tritonclient on exactly the bytes given to ONNX Runtime', () => {
     expect(summary.versions.tritonclient).toBe(pinnedVersion('tritonclient'));
     expect(summary.input_shape).toEqual([2, 3, 416, 416]);
+    const bytes = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+    expect(summary.input_sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
   });
 
   describe.each(['http', 'grpc'] as const)('%s client', (protocol) => {
@@ -351,26 +355,15 @@ describe('NVIDIA tritonclient against the gateway, unchanged (KServe v2 HTTP + g
     expect(mismatches('stream_after_errors', reference.sample0, 1)).toEqual([]);
   });
 
-  // TODO(gateway): Triton answers ModelReady for a model it does not serve with ready=false and OK
-  // (InferenceServer::ModelIsReady returns Success), so tritonclient.grpc's is_model_ready returns
-  // False. The gateway answers NOT_FOUND "unknown model 'missing-model'", and is_model_ready raises
-  // InferenceServerException instead. `.failing` until the gateway is fixed: then drop `.failing`.
-  it.failing(
-    'TODO(gateway): gRPC is_model_ready is False for an unknown model, as with Triton',
-    () => {
-      expect(ok(summary.grpc.unknown_model_ready, `is_model_ready('${MISSING_MODEL}')`)).toBe(
-        false,
-      );
-    },
-  );
+  // Triton answers ModelReady for a model it does not serve with OK and ready=false.
+  it('gRPC is_model_ready is False for an unknown model, as with Triton', () => {
+    expect(ok(summary.grpc.unknown_model_ready, `is_model_ready('${MISSING_MODEL}')`)).toBe(false);
+  });
 
-  // TODO(gateway): tritonclient.http's infer(..., request_compression_algorithm='gzip'|'deflate')
-  // sends the whole body (JSON header + binary tensors) compressed with `Content-Encoding: gzip` or
-  // `deflate` (zlib) and `Inference-Header-Content-Length` = the *uncompressed* JSON length; Triton
-  // inflates it first. The gateway parses the compressed bytes: 400 "request body is not valid JSON:
-  // Unexpected token ...". `.failing` until the gateway decodes Content-Encoding: then drop `.failing`.
-  it.failing.each(['http_gzip', 'http_deflate'] as const)(
-    'TODO(gateway): %s: a compressed request body is inflated, as with Triton',
+  // tritonclient.http compresses the whole body (JSON header + binary tensors) on request, with
+  // Inference-Header-Content-Length the *uncompressed* JSON length; the gateway inflates it first.
+  it.each(['http_gzip', 'http_deflate'] as const)(
+    '%s: a compressed request body is inflated, as with Triton',
     (path) => {
       const result = ok(summary.http.compressed_request[path], `infer over ${path}`);
       expect(result.id).toBe(path);

@@ -22,6 +22,7 @@ run, and the exit status is 0 unless the script itself is broken. It writes
 """
 
 import argparse
+import hashlib
 import importlib.metadata
 import json
 import os
@@ -276,6 +277,7 @@ def main():
             for package in ("tritonclient", "grpcio", "protobuf", "geventhttpclient", "numpy")
         },
         "input_shape": list(x.shape),
+        "input_sha256": hashlib.sha256(np.ascontiguousarray(x).tobytes()).hexdigest(),
         "http": run_http(args.http, args.model, x, recorder),
         "grpc": run_grpc(args.grpc, args.model, x, recorder),
     }

@@ -62,12 +62,11 @@ export class KServeGrpcService {
       modelReady: unaryHandler(
         this.metrics,
         route('ModelReady'),
-        (request) => {
-          this.backend.resolveVersion(request.name, request.version);
-          return create(ModelReadyResponseSchema, {
+        // As Triton: an unknown model or version is simply not ready (OK, ready=false).
+        (request) =>
+          create(ModelReadyResponseSchema, {
             ready: this.backend.isModelReady(request.name, request.version),
-          });
-        },
+          }),
         byModel,
       ),
       modelMetadata: unaryHandler(

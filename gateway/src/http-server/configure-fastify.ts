@@ -18,12 +18,7 @@ export function configureFastify(
     '*',
     { parseAs: 'buffer' },
     (request: FastifyRequest, body: Buffer, done) => {
-      const encoding = request.headers['content-encoding'];
-      decodeContentEncoding(
-        Array.isArray(encoding) ? encoding[0] : encoding,
-        body,
-        maxBodyBytes,
-      ).then(
+      decodeContentEncoding(request.headers['content-encoding'], body, maxBodyBytes).then(
         (decoded) => done(null, decoded),
         (error: Error) => done(error),
       );

@@ -1,0 +1,105 @@
+import { Logger } from '@nestjs/common';
+import * as ort from 'onnxruntime-node';
+import type { GatewayConfig } from '../../gateway/src/config/gateway-config';
+import { OnnxRuntimeBackend } from '../../gateway/src/inference/embedded/onnx-runtime.backend';
+import { InferencePipeline } from '../../gateway/src/inference/inference-pipeline';
+import { GatewayMetrics } from '../../gateway/src/metrics/gateway-metrics';
+import { withDefaults } from '../../gateway/src/vision/detect-options';
+import { DetectPipeline } from '../../gateway/src/vision/detect-pipeline';
+import type {
+  DetectContext,
+  DetectRequest,
+  DetectResult,
+} from '../../gateway/src/vision/detect-types';
+import { DecodeImageStage } from '../../gateway/src/vision/stages/decode-image.stage';
+import { PreprocessStage } from '../../gateway/src/vision/stages/preprocess.stage';
+import type { BenchPath } from './bench-path';
+import type { SampleImage } from './images';
+import { MODEL, MODEL_FILE } from './settings';
+
+export interface InProcessPaths {
+  ortDirect: BenchPath;
+  pipeline: BenchPath;
+  /** One in-process detect, for the agreement check against the gateway. */
+  detect(image: SampleImage): Promise<DetectResult>;
+  close(): Promise<void>;
+}
+
+/**
+ * The two in-process baselines. `pipeline-in-process` is the gateway's own DetectPipeline (all six
+ * stages, the tensor request path and the embedded ONNX Runtime backend), constructed with `new`
+ * instead of by Nest: only the transport and the framework are missing. `ort-direct` is a bare
+ * session on the same model file, fed the exact tensors the gateway's preprocess stage produces.
+ */
+export async function createInProcessPaths(
+  config: GatewayConfig,
+  images: readonly SampleImage[],
+): Promise<InProcessPaths> {
+  Logger.overrideLogger(['error', 'warn']); // the backend logs each model it loads
+  const backend = new OnnxRuntimeBackend({
+    repository: config.modelRepository,
+    intraOpThreads: config.ortIntraOpThreads,
+  });
+  await backend.load();
+  const metrics = new GatewayMetrics();
+  const pipeline = new DetectPipeline(
+    config,
+    backend,
+    new InferencePipeline(backend, metrics),
+    metrics,
+  );
+  const request = (image: SampleImage): DetectRequest => ({
+    model: MODEL,
+    version: '',
+    image: image.bytes,
+    // The gateway's defaults, as a REST call with no query string gets them.
+    options: withDefaults({}, config.detectDefaults),
+  });
+
+  const tensors = await Promise.all(
+    images.map(async (image) => {
+      const context: DetectContext = {
+        request: request(image),
+        metadata: backend.modelMetadata(MODEL),
+      };
+      await new DecodeImageStage(config.maxImagePixels).run(context);
+      await new PreprocessStage(config.maxImagePixels).run(context);
+      if (!context.input) throw new Error(`preprocess produced no tensor for ${image.name}`);
+      const [, ...chw] = context.metadata.inputs[0].shape;
+      return new ort.Tensor('float32', context.input, [1, ...chw]);
+    }),
+  );
+  // The same options as OnnxRuntimeBackend.createSession, so only the wrapping differs.
+  const session = await ort.InferenceSession.create(MODEL_FILE, {
+    executionProviders: ['cpu'],
+    graphOptimizationLevel: 'all',
+    intraOpNumThreads: config.ortIntraOpThreads,
+  });
+  const inputName = session.inputNames[0];
+
+  return {
+    ortDirect: {
+      name: 'ort-direct',
+      send: async (_image, index) => {
+        // Every output, as the gateway fetches them all for the GFL decoder.
+        const outputs = await session.run({ [inputName]: tensors[index] });
+        if (Object.keys(outputs).length !== session.outputNames.length) {
+          throw new Error('ONNX Runtime returned fewer outputs than the model declares');
+        }
+      },
+    },
+    pipeline: {
+      name: 'pipeline-in-process',
+      send: async (image) => {
+        const result = await pipeline.detect(request(image));
+        if (!Array.isArray(result.detections))
+          throw new Error('detect returned no detections list');
+      },
+    },
+    detect: (image) => pipeline.detect(request(image)),
+    close: async () => {
+      await session.release();
+      await backend.close();
+    },
+  };
+}

@@ -4,12 +4,14 @@ import {
   GRPCInferenceService,
   InferTensorContentsSchema,
   ModelInferRequest_InferInputTensorSchema,
+  ModelConfigRequestSchema,
   ModelInferRequestSchema,
   ModelMetadataRequestSchema,
   ModelReadyRequestSchema,
   ServerLiveRequestSchema,
   ServerMetadataRequestSchema,
   ServerReadyRequestSchema,
+  type ModelConfigResponse,
   type ModelInferRequest,
   type ModelInferResponse,
   type ModelMetadataResponse,
@@ -86,6 +88,30 @@ describe('KServe v2 gRPC front door (embedded ONNX Runtime backend)', () => {
       metadata.inputs.map((input) => [input.name, input.datatype, input.shape.map(Number)]),
     ).toEqual([['images', 'FP32', [-1, 3, 416, 416]]]);
     expect(metadata.outputs.map((output) => output.name)).toEqual([...NANODET_OUTPUTS]);
+  });
+
+  it('ModelConfig returns the parsed config.pbtxt', async () => {
+    const response = await callUnary<ModelConfigResponse>(
+      client,
+      'modelConfig',
+      create(ModelConfigRequestSchema, { name: 'nanodet' }),
+    );
+    expect(response.config).toMatchObject({
+      name: 'nanodet',
+      platform: 'onnxruntime_onnx',
+      maxBatchSize: 8,
+    });
+    expect(response.config?.input[0].dims).toEqual([3n, 416n, 416n]);
+    expect(response.config?.schedulingChoice).toMatchObject({
+      case: 'dynamicBatching',
+      value: { preferredBatchSize: [4, 8] },
+    });
+    const unknown = await callUnary(
+      client,
+      'modelConfig',
+      create(ModelConfigRequestSchema, { name: 'yolo' }),
+    ).catch((error: ServiceError) => error);
+    expect(unknown).toMatchObject({ code: status.NOT_FOUND });
   });
 
   it('ModelInfer with raw_input_contents returns exactly the tensors ONNX Runtime computes', async () => {

@@ -105,6 +105,23 @@ describe('KServe v2 REST front door (embedded ONNX Runtime backend)', () => {
     expect(version.versions).toEqual(['1']);
   });
 
+  it('returns the model configuration as Triton does (proto field names, numbers, defaults)', async () => {
+    const response = await fetch(url('/v2/models/nanodet/config'));
+    expect(response.status).toBe(200);
+    const config = (await response.json()) as Record<string, unknown>;
+    expect(config).toMatchObject({
+      name: 'nanodet',
+      platform: 'onnxruntime_onnx',
+      max_batch_size: 8,
+      input: [{ name: 'images', data_type: 'TYPE_FP32', dims: [3, 416, 416] }],
+      dynamic_batching: { preferred_batch_size: [4, 8], max_queue_delay_microseconds: 2000 },
+      parameters: { 'vision.decoder': { string_value: 'nanodet-gfl' } },
+    });
+    expect((config.output as { name: string }[]).map((output) => output.name)).toHaveLength(6);
+    expect((await fetch(url('/v2/models/nanodet/versions/1/config'))).status).toBe(200);
+    expect((await fetch(url('/v2/models/nanodet/versions/5/config'))).status).toBe(404);
+  });
+
   it('answers a JSON infer request with exactly the tensors ONNX Runtime computes', async () => {
     const input = seededFloats(NANODET_INPUT_SIZE, 7);
     const response = await fetch(url('/v2/models/nanodet/infer'), {

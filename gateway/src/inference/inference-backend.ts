@@ -1,3 +1,4 @@
+import type { ModelConfig } from '@contracts/generated/inference/model_config_pb';
 import type { KServeDatatype } from '@contracts/kserve/datatype';
 import type { InferTensor } from './tensor';
 
@@ -19,6 +20,8 @@ export interface ModelMetadata {
   labels?: string[];
   /** Model-config `parameters` (string values), e.g. which detection decoder fits the outputs. */
   parameters: Record<string, string>;
+  /** The model configuration as the backend loaded it (Triton's `ModelConfig`). */
+  config: ModelConfig;
 }
 
 export interface InferRequest {

@@ -79,6 +79,7 @@ interface ProtocolSummary {
   unknown_model_ready: Attempt<boolean>;
   model_metadata: Attempt<ModelMetadata>;
   model_metadata_v1: Attempt<ModelMetadata>;
+  model_config: Attempt<Record<string, unknown>>;
   infer: Record<string, Attempt<InferSummary>>;
   errors: Record<'unknown_model' | 'wrong_shape' | 'wrong_datatype', Attempt<unknown>>;
 }
@@ -279,6 +280,14 @@ describe('NVIDIA tritonclient against the gateway, unchanged (KServe v2 HTTP + g
       expect(ok(seen.model_metadata_v1, "get_model_metadata('nanodet', '1')")).toEqual(
         expectedModelMetadata(),
       );
+      expect(ok(seen.model_config, "get_model_config('nanodet')")).toEqual({
+        name: 'nanodet',
+        platform: 'onnxruntime_onnx',
+        max_batch_size: 8,
+        input: [{ name: 'images', data_type: 'TYPE_FP32', dims: [3, 416, 416] }],
+        output: ['cls_s8', 'cls_s16', 'cls_s32', 'reg_s8', 'reg_s16', 'reg_s32'],
+        preferred_batch_size: [4, 8],
+      });
     });
 
     it('gets a clear error naming what was wrong: unknown model, wrong shape, wrong datatype', () => {

@@ -106,6 +106,24 @@ def normalize_model_metadata(metadata):
     }
 
 
+def normalize_model_config(config):
+    """The fields a client relies on, whether JSON gave 64-bit integers as numbers or strings."""
+    config = config.get("config", config)
+    return {
+        "name": config["name"],
+        "platform": config.get("platform"),
+        "max_batch_size": int(config.get("max_batch_size", 0)),
+        "input": [
+            {"name": i["name"], "data_type": i["data_type"], "dims": [int(d) for d in i["dims"]]}
+            for i in config["input"]
+        ],
+        "output": [o["name"] for o in config["output"]],
+        "preferred_batch_size": [
+            int(b) for b in config.get("dynamic_batching", {}).get("preferred_batch_size", [])
+        ],
+    }
+
+
 def http_input(x, binary_data, datatype="FP32"):
     tensor = httpclient.InferInput("images", list(x.shape), datatype)
     tensor.set_data_from_numpy(x, binary_data=binary_data)
@@ -142,6 +160,7 @@ def run_http(url, model, x, recorder):
         "model_metadata_v1": attempt(
             lambda: normalize_model_metadata(client.get_model_metadata(model, "1"))
         ),
+        "model_config": attempt(lambda: normalize_model_config(client.get_model_config(model))),
     }
     if "ok" in summary["model_metadata"]:
         output_names = [o["name"] for o in summary["model_metadata"]["ok"]["outputs"]]
@@ -197,6 +216,9 @@ def run_grpc(url, model, x, recorder):
         "unknown_model_ready": attempt(lambda: client.is_model_ready(MISSING_MODEL)),
         "model_metadata": attempt(model_metadata),
         "model_metadata_v1": attempt(lambda: model_metadata("1")),
+        "model_config": attempt(
+            lambda: normalize_model_config(client.get_model_config(model, as_json=True))
+        ),
     }
     if "ok" in summary["model_metadata"]:
         output_names = [o["name"] for o in summary["model_metadata"]["ok"]["outputs"]]

@@ -161,6 +161,7 @@ function toMetadata(definition: ModelDefinition): ModelMetadata {
     })),
     labels: definition.labels,
     parameters,
+    config: definition.config,
   };
 }
 

@@ -3,6 +3,7 @@ import type { ServerDuplexStream } from '@grpc/grpc-js';
 import { Inject, Injectable } from '@nestjs/common';
 import type { ImplementationOf, MalformedMessage } from '@contracts/grpc/service-definition';
 import {
+  ModelConfigResponseSchema,
   ModelMetadataResponse_TensorMetadataSchema,
   ModelMetadataResponseSchema,
   ModelReadyResponseSchema,
@@ -93,6 +94,17 @@ export class KServeGrpcService {
         (request) => ({ model: request.modelName, version: request.modelVersion }),
       ),
       modelStreamInfer: (call) => this.streamInfer(call),
+      modelConfig: unaryHandler(
+        this.metrics,
+        route('ModelConfig'),
+        (request) => {
+          this.backend.resolveVersion(request.name, request.version);
+          return create(ModelConfigResponseSchema, {
+            config: this.backend.modelMetadata(request.name).config,
+          });
+        },
+        byModel,
+      ),
     };
   }
 

@@ -7,6 +7,8 @@ import {
   type TensorMetadata,
 } from '../../inference/inference-backend';
 import { InferencePipeline } from '../../inference/inference-pipeline';
+import type { JsonObject } from '@bufbuild/protobuf';
+import { modelConfigToJson } from '../model-config-json';
 import { SERVER_EXTENSIONS, SERVER_NAME, SERVER_VERSION } from '../server-identity';
 import { parseInferBody } from './infer-request-body';
 import { encodeInferResponse } from './infer-response-body';
@@ -57,6 +59,17 @@ export class KServeHttpController {
   @Get('models/:model/versions/:version/ready')
   versionReady(@Param('model') model: string, @Param('version') version: string): void {
     this.checkReady(model, version);
+  }
+
+  @Get('models/:model/config')
+  modelConfig(@Param('model') model: string): JsonObject {
+    return modelConfigToJson(this.backend.modelMetadata(model).config);
+  }
+
+  @Get('models/:model/versions/:version/config')
+  versionConfig(@Param('model') model: string, @Param('version') version: string): JsonObject {
+    this.backend.resolveVersion(model, version);
+    return modelConfigToJson(this.backend.modelMetadata(model).config);
   }
 
   @Post('models/:model/infer')

@@ -27,8 +27,8 @@ report="$(mktemp)"
 status=0
 npx jest --ci --json --outputFile="$report" || status=$?
 node -e '
-  const r = require(process.argv[1]);
-  console.log(`jest: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests} skipped`);
+  const r = JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8"));
+  console.log(`jest: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests} skipped, ${r.numRuntimeErrorTestSuites} suites failed to run`);
   if (process.env.CI === "true" && r.numPendingTests > 0) { console.error("tests were skipped under CI=true"); process.exit(1); }
 ' "$report" || status=1
 
@@ -36,8 +36,9 @@ log "conversion check: committed ONNX model vs the TF.js original"
 conversion=0
 node triton-models/nanodet/conversion/verify-nanodet-tfjs.mjs || conversion=1
 
-passed="$(node -p "require('$report').numPassedTests + $((1 - conversion))")"
-failed="$(node -p "require('$report').numFailedTests + $conversion")"
+count() { node -p "JSON.parse(require('node:fs').readFileSync('$report', 'utf8')).$1"; }
+passed=$(($(count numPassedTests) + 1 - conversion))
+failed=$(($(count numFailedTests) + $(count numRuntimeErrorTestSuites) + conversion))
 rm -f "$report"
 echo "$passed passed, $failed failed"
 [ "$status" = 0 ] && [ "$conversion" = 0 ]

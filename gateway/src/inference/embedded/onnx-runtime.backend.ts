@@ -1,6 +1,5 @@
 import { Logger } from '@nestjs/common';
 import { loadModelRepository, fullShape, type ModelDefinition } from '@model-repository';
-import * as ort from 'onnxruntime-node';
 import { GatewayError, invalidArgument, notFound } from '../../errors/gateway-error';
 import type {
   InferenceBackend,
@@ -9,12 +8,15 @@ import type {
   ModelMetadata,
 } from '../inference-backend';
 import type { InferTensor, NumericTensorData } from '../tensor';
+import { OrtInstancePool } from './ort-instance-pool';
 import { datatypeOfOrtType, ortTypeOf } from './ort-tensor-types';
+import type { WireTensor } from './ort-worker-protocol';
 
 interface LoadedModel {
   definition: ModelDefinition;
   metadata: ModelMetadata;
-  sessions: Map<string, ort.InferenceSession>;
+  /** Served version → its instances (worker threads), as many as the instance_group counts. */
+  pools: Map<string, OrtInstancePool>;
 }
 
 export interface OnnxRuntimeBackendOptions {
@@ -44,15 +46,22 @@ export class OnnxRuntimeBackend implements InferenceBackend {
         this.logger.warn(`model '${definition.name}' skipped: ${definition.unsupportedReason}`);
         continue;
       }
-      const sessions = new Map<string, ort.InferenceSession>();
+      const pools = new Map<string, OrtInstancePool>();
+      const instances = instanceCount(definition);
       for (const version of definition.versions) {
         if (!definition.servedVersions.includes(version.version)) continue;
-        sessions.set(version.version, await this.createSession(version.modelFile));
+        const label = `model '${definition.name}' version ${version.version}`;
+        const pool = await OrtInstancePool.start(
+          label,
+          { modelFile: version.modelFile, intraOpThreads: this.options.intraOpThreads },
+          instances,
+        );
+        pools.set(version.version, pool);
         this.logger.log(
-          `loaded ${definition.name} version ${version.version} (${version.sha256.slice(0, 12)})`,
+          `loaded ${label} (${version.sha256.slice(0, 12)}), ${pool.size} instance(s)`,
         );
       }
-      this.models.set(definition.name, { definition, metadata: toMetadata(definition), sessions });
+      this.models.set(definition.name, { definition, metadata: toMetadata(definition), pools });
     }
     this.ready = true;
   }
@@ -60,7 +69,7 @@ export class OnnxRuntimeBackend implements InferenceBackend {
   async close(): Promise<void> {
     this.ready = false;
     for (const model of this.models.values()) {
-      for (const session of model.sessions.values()) await session.release();
+      for (const pool of model.pools.values()) await pool.close();
     }
     this.models.clear();
   }
@@ -80,7 +89,7 @@ export class OnnxRuntimeBackend implements InferenceBackend {
   resolveVersion(model: string, version: string): string {
     const loaded = this.loaded(model);
     if (version === '') return loaded.metadata.versions[loaded.metadata.versions.length - 1];
-    if (!loaded.sessions.has(version)) {
+    if (!loaded.pools.has(version)) {
       throw notFound(
         `model '${model}' has no version '${version}' (served: ${loaded.metadata.versions.join(', ')})`,
       );
@@ -91,51 +100,27 @@ export class OnnxRuntimeBackend implements InferenceBackend {
   isModelReady(model: string, version: string): boolean {
     const loaded = this.models.get(model);
     if (!loaded) return false;
-    return version === '' ? loaded.sessions.size > 0 : loaded.sessions.has(version);
+    return version === '' ? loaded.pools.size > 0 : loaded.pools.has(version);
   }
 
   async infer(request: InferRequest): Promise<InferResponse> {
     const loaded = this.loaded(request.model);
     const version = this.resolveVersion(request.model, request.version);
-    const session = loaded.sessions.get(version);
-    if (!session) throw notFound(`model '${request.model}' version '${version}' is not loaded`);
+    const pool = loaded.pools.get(version);
+    if (!pool) throw notFound(`model '${request.model}' version '${version}' is not loaded`);
 
-    const feeds: Record<string, ort.Tensor> = {};
-    for (const input of request.inputs) feeds[input.name] = toOrtTensor(input);
     const wanted =
       request.outputs.length > 0
         ? request.outputs
         : loaded.metadata.outputs.map((output) => output.name);
-    let results: ort.InferenceSession.ReturnType;
-    try {
-      results = await session.run(feeds, wanted);
-    } catch (error) {
-      // ONNX Runtime rejects inputs our validation let through only for model-internal reasons.
-      throw new GatewayError(
-        'invalid_argument',
-        `model '${request.model}' rejected the request: ${(error as Error).message}`,
-      );
-    }
-    return {
-      model: request.model,
-      version,
-      id: request.id,
-      outputs: wanted.map((name) => fromOrtTensor(name, results[name])),
-    };
+    const outputs = await pool.run(request.inputs.map(toWire), wanted);
+    return { model: request.model, version, id: request.id, outputs: outputs.map(fromWire) };
   }
 
   private loaded(model: string): LoadedModel {
     const loaded = this.models.get(model);
     if (!loaded) throw notFound(`unknown model '${model}'`);
     return loaded;
-  }
-
-  private createSession(file: string): Promise<ort.InferenceSession> {
-    return ort.InferenceSession.create(file, {
-      executionProviders: ['cpu'],
-      graphOptimizationLevel: 'all',
-      intraOpNumThreads: this.options.intraOpThreads,
-    });
   }
 }
 
@@ -165,44 +150,42 @@ function toMetadata(definition: ModelDefinition): ModelMetadata {
   };
 }
 
-function toOrtTensor(tensor: InferTensor): ort.Tensor {
+/** Triton's instance_group: how many instances of the model to run (at least one). */
+function instanceCount(definition: ModelDefinition): number {
+  const total = definition.config.instanceGroup.reduce(
+    (sum, group) => sum + Math.max(1, group.count),
+    0,
+  );
+  return Math.max(1, total);
+}
+
+function toWire(tensor: InferTensor): WireTensor {
   const type = ortTypeOf(tensor.datatype);
-  if (!type)
+  if (!type) {
     throw invalidArgument(
       `input '${tensor.name}': datatype ${tensor.datatype} is not supported by the embedded backend`,
     );
-  if (Array.isArray(tensor.data)) {
-    const decoder = new TextDecoder();
-    return new ort.Tensor(
-      'string',
-      tensor.data.map((element) => decoder.decode(element)),
-      tensor.shape,
-    );
   }
-  if (type === 'bool') {
-    return new ort.Tensor(
-      'bool',
-      new Uint8Array(tensor.data.buffer, tensor.data.byteOffset, tensor.data.byteLength),
-      tensor.shape,
-    );
-  }
-  return new ort.Tensor(type, tensor.data as never, tensor.shape);
+  const decoder = new TextDecoder();
+  const data = Array.isArray(tensor.data)
+    ? tensor.data.map((element) => decoder.decode(element))
+    : tensor.data;
+  return { name: tensor.name, type, dims: tensor.shape, data };
 }
 
-function fromOrtTensor(name: string, tensor: ort.Tensor | undefined): InferTensor {
-  if (!tensor) throw new GatewayError('internal', `the model produced no output '${name}'`);
+function fromWire(tensor: WireTensor): InferTensor {
   const datatype = datatypeOfOrtType(tensor.type);
-  if (!datatype)
-    throw new GatewayError('internal', `output '${name}' has unsupported type ${tensor.type}`);
+  if (!datatype) {
+    throw new GatewayError(
+      'internal',
+      `output '${tensor.name}' has unsupported type ${tensor.type}`,
+    );
+  }
   const shape = tensor.dims.map(Number);
   if (datatype === 'BYTES') {
     const encoder = new TextEncoder();
-    return {
-      name,
-      datatype,
-      shape,
-      data: (tensor.data as string[]).map((text) => encoder.encode(text)),
-    };
+    const data = (tensor.data as string[]).map((text) => encoder.encode(text));
+    return { name: tensor.name, datatype, shape, data };
   }
-  return { name, datatype, shape, data: tensor.data as NumericTensorData };
+  return { name: tensor.name, datatype, shape, data: tensor.data as NumericTensorData };
 }

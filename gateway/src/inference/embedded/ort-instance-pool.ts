@@ -1,0 +1,118 @@
+import { extname, join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { Logger } from '@nestjs/common';
+import { GatewayError } from '../../errors/gateway-error';
+import type { OrtWorkerData, WireTensor, WorkerReply } from './ort-worker-protocol';
+
+interface Pending {
+  resolve: (outputs: WireTensor[]) => void;
+  reject: (error: Error) => void;
+}
+
+interface Instance {
+  worker: Worker;
+  pending: Map<number, Pending>;
+}
+
+/**
+ * The instances (worker threads, one ONNX Runtime session each) of one model version, like
+ * Triton's instance_group: a run goes to the instance with the fewest runs outstanding. An
+ * instance that dies fails only its own runs, with UNAVAILABLE, and is replaced.
+ */
+export class OrtInstancePool {
+  private readonly logger = new Logger(OrtInstancePool.name);
+  private readonly instances: Instance[] = [];
+  private nextId = 1;
+  private closed = false;
+
+  private constructor(
+    private readonly label: string,
+    private readonly data: OrtWorkerData,
+  ) {}
+
+  static async start(label: string, data: OrtWorkerData, count: number): Promise<OrtInstancePool> {
+    const pool = new OrtInstancePool(label, data);
+    for (let index = 0; index < Math.max(1, count); index += 1)
+      pool.instances.push(await pool.spawn());
+    return pool;
+  }
+
+  get size(): number {
+    return this.instances.length;
+  }
+
+  run(feeds: WireTensor[], fetches: string[]): Promise<WireTensor[]> {
+    if (this.closed || this.instances.length === 0) {
+      return Promise.reject(new GatewayError('unavailable', `${this.label} is not loaded`));
+    }
+    const instance = this.instances.reduce((best, candidate) =>
+      candidate.pending.size < best.pending.size ? candidate : best,
+    );
+    const id = this.nextId++;
+    return new Promise<WireTensor[]>((resolve, reject) => {
+      instance.pending.set(id, { resolve, reject });
+      instance.worker.postMessage({ id, feeds, fetches });
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const instances = this.instances.splice(0);
+    await Promise.all(instances.map((instance) => instance.worker.terminate()));
+    for (const instance of instances) this.failAll(instance, `${this.label} was unloaded`);
+  }
+
+  private spawn(): Promise<Instance> {
+    // Under ts sources (tests, scripts) the worker file is TypeScript and needs the same loader.
+    const typescript = extname(__filename) === '.ts';
+    const worker = new Worker(join(__dirname, `ort-worker${extname(__filename)}`), {
+      workerData: this.data,
+      execArgv: typescript ? ['-r', '@swc-node/register'] : [],
+    });
+    const instance: Instance = { worker, pending: new Map() };
+    return new Promise<Instance>((resolve, reject) => {
+      worker.on('message', (reply: WorkerReply) => {
+        if (reply.kind === 'ready') resolve(instance);
+        else if (reply.kind === 'load-error') reject(new Error(`${this.label}: ${reply.message}`));
+        else this.settle(instance, reply);
+      });
+      worker.on('error', (error) => {
+        this.logger.error(`${this.label} instance failed: ${error.message}`);
+        reject(error);
+      });
+      worker.on('exit', (code) => this.replace(instance, code));
+    });
+  }
+
+  private settle(instance: Instance, reply: Extract<WorkerReply, { id: number }>): void {
+    const pending = instance.pending.get(reply.id);
+    if (!pending) return;
+    instance.pending.delete(reply.id);
+    if (reply.kind === 'result') pending.resolve(reply.outputs);
+    else
+      pending.reject(
+        new GatewayError(
+          'invalid_argument',
+          `${this.label} rejected the request: ${reply.message}`,
+        ),
+      );
+  }
+
+  private replace(instance: Instance, code: number): void {
+    const index = this.instances.indexOf(instance);
+    if (index < 0 || this.closed) return;
+    this.instances.splice(index, 1);
+    this.failAll(instance, `${this.label} instance exited (code ${code})`);
+    this.spawn().then(
+      (fresh) => (this.closed ? void fresh.worker.terminate() : this.instances.push(fresh)),
+      (error: Error) =>
+        this.logger.error(`${this.label}: could not restart an instance: ${error.message}`),
+    );
+  }
+
+  private failAll(instance: Instance, reason: string): void {
+    for (const pending of instance.pending.values())
+      pending.reject(new GatewayError('unavailable', reason));
+    instance.pending.clear();
+  }
+}

@@ -1,0 +1,41 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import * as ort from 'onnxruntime-node';
+import type { OrtWorkerData, RunMessage, WireTensor, WorkerReply } from './ort-worker-protocol';
+
+/**
+ * One model instance in its own thread. onnxruntime-node runs inference synchronously on the
+ * calling JavaScript thread, so sessions live here, off the gateway's event loop.
+ */
+const port = parentPort;
+if (!port) throw new Error('ort-worker must run as a worker thread');
+const { modelFile, intraOpThreads } = workerData as OrtWorkerData;
+const reply = (message: WorkerReply): void => port.postMessage(message);
+
+ort.InferenceSession.create(modelFile, {
+  executionProviders: ['cpu'],
+  graphOptimizationLevel: 'all',
+  intraOpNumThreads: intraOpThreads,
+}).then(
+  (session) => {
+    port.on('message', (message: RunMessage) => {
+      run(session, message).then(reply, (error: Error) =>
+        reply({ kind: 'run-error', id: message.id, message: error.message }),
+      );
+    });
+    reply({ kind: 'ready' });
+  },
+  (error: Error) => reply({ kind: 'load-error', message: error.message }),
+);
+
+async function run(session: ort.InferenceSession, message: RunMessage): Promise<WorkerReply> {
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const tensor of message.feeds) {
+    feeds[tensor.name] = new ort.Tensor(tensor.type, tensor.data, tensor.dims);
+  }
+  const results = await session.run(feeds, message.fetches);
+  const outputs: WireTensor[] = message.fetches.map((name) => {
+    const tensor = results[name];
+    return { name, type: tensor.type, dims: tensor.dims, data: tensor.data };
+  });
+  return { kind: 'result', id: message.id, outputs };
+}

@@ -76,6 +76,7 @@ describe('gRPC health checking and server reflection', () => {
     });
     stream.write({ list_services: '' });
     stream.write({ file_containing_symbol: 'inference.GRPCInferenceService' });
+    stream.write({ file_containing_symbol: 'inference.ModelConfig' });
     stream.end();
     await done;
     const names = replies[0].list_services_response?.service?.map((service) => service.name) ?? [];
@@ -85,6 +86,10 @@ describe('gRPC health checking and server reflection', () => {
     expect(
       replies[1].file_descriptor_response?.file_descriptor_proto?.[0].toString('latin1'),
     ).toContain('ModelInfer');
+    const modelConfigFiles = replies[2].file_descriptor_response?.file_descriptor_proto ?? [];
+    expect(modelConfigFiles.map((file) => file.toString('latin1')).join('')).toContain(
+      'max_batch_size',
+    );
     reflection.close();
   });
 });

@@ -12,6 +12,7 @@ import {
   file_inference_grpc_service,
   GRPCInferenceService,
 } from '@contracts/generated/inference/grpc_service_pb';
+import { file_inference_model_config } from '@contracts/generated/inference/model_config_pb';
 import { file_vision_v1_vision, VisionService } from '@contracts/generated/vision/v1/vision_pb';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { INFERENCE_BACKEND, type InferenceBackend } from '../inference/inference-backend';
@@ -46,7 +47,11 @@ export class GrpcServer implements OnApplicationBootstrap, OnApplicationShutdown
     server.addService(serverDefinition(GRPCInferenceService), this.kserve.implementation());
     server.addService(serverDefinition(VisionService), this.vision.implementation());
     this.health.addToServer(server);
-    addReflection(server, [file_inference_grpc_service, file_vision_v1_vision]);
+    addReflection(server, [
+      file_inference_model_config,
+      file_inference_grpc_service,
+      file_vision_v1_vision,
+    ]);
     this.boundPort = await new Promise<number>((resolve, reject) => {
       server.bindAsync(
         `${this.config.host}:${this.config.grpcPort}`,

@@ -30,7 +30,12 @@ export class PreprocessStage implements DetectStage {
         failOn: 'error',
       });
       if (source.autoOrient) image = image.rotate();
-      image = image.resize(plan.resizedWidth, plan.resizedHeight, { fit: 'fill' });
+      // No shrink-on-load: JPEG/WebP decoders would otherwise pre-scale by format-specific rules, so
+      // the same picture would reach the model slightly differently depending on its encoding.
+      image = image.resize(plan.resizedWidth, plan.resizedHeight, {
+        fit: 'fill',
+        fastShrinkOnLoad: false,
+      });
       const right = inputWidth - plan.resizedWidth - plan.padLeft;
       const bottom = inputHeight - plan.resizedHeight - plan.padTop;
       if (plan.padLeft || plan.padTop || right || bottom) {

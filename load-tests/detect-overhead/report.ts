@@ -197,9 +197,9 @@ function interpretation(report: Report): string[] {
     lines.push(
       scaling < 1.3
         ? `Concurrency barely changes the bare session's throughput (${fixed(modelLow.throughputRps)} → ` +
-            `${fixed(modelHigh.throughputRps)} req/s): onnxruntime-node's run() computes on the JavaScript ` +
-            'thread, so one process serves one inference at a time and the other core is left to ' +
-            'sharp, the network and the client.'
+            `${fixed(modelHigh.throughputRps)} req/s): one ONNX Runtime session runs one inference at a ` +
+            'time (on its calling thread: the gateway keeps each model instance in a worker thread, and ' +
+            'nanodet has one instance), so the other core is left to sharp, the network and the client.'
         : `The bare session's throughput grows ${fixed(scaling, 2)}× from c=${lowest} to c=${highest}.`,
     );
   }

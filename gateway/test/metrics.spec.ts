@@ -1,0 +1,80 @@
+import { create } from '@bufbuild/protobuf';
+import { DetectRequestSchema, VisionService } from '@contracts/generated/vision/v1/vision_pb';
+import type { RunningGateway } from '../src/gateway-app';
+import { callUnary, grpcClient, sampleImage, startTestGateway } from './test-gateway';
+
+/** The value of one Prometheus sample line whose name and labels all match. */
+function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
+  const line = text
+    .split('\n')
+    .find(
+      (candidate) =>
+        candidate.startsWith(`${name}{`) &&
+        Object.entries(labels).every(([key, value]) => candidate.includes(`${key}="${value}"`)),
+    );
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
+describe('gateway metrics', () => {
+  let gateway: RunningGateway;
+  beforeAll(async () => {
+    gateway = await startTestGateway();
+  });
+  afterAll(() => gateway.close());
+
+  it('counts requests by protocol, route, model and outcome, and times inference and pre/postprocessing', async () => {
+    const image = sampleImage('messi5.jpg');
+    const detect = (query = ''): Promise<Response> =>
+      fetch(`${gateway.httpUrl}/v1/models/nanodet/detect${query}`, {
+        method: 'POST',
+        headers: { 'content-type': 'image/jpeg' },
+        body: image,
+      });
+    expect((await detect()).status).toBe(200);
+    expect((await detect('?scoreThreshold=7')).status).toBe(400);
+    const client = grpcClient(VisionService, gateway.grpcAddress);
+    await callUnary(client, 'detect', create(DetectRequestSchema, { model: 'nanodet', image }));
+    client.close();
+
+    const text = await (await fetch(`${gateway.httpUrl}/metrics`)).text();
+    const route = '/v1/models/:model/detect';
+    expect(
+      sample(text, 'gateway_request_duration_seconds_count', {
+        protocol: 'http',
+        route,
+        model: 'nanodet',
+        outcome: 'ok',
+      }),
+    ).toBe(1);
+    expect(
+      sample(text, 'gateway_request_duration_seconds_count', {
+        protocol: 'http',
+        route,
+        model: 'nanodet',
+        outcome: 'client_error',
+      }),
+    ).toBe(1);
+    expect(
+      sample(text, 'gateway_request_duration_seconds_count', {
+        protocol: 'grpc',
+        route: 'vision.v1.VisionService/Detect',
+        outcome: 'ok',
+      }),
+    ).toBe(1);
+    expect(
+      sample(text, 'gateway_inference_duration_seconds_count', {
+        backend: 'embedded-onnxruntime',
+        model: 'nanodet',
+        version: '1',
+      }),
+    ).toBe(2);
+    expect(sample(text, 'gateway_preprocess_duration_seconds_count', { model: 'nanodet' })).toBe(2);
+    expect(sample(text, 'gateway_postprocess_duration_seconds_count', { model: 'nanodet' })).toBe(
+      2,
+    );
+    expect(sample(text, 'gateway_detections_total', { model: 'nanodet', label: 'person' })).toBe(2);
+    // The scrape itself is in flight while the gauge is read.
+    expect(sample(text, 'gateway_requests_in_flight', { protocol: 'http' })).toBe(1);
+    expect(text).toContain('process_resident_memory_bytes');
+  });
+});

@@ -16,6 +16,8 @@ module.exports = {
   testEnvironment: 'jest-environment-node-single-context',
   roots: ['<rootDir>/gateway', '<rootDir>/control-plane', '<rootDir>/libs'],
   testMatch: ['**/*.spec.ts'],
+  // The interop tier (real Triton, ...) runs on its own: jest -c jest.interop.config.mjs.
+  testPathIgnorePatterns: ['/node_modules/', '\\.interop\\.spec\\.ts$'],
   transform: { '^.+\\.ts$': swc },
   moduleNameMapper: {
     '^@contracts/(.*)$': '<rootDir>/libs/contracts/src/$1',

@@ -2,6 +2,7 @@
 # Installs what the project needs on a fresh Debian/Ubuntu machine with Node 20 and Python 3:
 #   scripts/setup.sh          everything to run the gateway and the control plane
 #   scripts/setup.sh --test   plus what the test suite needs (Python reference tools, Postgres)
+#   scripts/setup.sh --interop  plus a real Triton Inference Server for the interop tier
 # Idempotent: each step is skipped when already done.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
@@ -29,7 +30,7 @@ fi
 log "fetching sample media"
 scripts/fetch-sample-media.sh
 
-if [ "${1:-}" = "--test" ]; then
+if [[ " $* " == *" --test "* ]]; then
   ensure_debian_packages /usr/lib/postgresql/*/bin/initdb,python3 postgresql python3-venv
   req_hash="$(sha256sum scripts/requirements-test.txt | cut -d' ' -f1)"
   if [ "$(cat .venv/.requirements-hash 2>/dev/null)" != "$req_hash" ]; then
@@ -40,4 +41,26 @@ if [ "${1:-}" = "--test" ]; then
   fi
   log "fetching the TF.js NanoDet original for the conversion check"
   triton-models/nanodet/conversion/fetch-source-model.sh >/dev/null
+fi
+
+# --interop: a real Triton Inference Server for the interop tier
+# (npm run test:interop): the tritonserver bundled in nvidia-pytriton, in its own .venv-triton
+# (numpy 1.x: Triton 2.51's Python backend returns empty outputs with numpy 2). Recreated from
+# scratch whenever scripts/requirements-triton.txt changes (--no-deps: the file pins the closure).
+if [[ " $* " == *" --interop "* ]]; then
+  ensure_debian_packages python3 python3 python3-venv
+  glibc="$(ldd --version | head -1 | grep -o '[0-9]*\.[0-9]*$')"
+  if [ "$(printf '%s\n' 2.35 "$glibc" | sort -V | head -1)" != 2.35 ]; then
+    echo "the interop tier's tritonserver (nvidia-pytriton) needs glibc >= 2.35, found $glibc" >&2
+    exit 1
+  fi
+  triton_hash="$(sha256sum scripts/requirements-triton.txt | cut -d' ' -f1)"
+  if [ "$(cat .venv-triton/.requirements-hash 2>/dev/null)" != "$triton_hash" ]; then
+    log "creating the real Triton environment (.venv-triton)"
+    rm -rf .venv-triton
+    python3 -m venv .venv-triton
+    .venv-triton/bin/pip install --disable-pip-version-check -q --no-deps \
+      -r scripts/requirements-triton.txt
+    echo "$triton_hash" > .venv-triton/.requirements-hash
+  fi
 fi

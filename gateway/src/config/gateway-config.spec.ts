@@ -13,6 +13,7 @@ describe('loadGatewayConfig', () => {
       ortIntraOpThreads: 0,
       detectDefaults: { scoreThreshold: 0.35, iouThreshold: 0.6, maxDetections: 100 },
       logLevel: 'log',
+      triton: { urls: [], timeoutMs: 10_000, healthIntervalMs: 2000 },
     });
   });
 

@@ -22,7 +22,37 @@ const schema = z.object({
   DETECT_IOU_THRESHOLD: probability.default(0.6),
   DETECT_MAX_DETECTIONS: positiveInt.max(1000).default(100),
   LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
+  /** Triton gRPC endpoints (host:port, comma-separated); unset or empty keeps the embedded backend. */
+  TRITON_GRPC_URLS: z
+    .string()
+    .default('')
+    .transform((value, context) => {
+      const entries = value
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter((entry) => entry !== '');
+      for (const entry of entries) {
+        const problem = hostPortProblem(entry);
+        if (problem) context.addIssue({ code: 'custom', message: `entry '${entry}' ${problem}` });
+      }
+      const duplicate = entries.find((entry, index) => entries.indexOf(entry) !== index);
+      if (duplicate) context.addIssue({ code: 'custom', message: `lists '${duplicate}' twice` });
+      return entries;
+    }),
+  /** Deadline of each call to Triton; health checks use the health interval (1 s at least) if shorter. */
+  TRITON_TIMEOUT_MS: positiveInt.default(10_000),
+  /** How often each Triton endpoint is asked ServerReady and ModelReady. */
+  TRITON_HEALTH_INTERVAL_MS: positiveInt.min(50).default(2000),
 });
+
+/** Why `entry` is not host:port (IPv6 hosts in brackets), or undefined when it is. */
+function hostPortProblem(entry: string): string | undefined {
+  const match = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d+)$/.exec(entry);
+  if (!match) return 'is not host:port (e.g. triton-0:8001, [::1]:8001)';
+  const port = Number(match[2]);
+  if (port < 1 || port > 65535) return `has port ${match[2]} outside 1..65535`;
+  return undefined;
+}
 
 type RawConfig = z.infer<typeof schema>;
 
@@ -36,6 +66,8 @@ export interface GatewayConfig {
   ortIntraOpThreads: number;
   detectDefaults: { scoreThreshold: number; iouThreshold: number; maxDetections: number };
   logLevel: RawConfig['LOG_LEVEL'];
+  /** `urls` empty: the embedded ONNX Runtime backend serves the models instead of Triton. */
+  triton: { urls: string[]; timeoutMs: number; healthIntervalMs: number };
 }
 
 export class InvalidConfigurationError extends Error {}
@@ -65,6 +97,11 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv): GatewayConfig {
       maxDetections: raw.DETECT_MAX_DETECTIONS,
     },
     logLevel: raw.LOG_LEVEL,
+    triton: {
+      urls: raw.TRITON_GRPC_URLS,
+      timeoutMs: raw.TRITON_TIMEOUT_MS,
+      healthIntervalMs: raw.TRITON_HEALTH_INTERVAL_MS,
+    },
   };
 }
 

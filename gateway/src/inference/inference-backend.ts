@@ -32,6 +32,8 @@ export interface InferRequest {
   inputs: InferTensor[];
   /** Output names to return; empty returns every output. */
   outputs: string[];
+  /** Aborted when the caller goes away: a backend that calls out (Triton) cancels that call. */
+  signal?: AbortSignal;
 }
 
 export interface InferResponse {
@@ -42,8 +44,8 @@ export interface InferResponse {
 }
 
 /**
- * What the gateway needs from whatever runs models: the embedded ONNX Runtime today, Triton over
- * KServe v2 gRPC next. Nothing above this interface may tell the two apart.
+ * What the gateway needs from whatever runs models: the embedded ONNX Runtime (`embedded/`) or
+ * Triton over KServe v2 gRPC (`triton/`). Nothing above this interface may tell the two apart.
  */
 export interface InferenceBackend {
   readonly name: string;

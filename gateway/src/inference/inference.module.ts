@@ -1,30 +1,41 @@
 import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { OnnxRuntimeBackend } from './embedded/onnx-runtime.backend';
-import { INFERENCE_BACKEND } from './inference-backend';
+import { INFERENCE_BACKEND, type InferenceBackend } from './inference-backend';
 import { InferencePipeline } from './inference-pipeline';
+import { TritonBackend } from './triton/triton.backend';
+
+type LoadedBackend = InferenceBackend & { close(): Promise<void> };
+
+/** TRITON_GRPC_URLS set: Triton serves the models; otherwise the embedded ONNX Runtime does. */
+async function createBackend(config: GatewayConfig): Promise<LoadedBackend> {
+  const backend =
+    config.triton.urls.length > 0
+      ? new TritonBackend({
+          urls: config.triton.urls,
+          timeoutMs: config.triton.timeoutMs,
+          healthIntervalMs: config.triton.healthIntervalMs,
+          maxMessageBytes: config.maxBodyBytes,
+          repository: config.modelRepository,
+        })
+      : new OnnxRuntimeBackend({
+          repository: config.modelRepository,
+          intraOpThreads: config.ortIntraOpThreads,
+        });
+  await backend.load();
+  return backend;
+}
 
 @Global()
 @Module({
   providers: [
-    {
-      provide: INFERENCE_BACKEND,
-      inject: [GATEWAY_CONFIG],
-      useFactory: async (config: GatewayConfig): Promise<OnnxRuntimeBackend> => {
-        const backend = new OnnxRuntimeBackend({
-          repository: config.modelRepository,
-          intraOpThreads: config.ortIntraOpThreads,
-        });
-        await backend.load();
-        return backend;
-      },
-    },
+    { provide: INFERENCE_BACKEND, inject: [GATEWAY_CONFIG], useFactory: createBackend },
     InferencePipeline,
   ],
   exports: [INFERENCE_BACKEND, InferencePipeline],
 })
 export class InferenceModule implements OnApplicationShutdown {
-  constructor(@Inject(INFERENCE_BACKEND) private readonly backend: OnnxRuntimeBackend) {}
+  constructor(@Inject(INFERENCE_BACKEND) private readonly backend: LoadedBackend) {}
 
   async onApplicationShutdown(): Promise<void> {
     await this.backend.close();

@@ -1,6 +1,13 @@
 import { create } from '@bufbuild/protobuf';
-import { isKServeDatatype, type KServeDatatype } from '@contracts/kserve/datatype';
 import {
+  isKServeDatatype,
+  KSERVE_DATATYPES,
+  type KServeDatatype,
+} from '@contracts/kserve/datatype';
+import {
+  ModelInferRequest_InferInputTensorSchema,
+  ModelInferRequest_InferRequestedOutputTensorSchema,
+  ModelInferRequestSchema,
   ModelInferResponse_InferOutputTensorSchema,
   ModelInferResponseSchema,
   type InferTensorContents,
@@ -20,6 +27,10 @@ import {
 
 const MAX_DIMENSION = BigInt(2 ** 31 - 1);
 
+// Both directions live here because the gateway is a KServe v2 gRPC server (request in, response
+// out) and a client of Triton (request out, response in): one codec, shared by the front door and
+// the Triton backend.
+
 /** ModelInferRequest (raw_input_contents or typed contents) → the gateway's request. */
 export function inferRequestFromProto(message: ModelInferRequest): InferRequest {
   const useRaw = message.rawInputContents.length > 0;
@@ -32,11 +43,7 @@ export function inferRequestFromProto(message: ModelInferRequest): InferRequest 
     if (!isKServeDatatype(input.datatype)) {
       throw invalidArgument(`input '${input.name}': unknown datatype '${input.datatype}'`);
     }
-    const shape = input.shape.map((dim) => {
-      if (dim < 0n || dim > MAX_DIMENSION)
-        throw invalidArgument(`input '${input.name}': invalid dimension ${dim}`);
-      return Number(dim);
-    });
+    const shape = shapeFromProto('input', input.name, input.shape);
     if (useRaw) {
       if (input.contents) {
         throw invalidArgument(
@@ -55,7 +62,7 @@ export function inferRequestFromProto(message: ModelInferRequest): InferRequest 
       name: input.name,
       datatype: input.datatype,
       shape,
-      data: fromContents(input.name, input.datatype, shape, input.contents),
+      data: fromContents('input', input.name, input.datatype, shape, input.contents),
     };
   });
   return {
@@ -67,7 +74,16 @@ export function inferRequestFromProto(message: ModelInferRequest): InferRequest 
   };
 }
 
+function shapeFromProto(role: 'input' | 'output', name: string, shape: bigint[]): number[] {
+  return shape.map((dim) => {
+    if (dim < 0n || dim > MAX_DIMENSION)
+      throw invalidArgument(`${role} '${name}': invalid dimension ${dim}`);
+    return Number(dim);
+  });
+}
+
 function fromContents(
+  role: 'input' | 'output',
   name: string,
   datatype: KServeDatatype,
   shape: number[],
@@ -77,7 +93,7 @@ function fromContents(
   const check = (length: number, field: string): void => {
     if (length !== count) {
       throw invalidArgument(
-        `input '${name}': ${field} has ${length} elements, shape [${shape.join(',')}] needs ${count}`,
+        `${role} '${name}': ${field} has ${length} elements, shape [${shape.join(',')}] needs ${count}`,
       );
     }
   };
@@ -111,7 +127,9 @@ function fromContents(
       check(contents.fp64Contents.length, 'fp64_contents');
       return Float64Array.from(contents.fp64Contents);
     default:
-      throw invalidArgument(`input '${name}': ${datatype} data must be sent in raw_input_contents`);
+      throw invalidArgument(
+        `${role} '${name}': ${datatype} data must be sent in raw_${role}_contents`,
+      );
   }
 }
 
@@ -139,4 +157,69 @@ export function inferResponseToProto(response: InferResponse): ModelInferRespons
     ),
     rawOutputContents: response.outputs.map((output) => toRawBytes(output.data)),
   });
+}
+
+/** The gateway's request → ModelInferRequest with raw_input_contents: how the gateway calls Triton. */
+export function inferRequestToProto(request: InferRequest): ModelInferRequest {
+  return create(ModelInferRequestSchema, {
+    modelName: request.model,
+    modelVersion: request.version,
+    id: request.id ?? '',
+    inputs: request.inputs.map((input) =>
+      create(ModelInferRequest_InferInputTensorSchema, {
+        name: input.name,
+        datatype: input.datatype,
+        shape: input.shape.map(BigInt),
+      }),
+    ),
+    outputs: request.outputs.map((name) =>
+      create(ModelInferRequest_InferRequestedOutputTensorSchema, { name }),
+    ),
+    rawInputContents: request.inputs.map((input) => toRawBytes(input.data)),
+  });
+}
+
+/**
+ * ModelInferResponse (raw_output_contents, as Triton answers, or typed contents) → the gateway's
+ * response. Throws invalid_argument naming the output when the message is inconsistent.
+ */
+export function inferResponseFromProto(message: ModelInferResponse): InferResponse {
+  const useRaw = message.rawOutputContents.length > 0;
+  if (useRaw && message.rawOutputContents.length !== message.outputs.length) {
+    throw invalidArgument(
+      `raw_output_contents has ${message.rawOutputContents.length} entries for ${message.outputs.length} outputs`,
+    );
+  }
+  const outputs = message.outputs.map((output, index): InferTensor => {
+    if (!isKServeDatatype(output.datatype)) {
+      throw invalidArgument(`output '${output.name}': unknown datatype '${output.datatype}'`);
+    }
+    const shape = shapeFromProto('output', output.name, output.shape);
+    const { name, datatype } = output;
+    if (useRaw) {
+      const raw = message.rawOutputContents[index];
+      if (datatype !== 'BYTES') {
+        const expected = elementCount(shape) * KSERVE_DATATYPES[datatype].bytes;
+        if (raw.byteLength !== expected) {
+          throw invalidArgument(
+            `output '${name}': expected ${expected} bytes of ${datatype} data for shape [${shape.join(',')}], got ${raw.byteLength}`,
+          );
+        }
+      }
+      return { name, datatype, shape, data: fromRawBytes(name, datatype, shape, raw) };
+    }
+    if (!output.contents) throw invalidArgument(`output '${name}' has no contents`);
+    return {
+      name,
+      datatype,
+      shape,
+      data: fromContents('output', name, datatype, shape, output.contents),
+    };
+  });
+  return {
+    model: message.modelName,
+    version: message.modelVersion,
+    id: message.id || undefined,
+    outputs,
+  };
 }

@@ -1,5 +1,5 @@
 import { create } from '@bufbuild/protobuf';
-import type { ServerDuplexStream } from '@grpc/grpc-js';
+import { Metadata, status, type handleUnaryCall, type ServerDuplexStream } from '@grpc/grpc-js';
 import { Inject, Injectable } from '@nestjs/common';
 import type { ImplementationOf, MalformedMessage } from '@contracts/grpc/service-definition';
 import {
@@ -105,6 +105,11 @@ export class KServeGrpcService {
         },
         byModel,
       ),
+      // The model_repository extension is Triton's: the gateway's models come from MODEL_REPOSITORY
+      // at start-up. Defined in the .proto only because the gateway's Triton client calls them.
+      repositoryIndex: unimplemented('RepositoryIndex'),
+      repositoryModelLoad: unimplemented('RepositoryModelLoad'),
+      repositoryModelUnload: unimplemented('RepositoryModelUnload'),
     };
   }
 
@@ -157,6 +162,14 @@ export class KServeGrpcService {
     });
     call.on('cancelled', close);
   }
+}
+
+function unimplemented<Req, Res>(method: string): handleUnaryCall<Req, Res> {
+  const message =
+    `inference.GRPCInferenceService/${method} is not served by the gateway: its models come ` +
+    "from MODEL_REPOSITORY at start-up (the model_repository extension is Triton's)";
+  return (_call, callback) =>
+    callback({ code: status.UNIMPLEMENTED, details: message, message, metadata: new Metadata() });
 }
 
 function tensorMetadata(tensor: TensorMetadata) {

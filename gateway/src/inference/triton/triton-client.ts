@@ -1,0 +1,202 @@
+import { create, type MessageInitShape, type MessageShape } from '@bufbuild/protobuf';
+import {
+  Client,
+  credentials,
+  Metadata,
+  status,
+  type ClientDuplexStream,
+  type MethodDefinition,
+  type ServiceError,
+} from '@grpc/grpc-js';
+import { clientDefinition } from '@contracts/grpc/service-definition';
+import {
+  GRPCInferenceService,
+  type ModelInferRequest,
+  type ModelMetadataResponse,
+  type ModelRepositoryParameterSchema,
+  type ModelStreamInferResponse,
+  type RepositoryIndexResponse_ModelIndex,
+} from '@contracts/generated/inference/grpc_service_pb';
+import type { ModelConfig } from '@contracts/generated/inference/model_config_pb';
+
+type Methods = (typeof GRPCInferenceService)['method'];
+type UnaryMethod = {
+  [K in keyof Methods]: Methods[K]['methodKind'] extends 'unary' ? K : never;
+}[keyof Methods];
+type RequestInit<K extends keyof Methods> = MessageInitShape<Methods[K]['input']>;
+type Response<K extends keyof Methods> = MessageShape<Methods[K]['output']>;
+
+export interface TritonClientOptions {
+  /** Deadline of a call that names none. */
+  timeoutMs: number;
+  /** Largest message sent or accepted (requests carry whole tensors). */
+  maxMessageBytes: number;
+  /**
+   * Longest wait between reconnection attempts once the server went away; grpc-js would otherwise
+   * back off to two minutes, and a restarted server would stay unused that long.
+   */
+  maxReconnectBackoffMs: number;
+}
+
+export interface CallOptions {
+  /** Overrides the client's default deadline for this call. */
+  timeoutMs?: number;
+  /** Aborting cancels the call (the caller went away): it fails with CANCELLED. */
+  signal?: AbortSignal;
+}
+
+/** One Triton server's KServe v2 gRPC API over one reused channel; every call has a deadline. */
+export class TritonClient {
+  private static readonly definition = clientDefinition(GRPCInferenceService);
+  private readonly client: Client;
+
+  constructor(
+    readonly address: string,
+    private readonly options: TritonClientOptions,
+  ) {
+    this.client = new Client(address, credentials.createInsecure(), {
+      'grpc.max_send_message_length': options.maxMessageBytes,
+      'grpc.max_receive_message_length': options.maxMessageBytes,
+      // Pings only while calls are open, no more often than every 30 s: Triton's defaults count
+      // idle pings as abuse and close the connection. Dead servers are found by the health checks.
+      'grpc.keepalive_time_ms': 30_000,
+      'grpc.keepalive_timeout_ms': 10_000,
+      'grpc.keepalive_permit_without_calls': 0,
+      'grpc.initial_reconnect_backoff_ms': Math.min(1000, options.maxReconnectBackoffMs),
+      'grpc.max_reconnect_backoff_ms': options.maxReconnectBackoffMs,
+    });
+  }
+
+  async serverReady(options?: CallOptions): Promise<boolean> {
+    return (await this.unary('serverReady', {}, options)).ready;
+  }
+
+  async modelReady(name: string, version = '', options?: CallOptions): Promise<boolean> {
+    return (await this.unary('modelReady', { name, version }, options)).ready;
+  }
+
+  modelMetadata(name: string, version = '', options?: CallOptions): Promise<ModelMetadataResponse> {
+    return this.unary('modelMetadata', { name, version }, options);
+  }
+
+  async modelConfig(name: string, version = '', options?: CallOptions): Promise<ModelConfig> {
+    const { config } = await this.unary('modelConfig', { name, version }, options);
+    if (!config) throw new Error(`Triton at ${this.address} sent no config for model '${name}'`);
+    return config;
+  }
+
+  modelInfer(request: ModelInferRequest, options?: CallOptions): Promise<Response<'modelInfer'>> {
+    return this.unary('modelInfer', request, options);
+  }
+
+  /** The models of the server's repositories; `ready` lists only those ready for inference. */
+  async repositoryIndex(
+    request: RequestInit<'repositoryIndex'> = {},
+    options?: CallOptions,
+  ): Promise<RepositoryIndexResponse_ModelIndex[]> {
+    return (await this.unary('repositoryIndex', request, options)).models;
+  }
+
+  async repositoryModelLoad(
+    modelName: string,
+    parameters: Record<string, MessageInitShape<typeof ModelRepositoryParameterSchema>> = {},
+    options?: CallOptions,
+  ): Promise<void> {
+    await this.unary('repositoryModelLoad', { modelName, parameters }, options);
+  }
+
+  async repositoryModelUnload(
+    modelName: string,
+    parameters: Record<string, MessageInitShape<typeof ModelRepositoryParameterSchema>> = {},
+    options?: CallOptions,
+  ): Promise<void> {
+    await this.unary('repositoryModelUnload', { modelName, parameters }, options);
+  }
+
+  /**
+   * Triton's bidirectional ModelStreamInfer. The deadline bounds the whole stream, so give a
+   * long-lived stream a `timeoutMs` to match.
+   */
+  modelStreamInfer(
+    options?: CallOptions,
+  ): ClientDuplexStream<ModelInferRequest, ModelStreamInferResponse> {
+    const method = this.method('modelStreamInfer');
+    const stream = this.client.makeBidiStreamRequest(
+      method.path,
+      method.requestSerialize,
+      method.responseDeserialize,
+      { deadline: this.deadline(options) },
+    );
+    const detach = onAbort(options?.signal, () => stream.cancel());
+    stream.once('close', detach);
+    stream.once('error', detach);
+    return stream;
+  }
+
+  close(): void {
+    this.client.close();
+  }
+
+  private unary<K extends UnaryMethod>(
+    name: K,
+    request: RequestInit<K> | MessageShape<Methods[K]['input']>,
+    options?: CallOptions,
+  ): Promise<Response<K>> {
+    const method = this.method<K>(name);
+    const message = create(GRPCInferenceService.method[name].input, request as RequestInit<K>);
+    return new Promise((resolve, reject) => {
+      if (options?.signal?.aborted) {
+        reject(cancelled(this.address));
+        return;
+      }
+      let detach = (): void => {};
+      const call = this.client.makeUnaryRequest(
+        method.path,
+        method.requestSerialize,
+        method.responseDeserialize,
+        message as MessageShape<Methods[K]['input']>,
+        // No Metadata argument: with one, grpc-js checks `options instanceof Object`, which fails
+        // for objects from another realm (Jest's single-context environment is one).
+        { deadline: this.deadline(options) },
+        (error: ServiceError | null, response?: Response<K>) => {
+          detach();
+          if (error) reject(error);
+          else if (response) resolve(response);
+          else reject(new Error(`Triton at ${this.address} sent an empty ${name} response`));
+        },
+      );
+      detach = onAbort(options?.signal, () => call.cancel());
+    });
+  }
+
+  private method<K extends keyof Methods>(
+    name: K,
+  ): MethodDefinition<MessageShape<Methods[K]['input']>, Response<K>> {
+    return TritonClient.definition[name] as MethodDefinition<
+      MessageShape<Methods[K]['input']>,
+      Response<K>
+    >;
+  }
+
+  /** Milliseconds since the epoch, as grpc-js takes a deadline. */
+  private deadline(options?: CallOptions): number {
+    return Date.now() + (options?.timeoutMs ?? this.options.timeoutMs);
+  }
+}
+
+/** Runs `cancel` when the signal aborts; returns the function that stops listening. */
+function onAbort(signal: AbortSignal | undefined, cancel: () => void): () => void {
+  if (!signal) return () => {};
+  signal.addEventListener('abort', cancel, { once: true });
+  return () => signal.removeEventListener('abort', cancel);
+}
+
+/** What grpc-js reports for a cancelled call, for a call that was cancelled before it started. */
+function cancelled(address: string): ServiceError {
+  const details = `call to Triton at ${address} cancelled by the caller`;
+  return Object.assign(new Error(`${status.CANCELLED} CANCELLED: ${details}`), {
+    code: status.CANCELLED,
+    details,
+    metadata: new Metadata(),
+  });
+}

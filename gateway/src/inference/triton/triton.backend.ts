@@ -1,0 +1,248 @@
+import { Logger } from '@nestjs/common';
+import { status } from '@grpc/grpc-js';
+import type { RepositoryIndexResponse_ModelIndex } from '@contracts/generated/inference/grpc_service_pb';
+import { GatewayError, notFound, unavailable } from '../../errors/gateway-error';
+import { inferRequestToProto, inferResponseFromProto } from '../../kserve/grpc/grpc-tensor-codec';
+import type {
+  InferenceBackend,
+  InferRequest,
+  InferResponse,
+  ModelMetadata,
+} from '../inference-backend';
+import { EndpointPool, type TritonEndpoint } from './endpoint-pool';
+import type { RandomSource } from './endpoint-selection';
+import { TritonClient } from './triton-client';
+import { describeFailure, isServiceError } from './triton-errors';
+import { localModelNames, readLocalLabels, toModelMetadata } from './triton-metadata';
+
+export interface TritonBackendOptions {
+  /** host:port of each Triton gRPC endpoint. */
+  urls: readonly string[];
+  timeoutMs: number;
+  healthIntervalMs: number;
+  maxMessageBytes: number;
+  /** The gateway's local copy of the model repository: label files, and model names as a fallback. */
+  repository: string;
+  random?: RandomSource;
+}
+
+/**
+ * Serves models from one or more Triton servers over KServe v2 gRPC.
+ *
+ * Discovery: RepositoryIndex on each healthy endpoint lists its ready models; a server without the
+ * model_repository extension (UNIMPLEMENTED, e.g. another gateway) is asked ModelReady for each
+ * model of the local MODEL_REPOSITORY instead. ModelMetadata + ModelConfig of each model then give
+ * the same ModelMetadata the embedded backend builds. Discovery reruns when the pool's health
+ * picture changes and every few health intervals, so models loaded into Triton later appear.
+ *
+ * A model stays known while no endpoint can answer for it, so its requests fail with unavailable
+ * (503) rather than not_found (404); it is dropped only when every healthy endpoint has been asked
+ * and none has it ready.
+ */
+export class TritonBackend implements InferenceBackend {
+  readonly name = 'triton';
+  private readonly logger = new Logger(TritonBackend.name);
+  private readonly pool: EndpointPool;
+  private readonly models = new Map<string, ModelMetadata>();
+  /** Endpoints already reported as lacking RepositoryIndex (asked again each time: it may change). */
+  private readonly withoutIndex = new Set<string>();
+  private refreshing?: Promise<void>;
+  private refreshAgain = false;
+  private rediscovery?: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(private readonly options: TritonBackendOptions) {
+    const clients = options.urls.map(
+      (url) =>
+        new TritonClient(url, {
+          timeoutMs: options.timeoutMs,
+          maxMessageBytes: options.maxMessageBytes,
+          maxReconnectBackoffMs: options.healthIntervalMs,
+        }),
+    );
+    this.pool = new EndpointPool(clients, {
+      timeoutMs: options.timeoutMs,
+      healthIntervalMs: options.healthIntervalMs,
+      random: options.random,
+    });
+  }
+
+  /** Discovers what the endpoints serve now; an unreachable Triton is not an error (not ready yet). */
+  async load(): Promise<void> {
+    this.pool.onChange(() => void this.refresh());
+    await this.refresh();
+    this.pool.start();
+    const every = Math.max(10_000, 5 * this.options.healthIntervalMs);
+    this.rediscovery = setInterval(() => void this.refresh(), every);
+    this.rediscovery.unref();
+    if (!this.pool.anyHealthy()) {
+      this.logger.warn(
+        `no Triton endpoint reachable yet (${this.options.urls.join(', ')}); retrying every ${this.options.healthIntervalMs} ms`,
+      );
+    }
+  }
+
+  close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.rediscovery);
+    this.pool.close();
+    // A refresh in progress notices `closed`; its calls end with the channels just closed.
+    return Promise.resolve();
+  }
+
+  isReady(): boolean {
+    return this.pool.anyHealthy();
+  }
+
+  listModels(): ModelMetadata[] {
+    return [...this.models.values()];
+  }
+
+  modelMetadata(model: string): ModelMetadata {
+    return this.known(model);
+  }
+
+  resolveVersion(model: string, version: string): string {
+    const { versions } = this.known(model);
+    if (version === '') return versions[versions.length - 1];
+    if (!versions.includes(version)) {
+      throw notFound(
+        `model '${model}' has no version '${version}' (served: ${versions.join(', ')})`,
+      );
+    }
+    return version;
+  }
+
+  /** Calls to Triton sent and not yet answered, over every endpoint. */
+  outstandingCalls(): number {
+    return this.pool.endpoints.reduce((sum, endpoint) => sum + endpoint.outstanding, 0);
+  }
+
+  isModelReady(model: string, version: string): boolean {
+    const metadata = this.models.get(model);
+    if (!metadata || (version !== '' && !metadata.versions.includes(version))) return false;
+    return this.pool.isModelReady(model);
+  }
+
+  async infer(request: InferRequest): Promise<InferResponse> {
+    const version = this.resolveVersion(request.model, request.version);
+    const message = inferRequestToProto({ ...request, version });
+    return this.pool.call(request.model, async (endpoint) => {
+      const response = await endpoint.client.modelInfer(message, { signal: request.signal });
+      try {
+        return inferResponseFromProto(response);
+      } catch (error) {
+        throw new GatewayError(
+          'internal',
+          `Triton endpoint ${endpoint.address} sent an unreadable response: ${(error as Error).message}`,
+        );
+      }
+    });
+  }
+
+  private known(model: string): ModelMetadata {
+    const metadata = this.models.get(model);
+    if (metadata) return metadata;
+    // Nothing to ask: the model may well exist, the gateway just cannot tell.
+    if (!this.pool.anyHealthy())
+      throw unavailable(`no healthy Triton endpoint for model '${model}'`);
+    throw notFound(`unknown model '${model}'`);
+  }
+
+  /** Single-flight: a refresh asked for while one runs makes that one run once more. */
+  private refresh(): Promise<void> {
+    if (this.refreshing) {
+      this.refreshAgain = true;
+      return this.refreshing;
+    }
+    this.refreshing = (async () => {
+      do {
+        this.refreshAgain = false;
+        await this.discover().catch((error: unknown) =>
+          this.logger.error(`Triton discovery failed: ${describeFailure(error)}`),
+        );
+      } while (this.refreshAgain && !this.closed);
+    })().finally(() => {
+      this.refreshing = undefined;
+    });
+    return this.refreshing;
+  }
+
+  private async discover(): Promise<void> {
+    await this.pool.checkNow();
+    const healthy = this.pool.healthyEndpoints();
+    if (healthy.length === 0 || this.closed) return;
+    const listed = await Promise.all(healthy.map((endpoint) => this.modelNamesOn(endpoint)));
+    const names = new Set([...this.models.keys(), ...listed.flatMap((list) => list ?? [])]);
+    this.pool.setModels(names);
+    await this.pool.checkNow();
+
+    for (const name of names) {
+      if (this.closed) return;
+      if (!this.pool.isModelReady(name)) {
+        const everyoneAsked = listed.every((list) => list !== undefined);
+        if (everyoneAsked && this.pool.anyHealthy() && this.models.delete(name)) {
+          this.logger.warn(`model '${name}' is no longer ready on any Triton endpoint`);
+        }
+        continue;
+      }
+      await this.fetchMetadata(name);
+    }
+  }
+
+  /** The models an endpoint lists as ready, or undefined when it could not be asked. */
+  private async modelNamesOn(endpoint: TritonEndpoint): Promise<string[] | undefined> {
+    let index: RepositoryIndexResponse_ModelIndex[] | undefined;
+    try {
+      index = await this.pool.callOn(endpoint, (target) =>
+        target.client.repositoryIndex({ ready: true }).catch((error: unknown) => {
+          if (isServiceError(error) && error.code === status.UNIMPLEMENTED) return undefined;
+          throw error;
+        }),
+      );
+    } catch (error) {
+      if (!this.closed) {
+        this.logger.warn(
+          `RepositoryIndex on ${endpoint.address} failed: ${describeFailure(error)}`,
+        );
+      }
+      return undefined;
+    }
+    if (index) {
+      this.withoutIndex.delete(endpoint.address);
+      return index.filter((model) => model.state === 'READY').map((model) => model.name);
+    }
+    if (!this.withoutIndex.has(endpoint.address)) {
+      this.withoutIndex.add(endpoint.address);
+      this.logger.log(
+        `Triton endpoint ${endpoint.address} has no RepositoryIndex; asking it about the models in ${this.options.repository}`,
+      );
+    }
+    return localModelNames(this.options.repository);
+  }
+
+  private async fetchMetadata(name: string): Promise<void> {
+    try {
+      const metadata = await this.pool.call(name, async (endpoint) => {
+        const [described, config] = await Promise.all([
+          endpoint.client.modelMetadata(name),
+          endpoint.client.modelConfig(name),
+        ]);
+        return toModelMetadata(
+          described,
+          config,
+          await readLocalLabels(this.options.repository, config),
+        );
+      });
+      if (!this.models.has(name)) {
+        this.logger.log(
+          `model '${name}' versions ${metadata.versions.join(', ')} served by Triton`,
+        );
+      }
+      this.models.set(name, metadata);
+    } catch (error) {
+      if (this.closed) return;
+      this.logger.warn(`metadata of model '${name}' not refreshed: ${describeFailure(error)}`);
+    }
+  }
+}

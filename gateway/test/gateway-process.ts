@@ -1,0 +1,76 @@
+/**
+ * A real gateway in a child process (source compiled on the fly by @swc-node), for tests that must
+ * kill a server the way a crash would: SIGKILL, no graceful shutdown, sockets closed by the kernel.
+ * Run directly (forked by startGatewayProcess), it starts the gateway from its environment and
+ * reports the addresses over IPC.
+ */
+import 'reflect-metadata';
+import { fork, type ChildProcess } from 'node:child_process';
+import { loadGatewayConfig } from '../src/config/gateway-config';
+import { startGateway } from '../src/gateway-app';
+import { MODEL_REPOSITORY, REPO_ROOT } from './test-gateway';
+
+const START_TIMEOUT_MS = 60_000;
+
+interface Addresses {
+  httpUrl: string;
+  grpcAddress: string;
+}
+
+export interface GatewayProcess extends Addresses {
+  /** SIGKILL: the crash case. Resolves once the process is gone. */
+  kill(): Promise<void>;
+}
+
+/** Starts a gateway (embedded backend, loopback, ephemeral ports unless `env` names them). */
+export function startGatewayProcess(env: Record<string, string> = {}): Promise<GatewayProcess> {
+  const child = fork(__filename, [], {
+    cwd: REPO_ROOT,
+    execArgv: ['-r', '@swc-node/register'],
+    env: {
+      ...process.env,
+      GATEWAY_HOST: '127.0.0.1',
+      GATEWAY_HTTP_PORT: '0',
+      GATEWAY_GRPC_PORT: '0',
+      MODEL_REPOSITORY,
+      ORT_INTRA_OP_THREADS: '1',
+      LOG_LEVEL: 'error',
+      ...env,
+    },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`gateway process did not start within ${START_TIMEOUT_MS / 1000} s`));
+    }, START_TIMEOUT_MS);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`gateway process exited during start-up (code ${code}, signal ${signal})`));
+    });
+    child.once('message', (message: Addresses) => {
+      clearTimeout(timer);
+      resolve({ ...message, kill: () => kill(child, exited) });
+    });
+  });
+}
+
+function kill(child: ChildProcess, exited: Promise<void>): Promise<void> {
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  return exited;
+}
+
+async function childMain(): Promise<void> {
+  const gateway = await startGateway(loadGatewayConfig(process.env));
+  process.send?.({ httpUrl: gateway.httpUrl, grpcAddress: gateway.grpcAddress });
+  // The test process went away (even killed): do not outlive it holding ports and cores.
+  process.on('disconnect', () => process.exit(0));
+}
+
+if (require.main === module) {
+  childMain().catch((error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  });
+}

@@ -49,7 +49,7 @@ fi
 # scratch whenever scripts/requirements-triton.txt changes (--no-deps: the file pins the closure).
 if [[ " $* " == *" --interop "* ]]; then
   ensure_debian_packages python3 python3 python3-venv
-  glibc="$(ldd --version | head -1 | grep -o '[0-9]*\.[0-9]*$')"
+  glibc="$(getconf GNU_LIBC_VERSION | awk '{print $2}')"
   if [ "$(printf '%s\n' 2.35 "$glibc" | sort -V | head -1)" != 2.35 ]; then
     echo "the interop tier's tritonserver (nvidia-pytriton) needs glibc >= 2.35, found $glibc" >&2
     exit 1

@@ -50,7 +50,7 @@ fi
 if [[ " $* " == *" --interop "* ]]; then
   ensure_debian_packages python3 python3 python3-venv
   glibc="$(getconf GNU_LIBC_VERSION | awk '{print $2}')"
-  if [ "$(printf '%s\n' 2.35 "$glibc" | sort -V | head -1)" != 2.35 ]; then
+  if [ "$(printf '%s\n' 2.35 "$glibc" | sort -V | sed -n 1p)" != 2.35 ]; then
     echo "the interop tier's tritonserver (nvidia-pytriton) needs glibc >= 2.35, found $glibc" >&2
     exit 1
   fi

@@ -18,81 +18,21 @@ import type { RunningGateway } from '../../src/gateway-app';
 import { NANODET_INPUT_SIZE, NANODET_OUTPUTS, nanodetReference } from '../nanodet-reference';
 import { REPO_ROOT, seededFloats, startTestGateway } from '../test-gateway';
 import { readNpyFloat32, writeNpyFloat32 } from './npy';
+import {
+  MISSING_MODEL,
+  OUTPUT_DIMS,
+  ok,
+  pinnedVersion,
+  raised,
+  type ClientSummary,
+  type InferSummary,
+  type ModelMetadata,
+} from './tritonclient-summary';
 
 const python = process.env.PYTHON ?? join(REPO_ROOT, '.venv/bin/python');
 const script = join(__dirname, 'tritonclient_conformance.py');
 const requirements = join(REPO_ROOT, 'scripts/requirements-test.txt');
 const SEED = 20260601;
-const MISSING_MODEL = 'missing-model';
-
-/** Per-sample dims of each output (config.pbtxt); the batch dimension comes first on the wire. */
-const OUTPUT_DIMS: Record<(typeof NANODET_OUTPUTS)[number], number[]> = {
-  cls_s8: [2704, 80],
-  cls_s16: [676, 80],
-  cls_s32: [169, 80],
-  reg_s8: [2704, 44],
-  reg_s16: [676, 44],
-  reg_s32: [169, 44],
-};
-
-interface ClientException {
-  type: string;
-  status: string | null;
-  message: string;
-  debug_details: string | null;
-  traceback: string;
-}
-type Attempt<T> = { ok: T } | { exception: ClientException };
-
-interface TensorMetadata {
-  name: string;
-  datatype: string;
-  shape: number[];
-}
-interface ModelMetadata {
-  name: string;
-  versions: string[];
-  platform: string | null;
-  inputs: TensorMetadata[];
-  outputs: TensorMetadata[];
-}
-interface InferSummary {
-  id: string;
-  model_name: string;
-  model_version: string;
-  output_order: string[];
-  outputs: Record<
-    string,
-    { datatype: string; shape: number[]; numpy_dtype: string; binary_data_size: number | null }
-  >;
-}
-interface StreamSummary {
-  callbacks: number;
-  in_order: ({ response: InferSummary } | { error: ClientException })[];
-}
-interface ProtocolSummary {
-  live: Attempt<boolean>;
-  ready: Attempt<boolean>;
-  server_metadata: Attempt<{ name: string; version: string; extensions: string[] }>;
-  model_ready: Attempt<boolean>;
-  model_ready_v1: Attempt<boolean>;
-  unknown_model_ready: Attempt<boolean>;
-  model_metadata: Attempt<ModelMetadata>;
-  model_metadata_v1: Attempt<ModelMetadata>;
-  model_config: Attempt<Record<string, unknown>>;
-  infer: Record<string, Attempt<InferSummary>>;
-  errors: Record<'unknown_model' | 'wrong_shape' | 'wrong_datatype', Attempt<unknown>>;
-}
-interface ClientSummary {
-  versions: Record<string, string>;
-  input_shape: number[];
-  input_sha256: string;
-  http: ProtocolSummary & { compressed_request: Record<string, Attempt<InferSummary>> };
-  grpc: ProtocolSummary & {
-    stream: Attempt<StreamSummary>;
-    stream_errors: Attempt<StreamSummary>;
-  };
-}
 
 function probeClient(): string | undefined {
   const probe = spawnSync(python, ['-c', 'import numpy, tritonclient.http, tritonclient.grpc'], {
@@ -109,21 +49,6 @@ function probeClient(): string | undefined {
   return undefined;
 }
 
-/** The value of a call that must have succeeded; otherwise the client's own error and traceback. */
-function ok<T>(attempt: Attempt<T>, what: string): T {
-  if ('ok' in attempt) return attempt.ok;
-  const { status, message, traceback } = attempt.exception;
-  throw new Error(`${what}: tritonclient raised [${status}] ${message}\n${traceback}`);
-}
-
-/** The exception a call that must have failed raised. */
-function raised(attempt: Attempt<unknown>, what: string): ClientException {
-  if ('exception' in attempt) return attempt.exception;
-  throw new Error(
-    `${what}: expected tritonclient to raise, it returned ${JSON.stringify(attempt)}`,
-  );
-}
-
 async function runClient(args: string[]): Promise<void> {
   try {
     await promisify(execFile)(python, [script, ...args], {
@@ -134,13 +59,6 @@ async function runClient(args: string[]): Promise<void> {
     const { message, stderr } = error as { message: string; stderr?: string };
     throw new Error(`tritonclient_conformance.py failed: ${message}\n${stderr ?? ''}`);
   }
-}
-
-function pinnedVersion(pkg: string): string | undefined {
-  const line = readFileSync(requirements, 'utf8')
-    .split('\n')
-    .find((entry) => entry.replace(/\[.*\]/, '').startsWith(`${pkg}==`));
-  return line?.split('==')[1]?.trim();
 }
 
 function expectedModelMetadata(): ModelMetadata {
@@ -252,7 +170,7 @@ describe('NVIDIA tritonclient against the gateway, unchanged (KServe v2 HTTP + g
   });
 
   it('ran the pinned tritonclient on exactly the bytes given to ONNX Runtime', () => {
-    expect(summary.versions.tritonclient).toBe(pinnedVersion('tritonclient'));
+    expect(summary.versions.tritonclient).toBe(pinnedVersion(requirements, 'tritonclient'));
     expect(summary.input_shape).toEqual([2, 3, 416, 416]);
     const bytes = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
     expect(summary.input_sha256).toBe(createHash('sha256').update(bytes).digest('hex'));

@@ -43,45 +43,10 @@ import {
   withoutTriton,
   type RunningTriton,
 } from './triton-server';
+import { OUTPUT_DIMS, ok, type ClientSummary } from '../conformance/tritonclient-summary';
 
 const script = join(REPO_ROOT, 'gateway/test/conformance/tritonclient_conformance.py');
 const SEED = 20260611;
-
-const OUTPUT_DIMS: Record<(typeof NANODET_OUTPUTS)[number], number[]> = {
-  cls_s8: [2704, 80],
-  cls_s16: [676, 80],
-  cls_s32: [169, 80],
-  reg_s8: [2704, 44],
-  reg_s16: [676, 44],
-  reg_s32: [169, 44],
-};
-
-type Attempt<T> = { ok: T } | { exception: { status: string | null; message: string } };
-interface InferSummary {
-  id: string;
-  model_name: string;
-  model_version: string;
-}
-interface ProtocolSummary {
-  ready: Attempt<boolean>;
-  model_ready: Attempt<boolean>;
-  model_metadata: Attempt<unknown>;
-  infer: Record<string, Attempt<InferSummary>>;
-  errors: Record<'unknown_model' | 'wrong_shape' | 'wrong_datatype', Attempt<unknown>>;
-}
-interface ClientSummary {
-  http: ProtocolSummary;
-  grpc: ProtocolSummary & {
-    stream: Attempt<{ callbacks: number; in_order: ({ response: InferSummary } | object)[] }>;
-  };
-}
-
-function ok<T>(attempt: Attempt<T>, what: string): T {
-  if ('ok' in attempt) return attempt.ok;
-  throw new Error(
-    `${what}: tritonclient raised [${attempt.exception.status}] ${attempt.exception.message}`,
-  );
-}
 
 function inferRequest(input: Float32Array, batch: number, id = 'over-triton'): ModelInferRequest {
   return create(ModelInferRequestSchema, {

@@ -29,78 +29,20 @@ import {
   withoutTriton,
   type RunningTriton,
 } from './triton-server';
+import {
+  MISSING_MODEL,
+  OUTPUT_DIMS,
+  ok,
+  pinnedVersion,
+  raised,
+  type ClientSummary,
+  type InferSummary,
+} from '../conformance/tritonclient-summary';
 
 const script = join(REPO_ROOT, 'gateway/test/conformance/tritonclient_conformance.py');
 const requirements = join(REPO_ROOT, 'scripts/requirements-triton.txt');
 const SEED = 20260601;
-const MISSING_MODEL = 'missing-model';
 const TRITON_VERSION = '2.51.0';
-
-type OutputName = (typeof NANODET_OUTPUTS)[number];
-const OUTPUT_DIMS: Record<OutputName, number[]> = {
-  cls_s8: [2704, 80],
-  cls_s16: [676, 80],
-  cls_s32: [169, 80],
-  reg_s8: [2704, 44],
-  reg_s16: [676, 44],
-  reg_s32: [169, 44],
-};
-
-interface ClientException {
-  type: string;
-  status: string | null;
-  message: string;
-  traceback: string;
-}
-type Attempt<T> = { ok: T } | { exception: ClientException };
-interface InferSummary {
-  id: string;
-  model_name: string;
-  model_version: string;
-  output_order: string[];
-  outputs: Record<string, { datatype: string; shape: number[]; binary_data_size: number | null }>;
-}
-interface StreamSummary {
-  callbacks: number;
-  in_order: ({ response: InferSummary } | { error: ClientException })[];
-}
-interface ProtocolSummary {
-  live: Attempt<boolean>;
-  ready: Attempt<boolean>;
-  server_metadata: Attempt<{ name: string; version: string; extensions: string[] }>;
-  model_ready: Attempt<boolean>;
-  model_ready_v1: Attempt<boolean>;
-  unknown_model_ready: Attempt<boolean>;
-  model_metadata: Attempt<unknown>;
-  model_metadata_v1: Attempt<unknown>;
-  model_config: Attempt<Record<string, unknown>>;
-  infer: Record<string, Attempt<InferSummary>>;
-  errors: Record<'unknown_model' | 'wrong_shape' | 'wrong_datatype', Attempt<unknown>>;
-}
-interface ClientSummary {
-  versions: Record<string, string>;
-  input_shape: number[];
-  http: ProtocolSummary & { compressed_request: Record<string, Attempt<InferSummary>> };
-  grpc: ProtocolSummary & { stream: Attempt<StreamSummary>; stream_errors: Attempt<StreamSummary> };
-}
-
-function ok<T>(attempt: Attempt<T>, what: string): T {
-  if ('ok' in attempt) return attempt.ok;
-  const { status, message, traceback } = attempt.exception;
-  throw new Error(`${what}: tritonclient raised [${status}] ${message}\n${traceback}`);
-}
-
-function raised(attempt: Attempt<unknown>, what: string): ClientException {
-  if ('exception' in attempt) return attempt.exception;
-  throw new Error(`${what}: expected tritonclient to raise, got ${JSON.stringify(attempt)}`);
-}
-
-function pinnedVersion(pkg: string): string | undefined {
-  const line = readFileSync(requirements, 'utf8')
-    .split('\n')
-    .find((entry) => entry.replace(/\[.*\]/, '').startsWith(`${pkg}==`));
-  return line?.split('==')[1]?.trim();
-}
 
 /** What Triton says about the model: as the gateway, but the platform is the serving backend. */
 const MODEL_METADATA = {
@@ -202,7 +144,7 @@ describe('real Triton Inference Server, driven directly by NVIDIA tritonclient',
     path: string,
     expected: Record<string, Float32Array>,
     batch: number,
-    names: readonly OutputName[] = NANODET_OUTPUTS,
+    names: readonly (typeof NANODET_OUTPUTS)[number][] = NANODET_OUTPUTS,
   ): string[] {
     const found: string[] = [];
     for (const name of names) {
@@ -274,8 +216,8 @@ describe('real Triton Inference Server, driven directly by NVIDIA tritonclient',
   });
 
   it('ran the pinned tritonclient against Triton 2.51.0', () => {
-    expect(summary.versions.tritonclient).toBe(pinnedVersion('tritonclient'));
-    expect(summary.versions.numpy).toBe(pinnedVersion('numpy'));
+    expect(summary.versions.tritonclient).toBe(pinnedVersion(requirements, 'tritonclient'));
+    expect(summary.versions.numpy).toBe(pinnedVersion(requirements, 'numpy'));
     expect(summary.input_shape).toEqual([2, 3, 416, 416]);
   });
 

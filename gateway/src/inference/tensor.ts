@@ -60,17 +60,18 @@ export function storageFor(datatype: Exclude<KServeDatatype, 'BYTES'>): TypedArr
  * the bytes are aligned for the element type; otherwise one copy (pooled Node buffers often are not).
  */
 export function fromRawBytes(
-  name: string,
+  /** Names the tensor in errors, e.g. `input 'images'`. */
+  label: string,
   datatype: KServeDatatype,
   shape: number[],
   raw: Uint8Array,
 ): TensorData {
   const count = elementCount(shape);
-  if (datatype === 'BYTES') return splitBytesElements(name, raw, count);
+  if (datatype === 'BYTES') return splitBytesElements(label, raw, count);
   const width = KSERVE_DATATYPES[datatype].bytes;
   if (raw.byteLength !== count * width) {
     throw invalidArgument(
-      `input '${name}': expected ${count * width} bytes of ${datatype} data for shape [${shape.join(',')}], got ${raw.byteLength}`,
+      `${label}: expected ${count * width} bytes of ${datatype} data for shape [${shape.join(',')}], got ${raw.byteLength}`,
     );
   }
   const Storage = STORAGE[datatype];
@@ -81,25 +82,25 @@ export function fromRawBytes(
 }
 
 /** BYTES elements on the wire: each a 4-byte little-endian length followed by that many bytes. */
-function splitBytesElements(name: string, raw: Uint8Array, count: number): Uint8Array[] {
+function splitBytesElements(label: string, raw: Uint8Array, count: number): Uint8Array[] {
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   const elements: Uint8Array[] = [];
   let offset = 0;
   while (offset < raw.byteLength) {
     if (offset + 4 > raw.byteLength) {
-      throw invalidArgument(`input '${name}': truncated BYTES element length at byte ${offset}`);
+      throw invalidArgument(`${label}: truncated BYTES element length at byte ${offset}`);
     }
     const length = view.getUint32(offset, true);
     offset += 4;
     if (offset + length > raw.byteLength) {
-      throw invalidArgument(`input '${name}': BYTES element ${elements.length} overruns the data`);
+      throw invalidArgument(`${label}: BYTES element ${elements.length} overruns the data`);
     }
     elements.push(raw.subarray(offset, offset + length));
     offset += length;
   }
   if (elements.length !== count) {
     throw invalidArgument(
-      `input '${name}': expected ${count} BYTES elements for its shape, got ${elements.length}`,
+      `${label}: expected ${count} BYTES elements for its shape, got ${elements.length}`,
     );
   }
   return elements;

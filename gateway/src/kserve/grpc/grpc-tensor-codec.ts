@@ -1,9 +1,5 @@
 import { create } from '@bufbuild/protobuf';
-import {
-  isKServeDatatype,
-  KSERVE_DATATYPES,
-  type KServeDatatype,
-} from '@contracts/kserve/datatype';
+import { isKServeDatatype, type KServeDatatype } from '@contracts/kserve/datatype';
 import {
   ModelInferRequest_InferInputTensorSchema,
   ModelInferRequest_InferRequestedOutputTensorSchema,
@@ -33,58 +29,79 @@ const MAX_DIMENSION = BigInt(2 ** 31 - 1);
 
 /** ModelInferRequest (raw_input_contents or typed contents) → the gateway's request. */
 export function inferRequestFromProto(message: ModelInferRequest): InferRequest {
-  const useRaw = message.rawInputContents.length > 0;
-  if (useRaw && message.rawInputContents.length !== message.inputs.length) {
-    throw invalidArgument(
-      `raw_input_contents has ${message.rawInputContents.length} entries for ${message.inputs.length} inputs`,
-    );
-  }
-  const inputs = message.inputs.map((input, index): InferTensor => {
-    if (!isKServeDatatype(input.datatype)) {
-      throw invalidArgument(`input '${input.name}': unknown datatype '${input.datatype}'`);
-    }
-    const shape = shapeFromProto('input', input.name, input.shape);
-    if (useRaw) {
-      if (input.contents) {
-        throw invalidArgument(
-          `input '${input.name}': contents must be empty when raw_input_contents is used`,
-        );
-      }
-      return {
-        name: input.name,
-        datatype: input.datatype,
-        shape,
-        data: fromRawBytes(input.name, input.datatype, shape, message.rawInputContents[index]),
-      };
-    }
-    if (!input.contents) throw invalidArgument(`input '${input.name}' has no contents`);
-    return {
-      name: input.name,
-      datatype: input.datatype,
-      shape,
-      data: fromContents('input', input.name, input.datatype, shape, input.contents),
-    };
-  });
   return {
     model: message.modelName,
     version: message.modelVersion,
     id: message.id || undefined,
-    inputs,
+    inputs: tensorsFromProto('input', message.inputs, message.rawInputContents),
     outputs: message.outputs.map((output) => output.name),
   };
 }
 
-function shapeFromProto(role: 'input' | 'output', name: string, shape: bigint[]): number[] {
+/**
+ * ModelInferResponse (raw_output_contents, as Triton answers, or typed contents) → the gateway's
+ * response. Throws invalid_argument naming the output when the message is inconsistent.
+ */
+export function inferResponseFromProto(message: ModelInferResponse): InferResponse {
+  return {
+    model: message.modelName,
+    version: message.modelVersion,
+    id: message.id || undefined,
+    outputs: tensorsFromProto('output', message.outputs, message.rawOutputContents),
+  };
+}
+
+type Role = 'input' | 'output';
+
+interface ProtoTensor {
+  name: string;
+  datatype: string;
+  shape: bigint[];
+  contents?: InferTensorContents;
+}
+
+/** Input or output tensors of a message: raw contents (one entry per tensor) or typed contents. */
+function tensorsFromProto(role: Role, tensors: ProtoTensor[], raw: Uint8Array[]): InferTensor[] {
+  const useRaw = raw.length > 0;
+  if (useRaw && raw.length !== tensors.length) {
+    throw invalidArgument(
+      `raw_${role}_contents has ${raw.length} entries for ${tensors.length} ${role}s`,
+    );
+  }
+  return tensors.map((tensor, index): InferTensor => {
+    const { name, datatype } = tensor;
+    const label = `${role} '${name}'`;
+    if (!isKServeDatatype(datatype)) {
+      throw invalidArgument(`${label}: unknown datatype '${datatype}'`);
+    }
+    const shape = shapeFromProto(label, tensor.shape);
+    if (useRaw) {
+      if (tensor.contents) {
+        throw invalidArgument(`${label}: contents must be empty when raw_${role}_contents is used`);
+      }
+      return { name, datatype, shape, data: fromRawBytes(label, datatype, shape, raw[index]) };
+    }
+    if (!tensor.contents) throw invalidArgument(`${label} has no contents`);
+    return {
+      name,
+      datatype,
+      shape,
+      data: fromContents(role, label, datatype, shape, tensor.contents),
+    };
+  });
+}
+
+function shapeFromProto(label: string, shape: bigint[]): number[] {
   return shape.map((dim) => {
     if (dim < 0n || dim > MAX_DIMENSION)
-      throw invalidArgument(`${role} '${name}': invalid dimension ${dim}`);
+      throw invalidArgument(`${label}: invalid dimension ${dim}`);
     return Number(dim);
   });
 }
 
 function fromContents(
-  role: 'input' | 'output',
-  name: string,
+  role: Role,
+  label: string,
   datatype: KServeDatatype,
   shape: number[],
   contents: InferTensorContents,
@@ -93,7 +110,7 @@ function fromContents(
   const check = (length: number, field: string): void => {
     if (length !== count) {
       throw invalidArgument(
-        `${role} '${name}': ${field} has ${length} elements, shape [${shape.join(',')}] needs ${count}`,
+        `${label}: ${field} has ${length} elements, shape [${shape.join(',')}] needs ${count}`,
       );
     }
   };
@@ -127,9 +144,7 @@ function fromContents(
       check(contents.fp64Contents.length, 'fp64_contents');
       return Float64Array.from(contents.fp64Contents);
     default:
-      throw invalidArgument(
-        `${role} '${name}': ${datatype} data must be sent in raw_${role}_contents`,
-      );
+      throw invalidArgument(`${label}: ${datatype} data must be sent in raw_${role}_contents`);
   }
 }
 
@@ -177,49 +192,4 @@ export function inferRequestToProto(request: InferRequest): ModelInferRequest {
     ),
     rawInputContents: request.inputs.map((input) => toRawBytes(input.data)),
   });
-}
-
-/**
- * ModelInferResponse (raw_output_contents, as Triton answers, or typed contents) → the gateway's
- * response. Throws invalid_argument naming the output when the message is inconsistent.
- */
-export function inferResponseFromProto(message: ModelInferResponse): InferResponse {
-  const useRaw = message.rawOutputContents.length > 0;
-  if (useRaw && message.rawOutputContents.length !== message.outputs.length) {
-    throw invalidArgument(
-      `raw_output_contents has ${message.rawOutputContents.length} entries for ${message.outputs.length} outputs`,
-    );
-  }
-  const outputs = message.outputs.map((output, index): InferTensor => {
-    if (!isKServeDatatype(output.datatype)) {
-      throw invalidArgument(`output '${output.name}': unknown datatype '${output.datatype}'`);
-    }
-    const shape = shapeFromProto('output', output.name, output.shape);
-    const { name, datatype } = output;
-    if (useRaw) {
-      const raw = message.rawOutputContents[index];
-      if (datatype !== 'BYTES') {
-        const expected = elementCount(shape) * KSERVE_DATATYPES[datatype].bytes;
-        if (raw.byteLength !== expected) {
-          throw invalidArgument(
-            `output '${name}': expected ${expected} bytes of ${datatype} data for shape [${shape.join(',')}], got ${raw.byteLength}`,
-          );
-        }
-      }
-      return { name, datatype, shape, data: fromRawBytes(name, datatype, shape, raw) };
-    }
-    if (!output.contents) throw invalidArgument(`output '${name}' has no contents`);
-    return {
-      name,
-      datatype,
-      shape,
-      data: fromContents('output', name, datatype, shape, output.contents),
-    };
-  });
-  return {
-    model: message.modelName,
-    version: message.modelVersion,
-    id: message.id || undefined,
-    outputs,
-  };
 }

@@ -79,7 +79,7 @@ export function parseInferBody(
         name: input.name,
         datatype: input.datatype,
         shape: input.shape,
-        data: fromRawBytes(input.name, input.datatype, input.shape, raw),
+        data: fromRawBytes(`input '${input.name}'`, input.datatype, input.shape, raw),
       };
     }
     if (input.data === undefined) {

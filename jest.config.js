@@ -23,6 +23,7 @@ module.exports = {
     '^@contracts/(.*)$': '<rootDir>/libs/contracts/src/$1',
     '^@model-repository$': '<rootDir>/libs/model-repository/src',
     '^@vision-math$': '<rootDir>/libs/vision-math/src',
+    '^@test-support$': '<rootDir>/libs/test-support/src',
   },
   testTimeout: 60000,
 };

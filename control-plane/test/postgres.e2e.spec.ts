@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
+import { missingPrerequisite } from '@test-support';
 import { Client } from 'pg';
 import { ControlPlaneProcess } from './support/control-plane-process';
 import {
@@ -16,80 +17,70 @@ import { createTemporaryDirectory, removeDirectory } from './support/temporary-d
  */
 const serverUrl = process.env.DATABASE_URL_TEST || undefined;
 
-if (serverUrl === undefined && process.env.CI === 'true') {
-  describe('control plane on a real Postgres server', () => {
-    it('needs DATABASE_URL_TEST', () => {
-      throw new Error(
-        'DATABASE_URL_TEST is not set; under CI=true the Postgres tests must run ' +
-          '(e.g. DATABASE_URL_TEST=postgres://postgres@127.0.0.1:5432/postgres)',
-      );
-    });
+describe('control plane on a real Postgres server', () => {
+  const missing =
+    serverUrl === undefined
+      ? 'DATABASE_URL_TEST is not set (e.g. DATABASE_URL_TEST=postgres://postgres@127.0.0.1:5432/postgres)'
+      : undefined;
+  if (missingPrerequisite('a Postgres server', missing) || serverUrl === undefined) return;
+  definePostgresTests(serverUrl);
+});
+
+/** Registers the Postgres tests in the enclosing describe(). */
+function definePostgresTests(url: string): void {
+  const schema = `control_plane_test_${randomBytes(4).toString('hex')}`;
+  const admin = new Client({ connectionString: url });
+  let workDir: string | undefined;
+  let fixture: FixtureModelRepository;
+  let databaseUrl: string;
+
+  beforeAll(async () => {
+    await admin.connect();
+    await admin.query(`CREATE SCHEMA "${schema}"`);
+    const withSchema = new URL(url);
+    withSchema.searchParams.set('options', `-c search_path=${schema}`);
+    databaseUrl = withSchema.toString();
+    workDir = await createTemporaryDirectory('control-plane-postgres');
+    fixture = await createFixtureModelRepository(path.join(workDir, 'models'));
   });
-} else if (serverUrl === undefined) {
-  console.warn('Skipping the real-Postgres control plane tests: DATABASE_URL_TEST is not set.');
-  describe.skip('control plane on a real Postgres server', () => {
-    it('needs DATABASE_URL_TEST', () => undefined);
+
+  afterAll(async () => {
+    await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await admin.end();
+    await removeDirectory(workDir);
   });
-} else {
-  describeAgainstPostgres(serverUrl);
-}
 
-function describeAgainstPostgres(url: string): void {
-  describe('control plane on a real Postgres server', () => {
-    const schema = `control_plane_test_${randomBytes(4).toString('hex')}`;
-    const admin = new Client({ connectionString: url });
-    let workDir: string | undefined;
-    let fixture: FixtureModelRepository;
-    let databaseUrl: string;
+  it('migrations leave nothing for TypeORM to generate from the entities', async () => {
+    expect(await pendingSchemaChangesOf({ databaseUrl })).toEqual([]);
+  });
 
-    beforeAll(async () => {
-      await admin.connect();
-      await admin.query(`CREATE SCHEMA "${schema}"`);
-      const withSchema = new URL(url);
-      withSchema.searchParams.set('options', `-c search_path=${schema}`);
-      databaseUrl = withSchema.toString();
-      workDir = await createTemporaryDirectory('control-plane-postgres');
-      fixture = await createFixtureModelRepository(path.join(workDir, 'models'));
-    });
-
-    afterAll(async () => {
-      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await admin.end();
-      await removeDirectory(workDir);
-    });
-
-    it('migrations leave nothing for TypeORM to generate from the entities', async () => {
-      expect(await pendingSchemaChangesOf({ databaseUrl })).toEqual([]);
-    });
-
-    it('registers the repository and keeps it, unduplicated, across a restart', async () => {
-      const env = { DATABASE_URL: databaseUrl, MODEL_REPOSITORY: fixture.root };
-      const query = '{ models { id name versions { id version artifactSha256 } } }';
-      const rows = async (): Promise<Record<string, unknown>[]> =>
-        (
-          await admin.query<Record<string, unknown>>(
-            `SELECT m.id, m.name, m.updated_at, v.id AS version_id, v.version, v.artifact_sha256
+  it('registers the repository and keeps it, unduplicated, across a restart', async () => {
+    const env = { DATABASE_URL: databaseUrl, MODEL_REPOSITORY: fixture.root };
+    const query = '{ models { id name versions { id version artifactSha256 } } }';
+    const rows = async (): Promise<Record<string, unknown>[]> =>
+      (
+        await admin.query<Record<string, unknown>>(
+          `SELECT m.id, m.name, m.updated_at, v.id AS version_id, v.version, v.artifact_sha256
                FROM "${schema}".models m JOIN "${schema}".model_versions v ON v.model_id = m.id`,
-          )
-        ).rows;
+        )
+      ).rows;
 
-      let app = await ControlPlaneProcess.start(env);
-      const first = await postGraphql(app.baseUrl, query);
-      await app.stop();
-      const rowsAfterFirstStart = await rows();
+    let app = await ControlPlaneProcess.start(env);
+    const first = await postGraphql(app.baseUrl, query);
+    await app.stop();
+    const rowsAfterFirstStart = await rows();
 
-      app = await ControlPlaneProcess.start(env);
-      const second = await postGraphql(app.baseUrl, query);
-      await app.stop();
+    app = await ControlPlaneProcess.start(env);
+    const second = await postGraphql(app.baseUrl, query);
+    await app.stop();
 
-      expect(first.body.data).toMatchObject({
-        models: [
-          { name: 'nanodet', versions: [{ version: '1', artifactSha256: fixture.artifactSha256 }] },
-        ],
-      });
-      expect(second.body).toEqual(first.body);
-      expect(rowsAfterFirstStart).toHaveLength(1);
-      expect(await rows()).toEqual(rowsAfterFirstStart);
-    }, 120_000);
-  });
+    expect(first.body.data).toMatchObject({
+      models: [
+        { name: 'nanodet', versions: [{ version: '1', artifactSha256: fixture.artifactSha256 }] },
+      ],
+    });
+    expect(second.body).toEqual(first.body);
+    expect(rowsAfterFirstStart).toHaveLength(1);
+    expect(await rows()).toEqual(rowsAfterFirstStart);
+  }, 120_000);
 }

@@ -18,32 +18,17 @@ import {
   type ModelStreamInferResponse,
 } from '@contracts/generated/inference/grpc_service_pb';
 import type { RunningGateway } from '../src/gateway-app';
-import { NANODET_INPUT_SIZE, NANODET_OUTPUTS, nanodetReference } from './nanodet-reference';
+import {
+  NANODET_INPUT_SIZE,
+  NANODET_OUTPUTS,
+  nanodetReference,
+  nanodetInferRequest,
+  rawOutputsOf,
+} from './nanodet-reference';
 import { callUnary, grpcClient, seededFloats, startTestGateway } from './test-gateway';
 
-function rawRequest(input: Float32Array, batch: number, model = 'nanodet'): ModelInferRequest {
-  return create(ModelInferRequestSchema, {
-    modelName: model,
-    id: 'grpc-1',
-    inputs: [
-      create(ModelInferRequest_InferInputTensorSchema, {
-        name: 'images',
-        datatype: 'FP32',
-        shape: [BigInt(batch), 3n, 416n, 416n],
-      }),
-    ],
-    rawInputContents: [new Uint8Array(input.buffer, input.byteOffset, input.byteLength)],
-  });
-}
-
-function outputsOf(response: ModelInferResponse): Record<string, Float32Array> {
-  return Object.fromEntries(
-    response.outputs.map((output, index) => {
-      const raw = response.rawOutputContents[index];
-      return [output.name, new Float32Array(Uint8Array.prototype.slice.call(raw).buffer)];
-    }),
-  );
-}
+const rawRequest = (input: Float32Array, batch: number, model = 'nanodet'): ModelInferRequest =>
+  nanodetInferRequest(input, batch, { id: 'grpc-1', model });
 
 describe('KServe v2 gRPC front door (embedded ONNX Runtime backend)', () => {
   let gateway: RunningGateway;
@@ -124,7 +109,7 @@ describe('KServe v2 gRPC front door (embedded ONNX Runtime backend)', () => {
     expect(response).toMatchObject({ modelName: 'nanodet', modelVersion: '1', id: 'grpc-1' });
     expect(response.outputs[0].shape.map(Number)).toEqual([2, 2704, 80]);
     const reference = await nanodetReference(input, 2);
-    const outputs = outputsOf(response);
+    const outputs = rawOutputsOf(response);
     for (const name of NANODET_OUTPUTS) expect(outputs[name]).toEqual(reference[name]);
   });
 
@@ -144,7 +129,7 @@ describe('KServe v2 gRPC front door (embedded ONNX Runtime backend)', () => {
     });
     const response = await callUnary<ModelInferResponse>(client, 'modelInfer', request);
     expect(response.outputs.map((output) => output.name)).toEqual(['reg_s32']);
-    expect(outputsOf(response).reg_s32).toEqual((await nanodetReference(input, 1)).reg_s32);
+    expect(rawOutputsOf(response).reg_s32).toEqual((await nanodetReference(input, 1)).reg_s32);
   });
 
   it('ModelStreamInfer answers every request in order, a bad one with error_message, and stays open', async () => {
@@ -173,7 +158,7 @@ describe('KServe v2 gRPC front door (embedded ONNX Runtime backend)', () => {
     ]);
     const reference = await nanodetReference(good, 1);
     for (const response of [responses[0], responses[2]]) {
-      expect(outputsOf(response.inferResponse as ModelInferResponse).cls_s8).toEqual(
+      expect(rawOutputsOf(response.inferResponse as ModelInferResponse).cls_s8).toEqual(
         reference.cls_s8,
       );
     }

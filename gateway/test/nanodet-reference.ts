@@ -1,4 +1,11 @@
 import { resolve } from 'node:path';
+import { create } from '@bufbuild/protobuf';
+import {
+  ModelInferRequest_InferInputTensorSchema,
+  ModelInferRequestSchema,
+  type ModelInferRequest,
+  type ModelInferResponse,
+} from '@contracts/generated/inference/grpc_service_pb';
 import * as ort from 'onnxruntime-node';
 import { MODEL_REPOSITORY } from './test-gateway';
 
@@ -29,5 +36,35 @@ export async function nanodetReference(
   ).run({ images: new ort.Tensor('float32', input, [batch, 3, 416, 416]) });
   return Object.fromEntries(
     NANODET_OUTPUTS.map((name) => [name, results[name].data as Float32Array]),
+  );
+}
+
+/** A KServe v2 gRPC infer request for nanodet carrying `input` ([batch,3,416,416]) as raw contents. */
+export function nanodetInferRequest(
+  input: Float32Array,
+  batch: number,
+  { id, model = 'nanodet' }: { id: string; model?: string },
+): ModelInferRequest {
+  return create(ModelInferRequestSchema, {
+    modelName: model,
+    id,
+    inputs: [
+      create(ModelInferRequest_InferInputTensorSchema, {
+        name: 'images',
+        datatype: 'FP32',
+        shape: [BigInt(batch), 3n, 416n, 416n],
+      }),
+    ],
+    rawInputContents: [new Uint8Array(input.buffer, input.byteOffset, input.byteLength)],
+  });
+}
+
+/** The FP32 outputs of a gRPC infer response (raw_output_contents), by name. */
+export function rawOutputsOf(response: ModelInferResponse): Record<string, Float32Array> {
+  return Object.fromEntries(
+    response.outputs.map((output, index) => [
+      output.name,
+      new Float32Array(Uint8Array.prototype.slice.call(response.rawOutputContents[index]).buffer),
+    ]),
   );
 }

@@ -6,12 +6,9 @@
  * models of the local MODEL_REPOSITORY, asked about with ModelReady. The real-Triton counterpart is
  * test/interop/triton-backend.interop.spec.ts.
  */
-import { create } from '@bufbuild/protobuf';
 import { status, type Client, type ServiceError } from '@grpc/grpc-js';
 import {
   GRPCInferenceService,
-  ModelInferRequest_InferInputTensorSchema,
-  ModelInferRequestSchema,
   type ModelInferRequest,
   type ModelInferResponse,
   type ModelStreamInferResponse,
@@ -19,32 +16,17 @@ import {
 import type { RunningGateway } from '../src/gateway-app';
 import { TritonClient } from '../src/inference/triton/triton-client';
 import { startGatewayProcess, type GatewayProcess } from './gateway-process';
-import { NANODET_INPUT_SIZE, NANODET_OUTPUTS, nanodetReference } from './nanodet-reference';
+import {
+  NANODET_INPUT_SIZE,
+  NANODET_OUTPUTS,
+  nanodetReference,
+  nanodetInferRequest,
+  rawOutputsOf,
+} from './nanodet-reference';
 import { callUnary, grpcClient, sampleImage, seededFloats, startTestGateway } from './test-gateway';
 
-function inferRequest(input: Float32Array, batch: number, id = 'stand-in'): ModelInferRequest {
-  return create(ModelInferRequestSchema, {
-    modelName: 'nanodet',
-    id,
-    inputs: [
-      create(ModelInferRequest_InferInputTensorSchema, {
-        name: 'images',
-        datatype: 'FP32',
-        shape: [BigInt(batch), 3n, 416n, 416n],
-      }),
-    ],
-    rawInputContents: [new Uint8Array(input.buffer, input.byteOffset, input.byteLength)],
-  });
-}
-
-function outputsOf(response: ModelInferResponse): Record<string, Float32Array> {
-  return Object.fromEntries(
-    response.outputs.map((output, index) => [
-      output.name,
-      new Float32Array(Uint8Array.prototype.slice.call(response.rawOutputContents[index]).buffer),
-    ]),
-  );
-}
+const inferRequest = (input: Float32Array, batch: number, id = 'stand-in'): ModelInferRequest =>
+  nanodetInferRequest(input, batch, { id });
 
 async function getJson(url: string): Promise<{ status: number; body: unknown }> {
   const response = await fetch(url);
@@ -112,7 +94,7 @@ describe('Triton backend against a stand-in Triton (a second gateway, embedded b
     );
     expect(response).toMatchObject({ modelName: 'nanodet', modelVersion: '1', id: 'stand-in' });
     const reference = await nanodetReference(input, 2);
-    const outputs = outputsOf(response);
+    const outputs = rawOutputsOf(response);
     for (const name of NANODET_OUTPUTS) expect(outputs[name]).toEqual(reference[name]);
   });
 
@@ -159,7 +141,7 @@ describe('Triton backend against a stand-in Triton (a second gateway, embedded b
         '',
         "unknown model 'yolo'",
       ]);
-      expect(outputsOf(responses[0].inferResponse!).reg_s16).toEqual(
+      expect(rawOutputsOf(responses[0].inferResponse!).reg_s16).toEqual(
         (await nanodetReference(input, 1)).reg_s16,
       );
     });
@@ -252,7 +234,7 @@ describe('Triton backend against a stand-in Triton (a second gateway, embedded b
     } while (response instanceof Error && Date.now() < deadline);
     expect(response).not.toBeInstanceOf(Error);
     const reference = await nanodetReference(one, 1);
-    expect(outputsOf(response as ModelInferResponse).cls_s8).toEqual(reference.cls_s8);
+    expect(rawOutputsOf(response as ModelInferResponse).cls_s8).toEqual(reference.cls_s8);
     expect((await fetch(`${downstream.httpUrl}/readyz`)).status).toBe(200);
   });
 });

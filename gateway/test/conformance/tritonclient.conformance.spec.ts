@@ -17,6 +17,7 @@ import { promisify } from 'node:util';
 import type { RunningGateway } from '../../src/gateway-app';
 import { NANODET_INPUT_SIZE, NANODET_OUTPUTS, nanodetReference } from '../nanodet-reference';
 import { REPO_ROOT, seededFloats, startTestGateway } from '../test-gateway';
+import { missingPrerequisite } from '@test-support';
 import { readNpyFloat32, writeNpyFloat32 } from './npy';
 import {
   MISSING_MODEL,
@@ -76,18 +77,7 @@ function expectedModelMetadata(): ModelMetadata {
 }
 
 describe('NVIDIA tritonclient against the gateway, unchanged (KServe v2 HTTP + gRPC)', () => {
-  const unavailable = probeClient();
-  if (unavailable !== undefined) {
-    if (process.env.CI === 'true') {
-      it('has tritonclient available (required when CI=true)', () => {
-        throw new Error(unavailable);
-      });
-    } else {
-      console.warn(`Skipping tritonclient conformance: ${unavailable}`);
-      it.skip('runs tritonclient against the gateway (tritonclient unavailable)', () => undefined);
-    }
-    return;
-  }
+  if (missingPrerequisite('tritonclient', probeClient())) return;
 
   const input = seededFloats(2 * NANODET_INPUT_SIZE, SEED);
   let gateway: RunningGateway;

@@ -15,8 +15,6 @@ import { promisify } from 'node:util';
 import {
   GRPCInferenceService,
   ModelConfigRequestSchema,
-  ModelInferRequest_InferInputTensorSchema,
-  ModelInferRequestSchema,
   ModelMetadataRequestSchema,
   type ModelConfigResponse,
   type ModelInferRequest,
@@ -28,7 +26,13 @@ import { INFERENCE_BACKEND, type InferenceBackend } from '../../src/inference/in
 import { TritonClient } from '../../src/inference/triton/triton-client';
 import type { TritonBackend } from '../../src/inference/triton/triton.backend';
 import { readNpyFloat32, writeNpyFloat32 } from '../conformance/npy';
-import { NANODET_INPUT_SIZE, NANODET_OUTPUTS, nanodetReference } from '../nanodet-reference';
+import {
+  NANODET_INPUT_SIZE,
+  NANODET_OUTPUTS,
+  nanodetReference,
+  nanodetInferRequest,
+  rawOutputsOf,
+} from '../nanodet-reference';
 import {
   callUnary,
   grpcClient,
@@ -48,29 +52,8 @@ import { OUTPUT_DIMS, ok, type ClientSummary } from '../conformance/tritonclient
 const script = join(REPO_ROOT, 'gateway/test/conformance/tritonclient_conformance.py');
 const SEED = 20260611;
 
-function inferRequest(input: Float32Array, batch: number, id = 'over-triton'): ModelInferRequest {
-  return create(ModelInferRequestSchema, {
-    modelName: 'nanodet',
-    id,
-    inputs: [
-      create(ModelInferRequest_InferInputTensorSchema, {
-        name: 'images',
-        datatype: 'FP32',
-        shape: [BigInt(batch), 3n, 416n, 416n],
-      }),
-    ],
-    rawInputContents: [new Uint8Array(input.buffer, input.byteOffset, input.byteLength)],
-  });
-}
-
-function outputsOf(response: ModelInferResponse): Record<string, Float32Array> {
-  return Object.fromEntries(
-    response.outputs.map((output, index) => [
-      output.name,
-      new Float32Array(Uint8Array.prototype.slice.call(response.rawOutputContents[index]).buffer),
-    ]),
-  );
-}
+const inferRequest = (input: Float32Array, batch: number, id = 'over-triton'): ModelInferRequest =>
+  nanodetInferRequest(input, batch, { id });
 
 async function detect(httpUrl: string) {
   const response = await fetch(`${httpUrl}/v1/models/nanodet/detect`, {
@@ -320,7 +303,7 @@ describe('the gateway in front of a real Triton Inference Server (Triton backend
     } while (response instanceof Error && Date.now() < deadline);
     expect(response).not.toBeInstanceOf(Error);
     const reference = await nanodetReference(sample, 1);
-    const outputs = outputsOf(response as ModelInferResponse);
+    const outputs = rawOutputsOf(response as ModelInferResponse);
     for (const name of NANODET_OUTPUTS) expect(outputs[name]).toEqual(reference[name]);
     expect((await fetch(`${gateway.httpUrl}/readyz`)).status).toBe(200);
   }, 180_000);

@@ -20,6 +20,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { MODEL_REPOSITORY, REPO_ROOT } from '../test-gateway';
+import { missingPrerequisite } from '@test-support';
 
 export const TRITON_VENV = process.env.TRITON_VENV ?? join(REPO_ROOT, '.venv-triton');
 /** The .venv-triton interpreter: numpy 1.x, onnxruntime, tritonclient (scripts/requirements-triton.txt). */
@@ -102,17 +103,7 @@ export function tritonPrerequisites(): string | undefined {
  * else.
  */
 export function withoutTriton(what: string): boolean {
-  const missing = tritonPrerequisites();
-  if (missing === undefined) return false;
-  if (process.env.CI === 'true') {
-    it(`has a real Triton server available (required when CI=true)`, () => {
-      throw new Error(missing);
-    });
-  } else {
-    console.warn(`Skipping ${what}: ${missing}`);
-    it.skip(`${what} (real Triton unavailable)`, () => undefined);
-  }
-  return true;
+  return missingPrerequisite(`a real Triton server (${what})`, tritonPrerequisites());
 }
 
 /** Starts a real Triton on free loopback ports; resolves once the server and its models are ready. */

@@ -14,6 +14,7 @@ import * as path from 'node:path';
 import fc from 'fast-check';
 import { batchedNmsIndices, iou } from './nms';
 import { type Detection } from './types';
+import { missingPrerequisite } from '@test-support';
 
 interface Scene {
   boxes: [number, number, number, number][];
@@ -175,17 +176,7 @@ function runReference(scenes: Scene[]): ReferenceOutput {
 const unavailable = probeReference();
 
 describe('batchedNmsIndices vs OpenCV cv2.dnn.NMSBoxesBatched', () => {
-  if (unavailable !== undefined) {
-    if (process.env.CI === 'true') {
-      it('has the OpenCV reference available (required when CI=true)', () => {
-        throw new Error(unavailable);
-      });
-    } else {
-      console.warn(`Skipping NMS conformance: ${unavailable}`);
-      it.skip('matches OpenCV on random scenes (reference unavailable)', () => undefined);
-    }
-    return;
-  }
+  if (missingPrerequisite('the OpenCV reference', unavailable)) return;
 
   const randomScenes = fc.sample(sceneArb, { seed: SEED, numRuns: RANDOM_SCENES });
   const scenes = [...probeScenes, ...randomScenes];

@@ -1,0 +1,1 @@
+export { missingPrerequisite } from './missing-prerequisite';

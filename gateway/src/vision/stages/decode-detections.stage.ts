@@ -1,6 +1,7 @@
 import { GflDecoder } from '@vision-math';
 import type { DetectContext, DetectStage } from '../detect-types';
-import { gflHeadOf, gflLevels } from '../gfl-head';
+import type { ModelMetadata } from '../../inference/inference-backend';
+import { gflHeadOf, gflLevels, type GflHead } from '../gfl-head';
 
 /** Cell centres of the converted NanoDet-m sit at (x + 0.5)·stride (checked in the model card). */
 const CENTER_OFFSET = 0.5;
@@ -8,18 +9,22 @@ const CENTER_OFFSET = 0.5;
 /** Turns the raw head outputs into scored candidate boxes in model-input pixels. */
 export class DecodeDetectionsStage implements DetectStage {
   readonly name = 'decode-detections';
-  private readonly decoders = new Map<string, GflDecoder>();
+  /**
+   * Head layout and decoder per model metadata (a backend hands out new metadata when a model
+   * changes). Decoding is synchronous, so one decoder and its scratch buffers are safe to reuse.
+   */
+  private readonly decoders = new WeakMap<ModelMetadata, { head: GflHead; decoder: GflDecoder }>();
 
   run(context: DetectContext): void {
     if (!context.inference) throw new Error('decode needs the infer stage first');
     const { metadata, request } = context;
-    const head = gflHeadOf(metadata);
-    // Decoding is synchronous, so one decoder (and its scratch buffers) per model is safe to reuse.
-    let decoder = this.decoders.get(metadata.name);
-    if (!decoder) {
-      decoder = new GflDecoder(head.spec);
-      this.decoders.set(metadata.name, decoder);
+    let entry = this.decoders.get(metadata);
+    if (!entry) {
+      const head = gflHeadOf(metadata);
+      entry = { head, decoder: new GflDecoder(head.spec) };
+      this.decoders.set(metadata, entry);
     }
+    const { head, decoder } = entry;
     context.candidates = decoder.decode(gflLevels(head, context.inference.outputs), 0, {
       scoreThreshold: request.options.scoreThreshold,
       classes: context.classIds,

@@ -1,3 +1,4 @@
+import { connect } from 'node:http2';
 import { dirname, resolve } from 'node:path';
 import {
   credentials,
@@ -91,5 +92,25 @@ describe('gRPC health checking and server reflection', () => {
       'max_batch_size',
     );
     reflection.close();
+  });
+
+  it('offers connecting clients a flow-control window as large as the largest message', async () => {
+    const session = connect(`http://${gateway.grpcAddress}`);
+    try {
+      // The raised window arrives in a second SETTINGS frame, right after the server's first.
+      const window = await new Promise<number>((resolvePromise, reject) => {
+        const timer = setTimeout(() => reject(new Error('no raised window within 5 s')), 5000);
+        session.on('remoteSettings', (settings) => {
+          if ((settings.initialWindowSize ?? 0) > 65_535) {
+            clearTimeout(timer);
+            resolvePromise(settings.initialWindowSize as number);
+          }
+        });
+        session.on('error', reject);
+      });
+      expect(window).toBe(64 * 1024 * 1024);
+    } finally {
+      session.close();
+    }
   });
 });

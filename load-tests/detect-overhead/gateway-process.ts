@@ -1,3 +1,4 @@
+import { GATEWAY_NODE_FLAGS } from '../lib/gateway-node-flags';
 import { fork, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import type { GatewayReady } from './gateway-child';
@@ -18,7 +19,7 @@ export interface GatewayProcess extends GatewayReady {
 export function startGatewayProcess(ortIntraOpThreads: number): Promise<GatewayProcess> {
   const child = fork(resolve(__dirname, 'gateway-child.ts'), [], {
     cwd: REPO_ROOT,
-    execArgv: ['-r', '@swc-node/register'],
+    execArgv: ['-r', '@swc-node/register', ...GATEWAY_NODE_FLAGS],
     env: {
       ...process.env,
       GATEWAY_HOST: '127.0.0.1',

@@ -3,6 +3,7 @@
  * against the gateway in front of that same Triton (TRITON_GRPC_URLS), over KServe v2 HTTP and gRPC,
  * at several concurrencies, in one run. See load-tests/triton-overhead/README.md.
  */
+import { GATEWAY_NODE_FLAGS } from '../lib/gateway-node-flags';
 import { execFileSync, fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -275,7 +276,7 @@ function parseCsv(path: string): {
 function startGateway(tritonGrpc: string): Promise<{ child: ChildProcess; ready: GatewayReady }> {
   const child = fork(resolve(__dirname, '../detect-overhead/gateway-child.ts'), [], {
     cwd: REPO_ROOT,
-    execArgv: ['-r', '@swc-node/register'],
+    execArgv: ['-r', '@swc-node/register', ...GATEWAY_NODE_FLAGS],
     env: {
       ...process.env,
       GATEWAY_HOST: '127.0.0.1',

@@ -64,6 +64,9 @@ export class TritonClient {
       'grpc.keepalive_permit_without_calls': 0,
       'grpc.initial_reconnect_backoff_ms': Math.min(1000, options.maxReconnectBackoffMs),
       'grpc.max_reconnect_backoff_ms': options.maxReconnectBackoffMs,
+      // HTTP/2's default 64 KiB window would make a 2 MB tensor answer wait for ~30 window
+      // updates; a window as large as the largest message lets Triton send it in one go.
+      'grpc-node.flow_control_window': options.maxMessageBytes,
     });
   }
 

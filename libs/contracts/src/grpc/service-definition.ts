@@ -1,6 +1,5 @@
 import {
   fromBinary,
-  toBinary,
   type DescMessage,
   type DescService,
   type MessageShape,
@@ -14,6 +13,7 @@ import type {
   MethodDefinition,
   ServiceDefinition,
 } from '@grpc/grpc-js';
+import { bulkBytesEncoder } from './bulk-bytes-encoder';
 
 /**
  * A request whose bytes are not a valid protobuf message. grpc-js answers INTERNAL when a
@@ -58,10 +58,10 @@ function definition(service: DescService, lenientRequests: boolean): ServiceDefi
       originalName: method.localName,
       requestStream: kind === 'client_streaming' || kind === 'bidi_streaming',
       responseStream: kind === 'server_streaming' || kind === 'bidi_streaming',
-      requestSerialize: (message) => Buffer.from(toBinary(method.input, message as never)),
+      requestSerialize: bulkBytesEncoder(method.input) as (message: unknown) => Buffer,
       requestDeserialize: (bytes: Buffer) =>
         lenientRequests ? decodeLeniently(method.input, bytes) : fromBinary(method.input, bytes),
-      responseSerialize: (message) => Buffer.from(toBinary(method.output, message as never)),
+      responseSerialize: bulkBytesEncoder(method.output) as (message: unknown) => Buffer,
       responseDeserialize: (bytes: Buffer) => fromBinary(method.output, bytes),
     };
   }

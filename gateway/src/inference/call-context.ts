@@ -1,0 +1,15 @@
+import type { Caller } from '../auth/caller';
+
+/** Real-time traffic (camera streams, interactive calls) is shed last; bulk first. */
+export type Priority = 'realtime' | 'bulk';
+
+/**
+ * Who is calling and on what terms, set by the front door (REST or gRPC) for every call into the
+ * request path; the stages read it (authorize, rate-limit, admit) without knowing the protocol.
+ */
+export interface CallContext {
+  caller: Caller;
+  priority: Priority;
+  /** Images the call carries (a tensor call counts its batch size): rate limits count images too. */
+  images: number;
+}

@@ -18,7 +18,9 @@ module.exports = {
   testMatch: ['**/*.spec.ts'],
   // The interop tier (real Triton, ...) runs on its own: jest -c jest.interop.config.mjs.
   testPathIgnorePatterns: ['/node_modules/', '\\.interop\\.spec\\.ts$'],
-  transform: { '^.+\\.ts$': swc },
+  // jose ships only ES modules; Jest's CommonJS runtime needs them compiled like our sources.
+  transform: { '^.+\\.ts$': swc, '/node_modules/jose/.+\\.js$': swc },
+  transformIgnorePatterns: ['/node_modules/(?!jose/)'],
   moduleNameMapper: {
     '^@contracts/(.*)$': '<rootDir>/libs/contracts/src/$1',
     '^@model-repository$': '<rootDir>/libs/model-repository/src',

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a fresh Debian/Ubuntu machine with Node 20 and Python 3:
 #   scripts/setup.sh          everything to run the gateway and the control plane
-#   scripts/setup.sh --test   plus what the test suite needs (Python reference tools, Postgres)
+#   scripts/setup.sh --test   plus what the test suite needs (Python reference tools, Postgres, Redis)
 #   scripts/setup.sh --interop  plus a real Triton Inference Server for the interop tier
 # Idempotent: each step is skipped when already done.
 set -euo pipefail
@@ -32,6 +32,8 @@ scripts/fetch-sample-media.sh
 
 if [[ " $* " == *" --test "* ]]; then
   ensure_debian_packages /usr/lib/postgresql/*/bin/initdb,python3 postgresql python3-venv
+  # A real Redis for the shared rate limits and their outage tests (gateway/test/redis-server.ts).
+  ensure_debian_packages redis-server redis-server
   req_hash="$(sha256sum scripts/requirements-test.txt | cut -d' ' -f1)"
   if [ "$(cat .venv/.requirements-hash 2>/dev/null)" != "$req_hash" ]; then
     log "creating the Python test environment (.venv)"

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need and runs all of them: static checks, the unit and end-to-end suites
-# (real gateway, real control plane on PGlite and on a real Postgres server, OpenCV as the NMS
-# reference, NVIDIA's tritonclient), the interop tier (a real Triton Inference Server) and the check
-# that the committed ONNX model matches its TF.js original.
+# (real gateway, real control plane on PGlite and on a real Postgres server, a real Redis server for
+# shared rate limits, OpenCV as the NMS reference, NVIDIA's tritonclient), the interop tier (a real
+# Triton Inference Server) and the check that the committed ONNX model matches its TF.js original.
 # Under CI=true nothing may be skipped: a missing tool or server fails the run.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"

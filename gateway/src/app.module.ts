@@ -1,4 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { AuthModule } from './auth/auth.module';
 import { ConfigModule } from './config/config.module';
 import type { GatewayConfig } from './config/gateway-config';
 import { GrpcServerModule } from './grpc-server/grpc-server.module';
@@ -6,6 +7,7 @@ import { HealthModule } from './health/health.module';
 import { InferenceModule } from './inference/inference.module';
 import { KServeModule } from './kserve/kserve.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { RateLimitsModule } from './rate-limits/rate-limits.module';
 import { VisionModule } from './vision/vision.module';
 
 /** The gateway, by capability: inference (backend + request path), front doors, observability. */
@@ -17,6 +19,8 @@ export class AppModule {
       imports: [
         ConfigModule.forConfig(config),
         MetricsModule,
+        AuthModule,
+        RateLimitsModule,
         InferenceModule,
         KServeModule,
         VisionModule,

@@ -1,10 +1,15 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module';
+import { Authenticator } from './auth/authenticator';
+import { registerHttpAuth } from './auth/http/http-auth.hook';
 import type { GatewayConfig } from './config/gateway-config';
 import { GrpcServer } from './grpc-server/grpc-server';
-import { configureFastify } from './http-server/configure-fastify';
+import { configureFastify, smallBodyLimit } from './http-server/configure-fastify';
 import { HttpErrorFilter } from './http-server/http-error.filter';
+import { frameworkErrorHandler, MAX_PARAM_LENGTH } from './http-server/framework-errors';
+import { registerSecurityHeaders, securityHeaders } from './http-server/security-headers';
+import { GatewayLogger } from './logging/gateway-logger';
 import { GatewayMetrics } from './metrics/gateway-metrics';
 
 export interface RunningGateway {
@@ -16,16 +21,31 @@ export interface RunningGateway {
 
 /** Builds and starts the gateway (HTTP + gRPC); used by main.ts and by end-to-end tests. */
 export async function startGateway(config: GatewayConfig): Promise<RunningGateway> {
-  const adapter = new FastifyAdapter({ bodyLimit: config.maxBodyBytes, logger: false });
+  const applySecurityHeaders = securityHeaders(config.hstsMaxAgeSeconds);
+  // Tensor and image routes raise their own limit to maxBodyBytes (configureFastify).
+  const adapter = new FastifyAdapter({
+    bodyLimit: smallBodyLimit(config.maxBodyBytes),
+    logger: false,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors: frameworkErrorHandler(applySecurityHeaders),
+  });
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forConfig(config),
     adapter,
     {
-      logger: loggerLevels(config.logLevel),
+      logger: new GatewayLogger({ level: config.logLevel, format: config.logFormat }),
       bufferLogs: false,
       // configureFastify reads every body as a Buffer; Nest must not add its own JSON/form parsers.
       bodyParser: false,
     },
+  );
+  // First of all hooks, so every answer carries them, refusals by later hooks included.
+  registerSecurityHeaders(app.getHttpAdapter().getInstance(), applySecurityHeaders);
+  // Before the routes exist (Nest adds them at listen) and before any body is read.
+  registerHttpAuth(
+    app.getHttpAdapter().getInstance(),
+    app.get(Authenticator),
+    config.auth.metricsPublic,
   );
   configureFastify(
     app.getHttpAdapter().getInstance(),
@@ -45,11 +65,4 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     grpcAddress: `${host}:${grpcPort}`,
     close: () => app.close(),
   };
-}
-
-function loggerLevels(
-  level: GatewayConfig['logLevel'],
-): ('error' | 'warn' | 'log' | 'debug' | 'verbose')[] {
-  const order = ['error', 'warn', 'log', 'debug', 'verbose'] as const;
-  return order.slice(0, order.indexOf(level) + 1);
 }

@@ -6,9 +6,12 @@
  */
 import 'reflect-metadata';
 import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { loadGatewayConfig } from '../src/config/gateway-config';
 import { startGateway } from '../src/gateway-app';
-import { MODEL_REPOSITORY, REPO_ROOT } from './test-gateway';
+import { MODEL_REPOSITORY, REPO_ROOT, TEST_API_KEY } from './test-gateway';
 
 const START_TIMEOUT_MS = 60_000;
 
@@ -22,8 +25,12 @@ export interface GatewayProcess extends Addresses {
   kill(): Promise<void>;
 }
 
-/** Starts a gateway (embedded backend, loopback, ephemeral ports unless `env` names them). */
+/**
+ * Starts a gateway (embedded backend, loopback, ephemeral ports unless `env` names them), with the
+ * admin key TEST_API_KEY and an API key store of its own.
+ */
 export function startGatewayProcess(env: Record<string, string> = {}): Promise<GatewayProcess> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'gateway-process-'));
   const child = fork(__filename, [], {
     cwd: REPO_ROOT,
     execArgv: ['-r', '@swc-node/register'],
@@ -35,11 +42,18 @@ export function startGatewayProcess(env: Record<string, string> = {}): Promise<G
       MODEL_REPOSITORY,
       ORT_INTRA_OP_THREADS: '1',
       LOG_LEVEL: 'error',
+      GATEWAY_BOOTSTRAP_API_KEY: TEST_API_KEY,
+      GATEWAY_DATA_DIR: dataDir,
       ...env,
     },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      rmSync(dataDir, { recursive: true, force: true });
+      resolve();
+    }),
+  );
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');

@@ -160,6 +160,26 @@ const CASES: {
     message: /element 1 must be a finite number, got "x"/,
   },
   {
+    // Regression (fuzzing): flattening this recursively overflowed the stack and answered 500.
+    name: 'JSON data nested thousands of arrays deep',
+    init: () => ({
+      ...jsonInfer([]),
+      body: `{"inputs":[{"name":"images","datatype":"FP32","shape":[1],"data":${'['.repeat(10_000)}0${']'.repeat(10_000)}}]}`,
+    }),
+    status: 400,
+    message: /input 'images': data nests arrays more than 64 deep/,
+  },
+  {
+    // Regression (fuzzing): the error message used to print the whole element, recursively.
+    name: 'a deeply nested object as a JSON element',
+    init: () => ({
+      ...jsonInfer([]),
+      body: `{"inputs":[{"name":"images","datatype":"FP32","shape":[1],"data":[${'{"a":'.repeat(10_000)}0${'}'.repeat(10_000)}]}]}`,
+    }),
+    status: 400,
+    message: /element 0 must be a finite number, got an object/,
+  },
+  {
     name: 'binary_data_size overrunning the body',
     init: () =>
       binaryInfer(

@@ -1,7 +1,7 @@
 import { create } from '@bufbuild/protobuf';
 import { DetectRequestSchema, VisionService } from '@contracts/generated/vision/v1/vision_pb';
 import type { RunningGateway } from '../src/gateway-app';
-import { callUnary, grpcClient, sampleImage, startTestGateway } from './test-gateway';
+import { authHeaders, callUnary, grpcClient, sampleImage, startTestGateway } from './test-gateway';
 
 /** The value of one Prometheus sample line whose name and labels all match. */
 function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
@@ -76,5 +76,18 @@ describe('gateway metrics', () => {
     // The scrape itself is in flight while the gauge is read.
     expect(sample(text, 'gateway_requests_in_flight', { protocol: 'http' })).toBe(1);
     expect(text).toContain('process_resident_memory_bytes');
+  });
+
+  it('keeps the in-flight gauge at zero when requests are refused before they are counted', async () => {
+    // Regression (fuzzing): the auth hook refused these before the in-flight hook ran, but the
+    // response hook still decremented, so the gauge went negative.
+    for (let i = 0; i < 3; i += 1) {
+      expect((await fetch(`${gateway.httpUrl}/v2/models/nanodet`)).status).toBe(401);
+    }
+    const text = await (
+      await fetch(`${gateway.httpUrl}/metrics`, { headers: authHeaders() })
+    ).text();
+    // The /metrics request itself is the one in flight.
+    expect(sample(text, 'gateway_requests_in_flight', { protocol: 'http' })).toBe(1);
   });
 });

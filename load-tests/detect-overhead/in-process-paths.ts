@@ -2,7 +2,11 @@ import { Logger } from '@nestjs/common';
 import * as ort from 'onnxruntime-node';
 import type { GatewayConfig } from '../../gateway/src/config/gateway-config';
 import { OnnxRuntimeBackend } from '../../gateway/src/inference/embedded/onnx-runtime.backend';
+import { AdmitStage } from '../../gateway/src/admission/admit.stage';
+import { BatchStage } from '../../gateway/src/batching/batch.stage';
 import { InferencePipeline } from '../../gateway/src/inference/inference-pipeline';
+import { RateLimitStage } from '../../gateway/src/rate-limits/rate-limit.stage';
+import { createRateLimitService } from '../../gateway/src/rate-limits/rate-limits.module';
 import { GatewayMetrics } from '../../gateway/src/metrics/gateway-metrics';
 import { withDefaults } from '../../gateway/src/vision/detect-options';
 import { DetectPipeline } from '../../gateway/src/vision/detect-pipeline';
@@ -45,7 +49,13 @@ export async function createInProcessPaths(
   const pipeline = new DetectPipeline(
     config,
     backend,
-    new InferencePipeline(backend, metrics),
+    new InferencePipeline(
+      backend,
+      metrics,
+      new AdmitStage(config, metrics),
+      new RateLimitStage(createRateLimitService(config, metrics, null)),
+      new BatchStage(config, metrics),
+    ),
     metrics,
   );
   const request = (image: SampleImage): DetectRequest => ({

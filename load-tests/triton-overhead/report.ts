@@ -1,4 +1,5 @@
 import { round } from '../lib/latency-stats';
+import type { DetectCell } from './detect-phase';
 import type { Cell, TritonOverheadResults } from './types';
 
 const fmt = (value: number | undefined, digits = 2): string =>
@@ -125,6 +126,7 @@ export function renderMarkdown(results: TritonOverheadResults): string {
       'added latency at concurrency 1 would not. Where the gateway reads faster than direct (a ' +
       'negative added latency), it is within the noise of a few-second window on a shared machine.',
   );
+  lines.push(...detectSection(results.detect));
   lines.push('', '## Design targets (reported, not asserted)', '');
   for (const protocol of ['http', 'grpc']) {
     const c16 = at(protocol, 16)?.throughputRatio;
@@ -146,4 +148,37 @@ export function renderMarkdown(results: TritonOverheadResults): string {
     '',
   );
   return lines.join('\n');
+}
+
+/** The gateway's own detect path on Triton vs embedded, side by side per concurrency. */
+function detectSection(cells: readonly DetectCell[]): string[] {
+  if (cells.length === 0) return [];
+  const lines = [
+    '',
+    '## Detect (image in, boxes out) through Triton vs embedded',
+    '',
+    '`POST /v1/models/nanodet/detect` with the five sample images in rotation (closed loop, keep-alive ' +
+      'HTTP/1.1): one gateway child on the Triton above, one on the embedded ONNX Runtime backend ' +
+      '(same intra-op threads as Triton). The gateway decodes, letterboxes, runs the model, decodes and ' +
+      'applies NMS in both; only where the model runs differs.',
+    '',
+    '| concurrency | backend | images/s | p50 ms | p99 ms | gateway CPU ms/image | errors | Triton ÷ embedded throughput |',
+    '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const cell of [...cells].sort(
+    (a, b) => a.concurrency - b.concurrency || a.backend.localeCompare(b.backend),
+  )) {
+    const embedded = cells.find(
+      (other) => other.backend === 'embedded' && other.concurrency === cell.concurrency,
+    );
+    const ratio =
+      cell.backend === 'triton' && embedded && embedded.imagesPerSecond > 0
+        ? fmt(cell.imagesPerSecond / embedded.imagesPerSecond, 3)
+        : '';
+    lines.push(
+      `| ${cell.concurrency} | ${cell.backend} | ${fmt(cell.imagesPerSecond)} | ${fmt(cell.p50Ms)} | ` +
+        `${fmt(cell.p99Ms)} | ${fmt(cell.gatewayCpuMsPerImage)} | ${cell.errors} | ${ratio} |`,
+    );
+  }
+  return lines;
 }

@@ -18,6 +18,9 @@ import {
   type RunningTriton,
 } from '../../gateway/test/interop/triton-server';
 import type { GatewayReady } from '../detect-overhead/gateway-child';
+import { startGatewayProcess, type GatewayProcess } from '../detect-overhead/gateway-process';
+import { loadImages } from '../detect-overhead/images';
+import { measureDetect } from './detect-phase';
 import { renderMarkdown } from './report';
 import { CELL_TARGETS, type Cell, type CellTarget, type TritonOverheadResults } from './types';
 
@@ -35,7 +38,7 @@ function numberList(value: string | undefined, fallback: number[]): number[] {
 }
 
 const settings = {
-  concurrencies: numberList(process.env.BENCH_CONCURRENCIES, [1, 4, 16]),
+  concurrencies: numberList(process.env.BENCH_CONCURRENCIES, [1, 4, 16, 64]),
   /** One perf_analyzer measurement window; each cell is exactly `windows` of them. */
   measurementIntervalMs: Number(process.env.BENCH_WINDOW_MS ?? 3000),
   windows: 3,
@@ -43,13 +46,21 @@ const settings = {
   tritonIntraOpThreads: 1,
   /** Whole-run limit: past it everything started here is killed and the run exits non-zero. */
   watchdogSeconds: Number(process.env.BENCH_WATCHDOG_S ?? 1200),
+  /** Closed-loop window of each detect cell (gateway on Triton vs embedded). */
+  detectWindowMs: Number(process.env.BENCH_DETECT_WINDOW_MS ?? 8000),
 };
 
-const started: { triton?: RunningTriton; gateway?: ChildProcess; analyzer?: ChildProcess } = {};
+const started: {
+  triton?: RunningTriton;
+  gateway?: ChildProcess;
+  embedded?: GatewayProcess;
+  analyzer?: ChildProcess;
+} = {};
 
 function killAll(): void {
   started.analyzer?.kill('SIGKILL');
   started.gateway?.kill('SIGKILL');
+  if (started.embedded) process.kill(started.embedded.pid, 'SIGKILL');
   void started.triton?.kill();
 }
 
@@ -172,6 +183,21 @@ async function main(): Promise<void> {
       }
     }
 
+    console.log('detect through the gateway: Triton vs embedded …');
+    const embedded = await startGatewayProcess(settings.tritonIntraOpThreads);
+    started.embedded = embedded;
+    const detect = await measureDetect(
+      [
+        { backend: 'triton', ...gateway.ready, pid: gateway.child.pid as number },
+        { backend: 'embedded', ...embedded },
+      ],
+      loadImages(),
+      settings.concurrencies.filter((concurrency) => concurrency <= 16),
+      settings.detectWindowMs,
+    );
+    await embedded.stop();
+    started.embedded = undefined;
+
     const results: TritonOverheadResults = {
       benchmark: 'triton-overhead',
       machine,
@@ -184,6 +210,7 @@ async function main(): Promise<void> {
       settings: { ...settings, model: MODEL, batchSize: 1, input: 'images FP32 [3,416,416]' },
       addresses,
       cells,
+      detect,
     };
     mkdirSync(RESULTS_DIR, { recursive: true });
     writeFileSync(
@@ -196,6 +223,7 @@ async function main(): Promise<void> {
     if (cells.some((cell) => !cell.ok)) process.exitCode = 1;
   } finally {
     started.gateway?.kill('SIGKILL');
+    await started.embedded?.stop();
     await triton.stop();
     rmSync(tmp, { recursive: true, force: true });
     clearTimeout(watchdog);

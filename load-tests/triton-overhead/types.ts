@@ -1,4 +1,5 @@
 import type { MachineInfo } from '../lib/machine-info';
+import type { DetectCell } from './detect-phase';
 
 export const CELL_TARGETS = ['direct-http', 'direct-grpc', 'gateway-http', 'gateway-grpc'] as const;
 export type CellTarget = (typeof CELL_TARGETS)[number];
@@ -40,4 +41,6 @@ export interface TritonOverheadResults {
   settings: Record<string, unknown>;
   addresses: Record<CellTarget, string>;
   cells: Cell[];
+  /** The gateway's detect path (image in, boxes out) on Triton vs on the embedded backend. */
+  detect: DetectCell[];
 }

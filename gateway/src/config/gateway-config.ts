@@ -1,13 +1,26 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import {
+  authConfigFrom,
+  authEnvShape,
+  checkAuthEnv,
+  SECRET_SETTINGS,
+  type AuthConfig,
+} from '../auth/auth-config';
+import { parseRateLimitSettings, type RateLimitSettings } from '../rate-limits/rate-limit-settings';
+import { DEFAULT_BREAKER_SETTINGS, type BreakerSettings } from '../breakers/breaker-settings';
+import { DEFAULT_RETRY_BUDGET, type RetryBudgetSettings } from '../breakers/retry-budget';
 
 // 0 asks the OS for a free port (tests, several gateways on one host).
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
 const probability = z.coerce.number().min(0).max(1);
+/** Node's timers cap a delay at 2^31 - 1 ms; a longer one would fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Every setting the gateway reads from its environment, with defaults for the one-command start. */
 const schema = z.object({
+  ...authEnvShape,
   GATEWAY_HOST: z.string().min(1).default('0.0.0.0'),
   GATEWAY_HTTP_PORT: port.default(8080),
   GATEWAY_GRPC_PORT: port.default(8081),
@@ -22,6 +35,10 @@ const schema = z.object({
   DETECT_IOU_THRESHOLD: probability.default(0.6),
   DETECT_MAX_DETECTIONS: positiveInt.max(1000).default(100),
   LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
+  /** json: one JSON object per line (log shippers); pretty: for people. Unset: json when NODE_ENV=production. */
+  LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
+  /** Strict-Transport-Security max-age on every HTTP answer; 0 sends none. */
+  GATEWAY_HSTS_MAX_AGE_SECONDS: z.coerce.number().int().min(0).default(31_536_000),
   /** Triton gRPC endpoints (host:port, comma-separated); unset or empty keeps the embedded backend. */
   TRITON_GRPC_URLS: z
     .string()
@@ -43,6 +60,74 @@ const schema = z.object({
   TRITON_TIMEOUT_MS: positiveInt.default(10_000),
   /** How often each Triton endpoint is asked ServerReady and ModelReady. */
   TRITON_HEALTH_INTERVAL_MS: positiveInt.min(50).default(2000),
+  /** Sent as `x-api-key` on every call to Triton: for a Triton behind an authenticating proxy, or another gateway. */
+  TRITON_API_KEY: z.string().min(1).optional(),
+  /** Circuit breaker of each backend endpoint: opens when more than this percent of calls failed... */
+  GATEWAY_BREAKER_ERROR_PERCENT: z.coerce
+    .number()
+    .min(1)
+    .max(100)
+    .default(DEFAULT_BREAKER_SETTINGS.errorThresholdPercent),
+  /** ...and at least this many calls were made in the window. */
+  GATEWAY_BREAKER_VOLUME_THRESHOLD: positiveInt.default(DEFAULT_BREAKER_SETTINGS.volumeThreshold),
+  /** Rolling window of the breaker's counts. */
+  GATEWAY_BREAKER_WINDOW_MS: positiveInt
+    .min(100)
+    .max(MAX_TIMER_MS)
+    .default(DEFAULT_BREAKER_SETTINGS.windowMs),
+  /** How long an open breaker refuses calls before one probe call may go (half-open). */
+  GATEWAY_BREAKER_RESET_MS: positiveInt
+    .max(MAX_TIMER_MS)
+    .default(DEFAULT_BREAKER_SETTINGS.resetTimeoutMs),
+  /** Retries on another Triton endpoint may add this percent of requests (over 10 s)... */
+  TRITON_RETRY_BUDGET_PERCENT: z.coerce
+    .number()
+    .min(0)
+    .max(100)
+    .default(DEFAULT_RETRY_BUDGET.percent),
+  /** ...plus this many retries per second, so light traffic can retry at all. */
+  TRITON_RETRY_MIN_PER_SECOND: z.coerce.number().min(0).default(DEFAULT_RETRY_BUDGET.minPerSecond),
+  /** Per-tenant and per tenant × model limits as JSON (docs/api.md "Rate limits"). */
+  GATEWAY_RATE_LIMITS: z
+    .string()
+    .optional()
+    .transform((value, context) => {
+      const parsed = parseRateLimitSettings(value);
+      if ('settings' in parsed) return parsed.settings;
+      for (const problem of parsed.problems) context.addIssue({ code: 'custom', message: problem });
+      return z.NEVER;
+    }),
+  /** Redis shared by every replica for rate limits; unset: limits are kept in this process. */
+  REDIS_URL: z
+    .string()
+    .optional()
+    .refine((value) => value === undefined || value === '' || /^rediss?:\/\/./.test(value), {
+      message: 'must be a redis:// or rediss:// URL',
+    }),
+  /** Longest a rate-limit check waits for Redis before the per-replica insurance limiter answers. */
+  REDIS_TIMEOUT_MS: positiveInt.max(10_000).default(200),
+  /** Replicas sharing REDIS_URL: while Redis is unreachable, each enforces 1/N of every limit. */
+  GATEWAY_REPLICAS: positiveInt.max(10_000).default(1),
+  /** Deadline of a request whose caller gave none and whose model sets no gateway.timeout_ms. */
+  GATEWAY_DEFAULT_TIMEOUT_MS: positiveInt.max(MAX_TIMER_MS).default(30_000),
+  /** Requests of one model version at the backend at once (model override: gateway.max_in_flight). */
+  GATEWAY_MAX_IN_FLIGHT_PER_MODEL: positiveInt.default(32),
+  /** Requests of one model version waiting for a slot (gateway.max_queue); 0: refuse when all are busy. */
+  GATEWAY_MAX_QUEUE_PER_MODEL: z.coerce.number().int().min(0).default(128),
+  /** How often gRPC health (grpc.health.v1) re-reads the backend's readiness. */
+  GATEWAY_READINESS_POLL_MS: positiveInt.min(50).default(1000),
+  /** Dynamic batching: auto (fixed where config.pbtxt has dynamic_batching), off, fixed, adaptive. */
+  GATEWAY_BATCHING: z.enum(['auto', 'off', 'fixed', 'adaptive']).default('auto'),
+  /** Overrides every model's dynamic_batching.max_queue_delay_microseconds (at most 10 s). */
+  GATEWAY_BATCH_MAX_QUEUE_DELAY_US: z.coerce.number().int().min(0).max(10_000_000).optional(),
+  /** Caps every model's batch size (never above its max_batch_size). */
+  GATEWAY_BATCH_MAX_SIZE: positiveInt.optional(),
+  /** Bound of each priority level's batch queue where the model's queue policy sets none. */
+  GATEWAY_BATCH_MAX_QUEUE: positiveInt.default(256),
+  /** Batches in flight per model version; 0: the model's instance_group count × backend endpoints. */
+  GATEWAY_BATCH_MAX_IN_FLIGHT: z.coerce.number().int().min(0).default(0),
+  /** Adaptive batching's p99 objective where a model sets no gateway.batching.p99_objective_ms. */
+  GATEWAY_BATCH_P99_OBJECTIVE_MS: z.coerce.number().positive().max(MAX_TIMER_MS).default(100),
 });
 
 /** Why `entry` is not host:port (IPv6 hosts in brackets), or undefined when it is. */
@@ -52,6 +137,13 @@ function hostPortProblem(entry: string): string | undefined {
   const port = Number(match[2]);
   if (port < 1 || port > 65535) return `has port ${match[2]} outside 1..65535`;
   return undefined;
+}
+
+/** A value as an error may show it: a password inside REDIS_URL never reaches a log. */
+function shownValue(variable: string, value: string | undefined): string | undefined {
+  if (SECRET_SETTINGS.has(variable) && value !== undefined) return '(secret, not shown)';
+  if (variable !== 'REDIS_URL' || value === undefined) return value;
+  return value.replace(/\/\/[^@/]*@/, '//***@');
 }
 
 type RawConfig = z.infer<typeof schema>;
@@ -66,19 +158,51 @@ export interface GatewayConfig {
   ortIntraOpThreads: number;
   detectDefaults: { scoreThreshold: number; iouThreshold: number; maxDetections: number };
   logLevel: RawConfig['LOG_LEVEL'];
+  logFormat: 'json' | 'pretty';
+  hstsMaxAgeSeconds: number;
   /** `urls` empty: the embedded ONNX Runtime backend serves the models instead of Triton. */
-  triton: { urls: string[]; timeoutMs: number; healthIntervalMs: number };
+  triton: {
+    urls: string[];
+    timeoutMs: number;
+    healthIntervalMs: number;
+    apiKey?: string;
+    /** Bounds retries of failed calls on another endpoint. */
+    retryBudget: RetryBudgetSettings;
+  };
+  /** The circuit breaker of each backend endpoint (each Triton endpoint; the embedded runtime). */
+  breaker: BreakerSettings;
+  /** Credentials (API keys, JWT), the key store, /metrics access. */
+  auth: AuthConfig;
+  /** `redisUrl` unset: counters in memory (one replica); set: shared in Redis. */
+  rateLimits: {
+    settings: RateLimitSettings;
+    redisUrl?: string;
+    redisTimeoutMs: number;
+    replicas: number;
+  };
+  /** Per-model admission defaults; config.pbtxt parameters gateway.* override them per model. */
+  admission: { defaultTimeoutMs: number; maxInFlightPerModel: number; maxQueuePerModel: number };
+  readinessPollMs: number;
+  /** Gateway-wide dynamic batching settings; each model's config.pbtxt supplies the rest. */
+  batching: {
+    mode: RawConfig['GATEWAY_BATCHING'];
+    maxQueueDelayUs?: number;
+    maxBatchSize?: number;
+    maxQueue: number;
+    maxBatchesInFlight: number;
+    p99ObjectiveMs: number;
+  };
 }
 
 export class InvalidConfigurationError extends Error {}
 
 /** Validates the environment once at start-up; the error names every bad variable and its value. */
 export function loadGatewayConfig(env: NodeJS.ProcessEnv): GatewayConfig {
-  const parsed = schema.safeParse(env);
+  const parsed = schema.superRefine(checkAuthEnv).safeParse(env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       const variable = String(issue.path[0]);
-      return `${variable} ${issue.message} (got ${JSON.stringify(env[variable])})`;
+      return `${variable} ${issue.message} (got ${JSON.stringify(shownValue(variable, env[variable]))})`;
     });
     throw new InvalidConfigurationError(`Invalid gateway configuration: ${problems.join('; ')}`);
   }
@@ -97,10 +221,45 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv): GatewayConfig {
       maxDetections: raw.DETECT_MAX_DETECTIONS,
     },
     logLevel: raw.LOG_LEVEL,
+    logFormat: raw.LOG_FORMAT ?? (env.NODE_ENV === 'production' ? 'json' : 'pretty'),
+    hstsMaxAgeSeconds: raw.GATEWAY_HSTS_MAX_AGE_SECONDS,
     triton: {
       urls: raw.TRITON_GRPC_URLS,
       timeoutMs: raw.TRITON_TIMEOUT_MS,
       healthIntervalMs: raw.TRITON_HEALTH_INTERVAL_MS,
+      apiKey: raw.TRITON_API_KEY,
+      retryBudget: {
+        percent: raw.TRITON_RETRY_BUDGET_PERCENT,
+        minPerSecond: raw.TRITON_RETRY_MIN_PER_SECOND,
+        windowMs: DEFAULT_RETRY_BUDGET.windowMs,
+      },
+    },
+    breaker: {
+      errorThresholdPercent: raw.GATEWAY_BREAKER_ERROR_PERCENT,
+      volumeThreshold: raw.GATEWAY_BREAKER_VOLUME_THRESHOLD,
+      windowMs: raw.GATEWAY_BREAKER_WINDOW_MS,
+      resetTimeoutMs: raw.GATEWAY_BREAKER_RESET_MS,
+    },
+    auth: authConfigFrom(raw),
+    rateLimits: {
+      settings: raw.GATEWAY_RATE_LIMITS,
+      ...(raw.REDIS_URL ? { redisUrl: raw.REDIS_URL } : {}),
+      redisTimeoutMs: raw.REDIS_TIMEOUT_MS,
+      replicas: raw.GATEWAY_REPLICAS,
+    },
+    admission: {
+      defaultTimeoutMs: raw.GATEWAY_DEFAULT_TIMEOUT_MS,
+      maxInFlightPerModel: raw.GATEWAY_MAX_IN_FLIGHT_PER_MODEL,
+      maxQueuePerModel: raw.GATEWAY_MAX_QUEUE_PER_MODEL,
+    },
+    readinessPollMs: raw.GATEWAY_READINESS_POLL_MS,
+    batching: {
+      mode: raw.GATEWAY_BATCHING,
+      maxQueueDelayUs: raw.GATEWAY_BATCH_MAX_QUEUE_DELAY_US,
+      maxBatchSize: raw.GATEWAY_BATCH_MAX_SIZE,
+      maxQueue: raw.GATEWAY_BATCH_MAX_QUEUE,
+      maxBatchesInFlight: raw.GATEWAY_BATCH_MAX_IN_FLIGHT,
+      p99ObjectiveMs: raw.GATEWAY_BATCH_P99_OBJECTIVE_MS,
     },
   };
 }

@@ -10,11 +10,16 @@ export const ERROR_KINDS = {
   unauthenticated: { http: 401, grpc: GrpcStatus.UNAUTHENTICATED },
   permission_denied: { http: 403, grpc: GrpcStatus.PERMISSION_DENIED },
   not_found: { http: 404, grpc: GrpcStatus.NOT_FOUND },
+  /** The target is in a state that forbids the change (e.g. rotating a revoked API key). */
+  conflict: { http: 409, grpc: GrpcStatus.FAILED_PRECONDITION },
   payload_too_large: { http: 413, grpc: GrpcStatus.RESOURCE_EXHAUSTED },
   unsupported_media_type: { http: 415, grpc: GrpcStatus.INVALID_ARGUMENT },
   resource_exhausted: { http: 429, grpc: GrpcStatus.RESOURCE_EXHAUSTED },
   unavailable: { http: 503, grpc: GrpcStatus.UNAVAILABLE },
   deadline_exceeded: { http: 504, grpc: GrpcStatus.DEADLINE_EXCEEDED },
+  // The caller went away (closed the connection, cancelled the call): nobody reads the answer, but
+  // logs and metrics should not count it as the gateway's failure. 499 as nginx records it.
+  cancelled: { http: 499, grpc: GrpcStatus.CANCELLED },
   internal: { http: 500, grpc: GrpcStatus.INTERNAL },
 } as const;
 

@@ -5,7 +5,7 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { ServerCredentials, type MethodDefinition } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { serverDefinition } from '@contracts/grpc/service-definition';
 import { MAX_HTTP2_WINDOW_BYTES, raiseFlowControlWindow } from './flow-control-window';
@@ -20,31 +20,48 @@ import { INFERENCE_BACKEND, type InferenceBackend } from '../inference/inference
 import { KServeGrpcService } from '../kserve/grpc/kserve-grpc.service';
 import { VisionGrpcService } from '../vision/vision-grpc.service';
 import { addReflection } from './grpc-reflection';
+import { Authenticator } from '../auth/authenticator';
+import { GuardedServer } from '../auth/grpc/grpc-guard';
+import { ReadinessWatch } from '../health/readiness-watch';
+
+/** Services whose grpc.health.v1 status follows the backend's readiness ('' is the whole server). */
+const HEALTH_SERVICES = ['', GRPCInferenceService.typeName, VisionService.typeName];
 
 /** The gateway's gRPC port: KServe v2, the vision API, grpc.health.v1 and reflection, on one grpc-js server. */
 @Injectable()
 export class GrpcServer implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(GrpcServer.name);
   private readonly health = new HealthImplementation({ '': 'NOT_SERVING' });
-  private server?: Server;
+  private server?: GuardedServer;
   private boundPort?: number;
+  private readiness?: ReadinessWatch;
 
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     @Inject(INFERENCE_BACKEND) private readonly backend: InferenceBackend,
     private readonly kserve: KServeGrpcService,
     private readonly vision: VisionGrpcService,
+    private readonly authenticator: Authenticator,
   ) {}
 
   get port(): number | undefined {
     return this.boundPort;
   }
 
+  /** Every method the server serves (each guarded), for the route audit. */
+  get methods(): readonly MethodDefinition<unknown, unknown>[] {
+    return this.server?.methods ?? [];
+  }
+
   async onApplicationBootstrap(): Promise<void> {
-    const server = new Server({
-      'grpc.max_receive_message_length': this.config.maxBodyBytes,
-      'grpc.max_send_message_length': this.config.maxBodyBytes,
-    });
+    // Every service added to it (ours, health, reflection) is authenticated and authorised per method.
+    const server = new GuardedServer(
+      {
+        'grpc.max_receive_message_length': this.config.maxBodyBytes,
+        'grpc.max_send_message_length': this.config.maxBodyBytes,
+      },
+      this.authenticator,
+    );
     server.addService(serverDefinition(GRPCInferenceService), this.kserve.implementation());
     server.addService(serverDefinition(VisionService), this.vision.implementation());
     this.health.addToServer(server);
@@ -62,17 +79,21 @@ export class GrpcServer implements OnApplicationBootstrap, OnApplicationShutdown
     });
     raiseFlowControlWindow(server, Math.min(this.config.maxBodyBytes, MAX_HTTP2_WINDOW_BYTES));
     this.server = server;
-    const serving = this.backend.isReady() ? 'SERVING' : 'NOT_SERVING';
-    for (const service of ['', GRPCInferenceService.typeName, VisionService.typeName]) {
-      this.health.setStatus(service, serving);
-    }
+    // Not once at start-up: a Triton that goes away (and comes back) must show in Check and Watch.
+    this.readiness = new ReadinessWatch(
+      () => this.backend.isReady(),
+      this.config.readinessPollMs,
+      (ready) => this.setHealth(ready ? 'SERVING' : 'NOT_SERVING'),
+    );
+    this.readiness.start();
     this.logger.log(`gRPC listening on ${this.config.host}:${this.boundPort}`);
   }
 
   async onApplicationShutdown(): Promise<void> {
     const server = this.server;
+    this.readiness?.stop();
     if (!server) return;
-    this.health.setStatus('', 'NOT_SERVING');
+    this.setHealth('NOT_SERVING');
     await new Promise<void>((resolve) => {
       const force = setTimeout(() => {
         server.forceShutdown();
@@ -83,5 +104,9 @@ export class GrpcServer implements OnApplicationBootstrap, OnApplicationShutdown
         resolve();
       });
     });
+  }
+
+  private setHealth(status: 'SERVING' | 'NOT_SERVING'): void {
+    for (const service of HEALTH_SERVICES) this.health.setStatus(service, status);
   }
 }

@@ -10,6 +10,10 @@ import { GatewayMetrics } from '../metrics/gateway-metrics';
 import { CallBackendStage } from './stages/call-backend.stage';
 import type { InferenceContext, InferenceStage } from './stages/inference-stage';
 import { ValidateRequestStage } from './stages/validate-request.stage';
+import { AdmitStage } from '../admission/admit.stage';
+import { RateLimitStage } from '../rate-limits/rate-limit.stage';
+import { AuthorizeStage } from '../auth/authorize.stage';
+import { BatchStage } from '../batching/batch.stage';
 
 /**
  * The tensor request path, in order. Every front door (KServe REST and gRPC, the vision API) sends
@@ -23,8 +27,18 @@ export class InferencePipeline {
   constructor(
     @Inject(INFERENCE_BACKEND) private readonly backend: InferenceBackend,
     metrics: GatewayMetrics,
+    admit: AdmitStage,
+    rateLimit: RateLimitStage,
+    batch: BatchStage,
   ) {
-    this.stages = [new ValidateRequestStage(), new CallBackendStage(metrics)];
+    this.stages = [
+      new AuthorizeStage(),
+      rateLimit,
+      new ValidateRequestStage(),
+      admit,
+      batch,
+      new CallBackendStage(metrics),
+    ];
   }
 
   get stageNames(): string[] {
@@ -32,11 +46,9 @@ export class InferencePipeline {
   }
 
   infer(request: InferRequest, call: CallContext): Promise<InferResponse> {
-    const context: InferenceContext = { request, call, backend: this.backend };
-    const run = (index: number): Promise<InferResponse> => {
-      const stage = this.stages[index];
-      return stage.handle(context, () => run(index + 1));
-    };
-    return run(0);
+    // A stage may hand the rest of the path another context (the batch stage: a merged request).
+    const run = (index: number, context: InferenceContext): Promise<InferResponse> =>
+      this.stages[index].handle(context, (replacement = context) => run(index + 1, replacement));
+    return run(0, { request, call, backend: this.backend });
   }
 }

@@ -1,14 +1,21 @@
 import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { breakerMetrics } from '../breakers/breaker-metrics';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
+import { GatewayMetrics } from '../metrics/gateway-metrics';
 import { OnnxRuntimeBackend } from './embedded/onnx-runtime.backend';
 import { INFERENCE_BACKEND, type InferenceBackend } from './inference-backend';
 import { InferencePipeline } from './inference-pipeline';
+import { AdmissionModule } from '../admission/admission.module';
+import { BatchingModule } from '../batching/batching.module';
 import { TritonBackend } from './triton/triton.backend';
 
 type LoadedBackend = InferenceBackend & { close(): Promise<void> };
 
 /** TRITON_GRPC_URLS set: Triton serves the models; otherwise the embedded ONNX Runtime does. */
-async function createBackend(config: GatewayConfig): Promise<LoadedBackend> {
+async function createBackend(
+  config: GatewayConfig,
+  metrics: GatewayMetrics,
+): Promise<LoadedBackend> {
   const backend =
     config.triton.urls.length > 0
       ? new TritonBackend({
@@ -17,10 +24,15 @@ async function createBackend(config: GatewayConfig): Promise<LoadedBackend> {
           healthIntervalMs: config.triton.healthIntervalMs,
           maxMessageBytes: config.maxBodyBytes,
           repository: config.modelRepository,
+          breaker: config.breaker,
+          retryBudget: config.triton.retryBudget,
+          observer: breakerMetrics(metrics, 'triton'),
         })
       : new OnnxRuntimeBackend({
           repository: config.modelRepository,
           intraOpThreads: config.ortIntraOpThreads,
+          breaker: config.breaker,
+          observer: breakerMetrics(metrics, 'embedded-onnxruntime'),
         });
   await backend.load();
   return backend;
@@ -28,8 +40,13 @@ async function createBackend(config: GatewayConfig): Promise<LoadedBackend> {
 
 @Global()
 @Module({
+  imports: [AdmissionModule, BatchingModule],
   providers: [
-    { provide: INFERENCE_BACKEND, inject: [GATEWAY_CONFIG], useFactory: createBackend },
+    {
+      provide: INFERENCE_BACKEND,
+      inject: [GATEWAY_CONFIG, GatewayMetrics],
+      useFactory: createBackend,
+    },
     InferencePipeline,
   ],
   exports: [INFERENCE_BACKEND, InferencePipeline],

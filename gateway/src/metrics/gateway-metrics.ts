@@ -58,6 +58,185 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  // Admission (gateway/src/admission/): per model version, what waits, what runs, what was refused.
+  readonly admissionQueueDepth = new Gauge({
+    name: 'gateway_admission_queue_depth',
+    help: 'Requests waiting in admission for a backend slot, by model and version.',
+    labelNames: ['model', 'version'] as const,
+    registers: [this.registry],
+  });
+
+  readonly admissionInFlight = new Gauge({
+    name: 'gateway_admission_in_flight',
+    help: 'Requests admitted and not yet finished at the backend, by model and version.',
+    labelNames: ['model', 'version'] as const,
+    registers: [this.registry],
+  });
+
+  readonly admissionServiceTime = new Gauge({
+    name: 'gateway_admission_service_time_estimate_seconds',
+    help: 'Estimated backend service time per request (EWMA) used for deadline feasibility, by model and version.',
+    labelNames: ['model', 'version'] as const,
+    registers: [this.registry],
+  });
+
+  readonly admissionAdmitted = new Counter({
+    name: 'gateway_admission_admitted_total',
+    help: 'Requests let through to the backend, by model, version and priority.',
+    labelNames: ['model', 'version', 'priority'] as const,
+    registers: [this.registry],
+  });
+
+  readonly admissionShed = new Counter({
+    name: 'gateway_admission_shed_total',
+    help: 'Requests refused for capacity (429 / RESOURCE_EXHAUSTED), by model, version, priority and reason (queue_full, displaced).',
+    labelNames: ['model', 'version', 'priority', 'reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly admissionExpired = new Counter({
+    name: 'gateway_admission_expired_total',
+    help: 'Requests ended by their deadline (504 / DEADLINE_EXCEEDED), by model, version, priority and reason (on_arrival, infeasible, in_queue, at_backend).',
+    labelNames: ['model', 'version', 'priority', 'reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly admissionCancelled = new Counter({
+    name: 'gateway_admission_cancelled_total',
+    help: 'Requests whose caller went away, by model, version, priority and where they were (queued, in_flight).',
+    labelNames: ['model', 'version', 'priority', 'where'] as const,
+    registers: [this.registry],
+  });
+
+  // Circuit breakers and retries (gateway/src/breakers/): one breaker per backend endpoint.
+  readonly breakerState = new Gauge({
+    name: 'gateway_breaker_state',
+    help: 'Circuit breaker state per backend endpoint: 0 closed, 1 half-open, 2 open.',
+    labelNames: ['backend', 'endpoint'] as const,
+    registers: [this.registry],
+  });
+
+  readonly breakerTransitions = new Counter({
+    name: 'gateway_breaker_transitions_total',
+    help: 'Circuit breaker state changes per backend endpoint, by from and to state (closed, half_open, open).',
+    labelNames: ['backend', 'endpoint', 'from', 'to'] as const,
+    registers: [this.registry],
+  });
+
+  readonly breakerFastFails = new Counter({
+    name: 'gateway_breaker_fast_fails_total',
+    help: 'Requests refused at once (503 / UNAVAILABLE with Retry-After) because every endpoint that could serve the model had its circuit breaker open, by backend and model.',
+    labelNames: ['backend', 'model'] as const,
+    registers: [this.registry],
+  });
+
+  readonly backendRetries = new Counter({
+    name: 'gateway_backend_retries_total',
+    help: 'Backend calls retried on another endpoint, by backend and reason (unavailable, breaker_open).',
+    labelNames: ['backend', 'reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly retryBudgetExhausted = new Counter({
+    name: 'gateway_retry_budget_exhausted_total',
+    help: 'Retryable backend failures not retried because the retry budget was spent, by backend.',
+    labelNames: ['backend'] as const,
+    registers: [this.registry],
+  });
+
+  // Rate limits (gateway/src/rate-limits/): refusals per tenant and limit, and Redis outages.
+  readonly rateLimitRefusals = new Counter({
+    name: 'gateway_rate_limit_refusals_total',
+    help: 'Calls refused by a rate limit (429 / RESOURCE_EXHAUSTED), by tenant and limit (tenant-requests, tenant-images, model-requests, model-images).',
+    labelNames: ['tenant', 'limit'] as const,
+    registers: [this.registry],
+  });
+
+  readonly rateLimitRedisFallbacks = new Counter({
+    name: 'gateway_rate_limit_redis_fallbacks_total',
+    help: 'Rate-limit checks answered by the per-replica insurance limiter because Redis did not answer in time or was not connected.',
+    registers: [this.registry],
+  });
+
+  readonly rateLimitRedisUp = new Gauge({
+    name: 'gateway_rate_limit_redis_up',
+    help: '1 while the Redis connection for shared rate limits is ready, 0 while it is not; exported only when REDIS_URL is set.',
+    registers: [this.registry],
+  });
+
+  // Dynamic batching (gateway/src/batching/): per model version, batches formed and the queue before them.
+  readonly batchSize = new Histogram({
+    name: 'gateway_batch_size',
+    help: 'Size of each batch sent to the backend (the sum of the batch dimensions of its requests), by model and version.',
+    labelNames: ['model', 'version'] as const,
+    buckets: [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 128],
+    registers: [this.registry],
+  });
+
+  readonly batchQueueDelay = new Histogram({
+    name: 'gateway_batch_queue_delay_seconds',
+    help: 'Time a request waited in the batch queue until its batch left, by model, version and priority.',
+    labelNames: ['model', 'version', 'priority'] as const,
+    buckets: [0.0001, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+    registers: [this.registry],
+  });
+
+  readonly batchQueueDepth = new Gauge({
+    name: 'gateway_batch_queue_depth',
+    help: 'Requests waiting in the batch queue, by model and version.',
+    labelNames: ['model', 'version'] as const,
+    registers: [this.registry],
+  });
+
+  readonly batchesInFlight = new Gauge({
+    name: 'gateway_batches_in_flight',
+    help: 'Batches sent to the backend and not yet answered, by model and version.',
+    labelNames: ['model', 'version'] as const,
+    registers: [this.registry],
+  });
+
+  readonly batchExpired = new Counter({
+    name: 'gateway_batch_expired_total',
+    help: 'Requests dropped from the batch queue before dispatch (504 / DEADLINE_EXCEEDED), by model, version, priority and reason (deadline, queue_timeout).',
+    labelNames: ['model', 'version', 'priority', 'reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly batchRefused = new Counter({
+    name: 'gateway_batch_refused_total',
+    help: 'Requests refused because their batch queue was full (429 / RESOURCE_EXHAUSTED), by model, version and priority.',
+    labelNames: ['model', 'version', 'priority'] as const,
+    registers: [this.registry],
+  });
+
+  readonly batchCancelled = new Counter({
+    name: 'gateway_batch_cancelled_total',
+    help: 'Requests whose caller went away while they waited in the batch queue or in a batch, by model, version and priority.',
+    labelNames: ['model', 'version', 'priority'] as const,
+    registers: [this.registry],
+  });
+
+  readonly batchMaxSize = new Gauge({
+    name: 'gateway_batch_max_size',
+    help: 'Batch size limit batches are formed under now (adaptive mode moves it), by model and version.',
+    labelNames: ['model', 'version'] as const,
+    registers: [this.registry],
+  });
+
+  readonly batchMaxQueueDelay = new Gauge({
+    name: 'gateway_batch_max_queue_delay_seconds',
+    help: 'Longest wait for a batch to fill now (adaptive mode moves it), by model and version.',
+    labelNames: ['model', 'version'] as const,
+    registers: [this.registry],
+  });
+
+  readonly batchObservedP99 = new Gauge({
+    name: 'gateway_batch_latency_p99_seconds',
+    help: 'Adaptive batching: p99 of queue plus backend time its last step was based on, by model and version.',
+    labelNames: ['model', 'version'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

@@ -6,6 +6,7 @@ import {
   type InferenceBackend,
   type ModelMetadata,
 } from '../inference/inference-backend';
+import type { CallContext } from '../inference/call-context';
 import { InferencePipeline } from '../inference/inference-pipeline';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
 import type { DetectContext, DetectRequest, DetectResult, DetectStage } from './detect-types';
@@ -44,10 +45,15 @@ export class DetectPipeline {
     ];
   }
 
-  async detect(request: DetectRequest): Promise<DetectResult> {
+  async detect(request: DetectRequest, call: CallContext): Promise<DetectResult> {
     const metadata = this.backend.modelMetadata(request.model);
     request.version = this.backend.resolveVersion(request.model, request.version);
-    const context: DetectContext = { request, metadata, classIds: classIdsOf(request, metadata) };
+    const context: DetectContext = {
+      request,
+      call,
+      metadata,
+      classIds: classIdsOf(request, metadata),
+    };
     const timingsMs: Record<string, number> = {};
     const started = performance.now();
     for (const stage of this.stages) {

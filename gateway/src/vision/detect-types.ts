@@ -1,4 +1,5 @@
 import type { Detection as Candidate, PreprocessPlan, ResizeMode } from '@vision-math';
+import type { CallContext } from '../inference/call-context';
 import type { InferResponse, ModelMetadata } from '../inference/inference-backend';
 
 export interface DetectOptions {
@@ -16,6 +17,9 @@ export interface DetectRequest {
   version: string;
   image: Buffer;
   options: DetectOptions;
+  /** The caller's deadline (epoch ms) and going-away signal, passed on to the inference call. */
+  deadline?: number;
+  signal?: AbortSignal;
 }
 
 export interface DetectedObject {
@@ -37,6 +41,8 @@ export interface DetectResult {
 /** State handed from stage to stage of one detect request. */
 export interface DetectContext {
   readonly request: DetectRequest;
+  /** Who calls and on what terms; the infer stage hands it to the tensor request path. */
+  readonly call: CallContext;
   readonly metadata: ModelMetadata;
   /** The requested class filter as class ids; undefined keeps every class. */
   readonly classIds?: ReadonlySet<number>;

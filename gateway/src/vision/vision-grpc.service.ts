@@ -1,4 +1,5 @@
 import { create } from '@bufbuild/protobuf';
+import type { Metadata } from '@grpc/grpc-js';
 import { Inject, Injectable } from '@nestjs/common';
 import type { ImplementationOf } from '@contracts/grpc/service-definition';
 import {
@@ -11,7 +12,9 @@ import { invalidArgument } from '../errors/gateway-error';
 import { unaryHandler } from '../grpc-server/grpc-handlers';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
 import { detectOptionsFromQuery } from './detect-options';
+import { grpcCallBounds, type GrpcServerCall } from '../admission/grpc-call-bounds';
 import { DetectPipeline } from './detect-pipeline';
+import { grpcCallContext } from '../grpc-server/grpc-call-context';
 
 /** `vision.v1.VisionService`: the detect API over gRPC, same pipeline and options as REST. */
 @Injectable()
@@ -27,13 +30,13 @@ export class VisionGrpcService {
       detect: unaryHandler(
         this.metrics,
         'vision.v1.VisionService/Detect',
-        (request) => this.detect(request),
+        (request, call) => this.detect(request, call),
         (request) => ({ model: request.model, version: request.version }),
       ),
     };
   }
 
-  private async detect(request: DetectRequest) {
+  private async detect(request: DetectRequest, call: GrpcServerCall & { metadata: Metadata }) {
     if (request.image.byteLength === 0) throw invalidArgument('image is empty');
     const given = request.options;
     // One validation path for both front doors: gRPC options go through the REST query schema.
@@ -48,12 +51,20 @@ export class VisionGrpcService {
       ),
       this.config.detectDefaults,
     );
-    const result = await this.detector.detect({
-      model: request.model,
-      version: request.version,
-      image: Buffer.from(request.image.buffer, request.image.byteOffset, request.image.byteLength),
-      options,
-    });
+    const result = await this.detector.detect(
+      {
+        model: request.model,
+        version: request.version,
+        image: Buffer.from(
+          request.image.buffer,
+          request.image.byteOffset,
+          request.image.byteLength,
+        ),
+        options,
+        ...grpcCallBounds(call),
+      },
+      grpcCallContext(call, 1),
+    );
     return create(DetectResponseSchema, {
       model: result.model,
       version: result.version,

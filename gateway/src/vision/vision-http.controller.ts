@@ -1,5 +1,9 @@
-import { Controller, HttpCode, Inject, Param, Post, Query, Req } from '@nestjs/common';
-import type { FastifyRequest } from 'fastify';
+import { Controller, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { httpCallBounds } from '../admission/http-call-bounds';
+import { ACCESS } from '../auth/access-policy';
+import { Access } from '../auth/http/access.decorator';
+import { httpCallContext } from '../http-server/http-call-context';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { GatewayError, invalidArgument } from '../errors/gateway-error';
 import { detectOptionsFromQuery } from './detect-options';
@@ -17,24 +21,28 @@ export class VisionHttpController {
   ) {}
 
   @Post(':model/detect')
+  @Access(ACCESS.model)
   @HttpCode(200)
   detect(
     @Param('model') model: string,
     @Query() query: unknown,
     @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<DetectResult> {
-    return this.run(model, '', query, request);
+    return this.run(model, '', query, request, reply);
   }
 
   @Post(':model/versions/:version/detect')
+  @Access(ACCESS.model)
   @HttpCode(200)
   detectVersion(
     @Param('model') model: string,
     @Param('version') version: string,
     @Query() query: unknown,
     @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<DetectResult> {
-    return this.run(model, version, query, request);
+    return this.run(model, version, query, request, reply);
   }
 
   private run(
@@ -42,7 +50,9 @@ export class VisionHttpController {
     version: string,
     query: unknown,
     request: FastifyRequest,
+    reply: FastifyReply,
   ): Promise<DetectResult> {
+    const bounds = httpCallBounds(request, reply);
     const contentType = (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
     if (!IMAGE_TYPES.has(contentType)) {
       throw new GatewayError(
@@ -53,6 +63,9 @@ export class VisionHttpController {
     if (!Buffer.isBuffer(request.body) || request.body.byteLength === 0)
       throw invalidArgument('the request body is empty');
     const options = detectOptionsFromQuery(query, this.config.detectDefaults);
-    return this.detector.detect({ model, version, image: request.body, options });
+    return this.detector.detect(
+      { model, version, image: request.body, options, ...bounds },
+      httpCallContext(request, 1),
+    );
   }
 }

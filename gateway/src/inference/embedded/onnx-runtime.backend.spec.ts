@@ -11,6 +11,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { NANODET_INPUT_SIZE, nanodetReference } from '../../../test/nanodet-reference';
 import { MODEL_REPOSITORY, seededFloats } from '../../../test/test-gateway';
+import type { Worker } from 'node:worker_threads';
+import { Logger } from '@nestjs/common';
+import type { BackendProtectionObserver } from '../../breakers/breaker-metrics';
+import { BreakerRefusal } from '../../breakers/endpoint-breaker';
 import type { InferRequest } from '../inference-backend';
 import { OnnxRuntimeBackend } from './onnx-runtime.backend';
 
@@ -88,4 +92,104 @@ describe('OnnxRuntimeBackend (embedded, one worker thread per model instance)', 
       kind: 'not_found',
     });
   });
+});
+
+describe('OnnxRuntimeBackend circuit breaker (the runtime as one endpoint)', () => {
+  let root: string;
+  let backend: OnnxRuntimeBackend;
+  const events: string[] = [];
+  const observer: BackendProtectionObserver = {
+    created: (endpoint) => events.push(`${endpoint} created`),
+    transition: (endpoint, from, to) => events.push(`${endpoint} ${from}→${to}`),
+    fastFail: (model) => events.push(`fast-fail ${model}`),
+    retried: () => {},
+    retryBudgetExhausted: () => {},
+  };
+
+  beforeAll(async () => {
+    Logger.overrideLogger(false);
+    root = repositoryWithInstances(1);
+    backend = new OnnxRuntimeBackend({
+      repository: root,
+      intraOpThreads: 1,
+      breaker: {
+        errorThresholdPercent: 50,
+        volumeThreshold: 3,
+        windowMs: 60_000,
+        resetTimeoutMs: 300,
+      },
+      observer,
+    });
+    await backend.load();
+  });
+  afterAll(async () => {
+    await backend.close();
+    rmSync(root, { recursive: true, force: true });
+    Logger.overrideLogger(['error', 'warn', 'log']);
+  });
+
+  /** The real worker threads of nanodet's instances (a crash is injected by terminating them). */
+  function workers(): Worker[] {
+    const internals = backend as unknown as {
+      models: Map<string, { pools: Map<string, { instances: { worker: Worker }[] }> }>;
+    };
+    const pool = internals.models.get('nanodet')?.pools.get('1');
+    return pool?.instances.map((instance) => instance.worker) ?? [];
+  }
+
+  it("a client's bad input never opens it", async () => {
+    const wrongShape: InferRequest = {
+      ...request(seededFloats(3 * 8 * 8)),
+      inputs: [{ name: 'images', datatype: 'FP32', shape: [1, 3, 8, 8], data: seededFloats(192) }],
+    };
+    for (let i = 0; i < 6; i += 1) {
+      await expect(backend.infer(wrongShape)).rejects.toMatchObject({ kind: 'invalid_argument' });
+    }
+    expect(events).toEqual(['embedded created']);
+  });
+
+  it('a runtime without a live instance opens it: callers get 503 with Retry-After at once; a probe closes it', async () => {
+    const input = seededFloats(NANODET_INPUT_SIZE, 5);
+    // The instance dies (terminated while idle: ONNX Runtime aborts the process if a thread is
+    // terminated mid-run); until its replacement has loaded, runs fail with unavailable.
+    await Promise.all(workers().map((worker) => worker.terminate()));
+    expect(workers()).toEqual([]);
+    // 8 failures against the 6 client errors of the test before (which count as answers): > 50%.
+    const failures = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        backend.infer(request(input)).catch((error: unknown) => error),
+      ),
+    );
+    expect(failures[0]).toMatchObject({
+      kind: 'unavailable',
+      message: expect.stringContaining('is not loaded'),
+    });
+    for (const failure of failures) expect(failure).toMatchObject({ kind: 'unavailable' });
+    expect(events).toContain('embedded closed→open');
+
+    const refused = await backend.infer(request(input)).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(BreakerRefusal);
+    expect(refused).toMatchObject({
+      kind: 'unavailable',
+      message: expect.stringContaining(
+        'the embedded ONNX Runtime refused the call: circuit breaker open',
+      ),
+      hints: { retryAfterMs: expect.any(Number) },
+    });
+    expect(events).toContain('fast-fail nanodet');
+
+    // After the reset timeout one probe goes through; the replacement instance answers it.
+    const deadline = Date.now() + 30_000;
+    let answered = false;
+    while (!answered && Date.now() < deadline) {
+      await new Promise((resolveWait) => setTimeout(resolveWait, 100));
+      answered = await backend.infer(request(input)).then(
+        () => true,
+        () => false,
+      );
+    }
+    expect(answered).toBe(true);
+    expect(events).toContain('embedded open→half_open');
+    expect(events[events.length - 1]).toBe('embedded half_open→closed');
+  }, 60_000);
 });

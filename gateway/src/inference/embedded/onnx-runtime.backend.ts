@@ -1,5 +1,11 @@
 import { Logger } from '@nestjs/common';
 import { loadModelRepository, fullShape, type ModelDefinition } from '@model-repository';
+import { DEFAULT_BREAKER_SETTINGS, type BreakerSettings } from '../../breakers/breaker-settings';
+import {
+  NO_PROTECTION_OBSERVER,
+  type BackendProtectionObserver,
+} from '../../breakers/breaker-metrics';
+import { BreakerRefusal, EndpointBreaker } from '../../breakers/endpoint-breaker';
 import { GatewayError, invalidArgument, notFound } from '../../errors/gateway-error';
 import type {
   InferenceBackend,
@@ -22,6 +28,9 @@ interface LoadedModel {
 export interface OnnxRuntimeBackendOptions {
   repository: string;
   intraOpThreads: number;
+  /** The circuit breaker of the backend's one "endpoint", ONNX Runtime in this process. */
+  breaker?: BreakerSettings;
+  observer?: BackendProtectionObserver;
 }
 
 /**
@@ -33,8 +42,22 @@ export class OnnxRuntimeBackend implements InferenceBackend {
   private readonly logger = new Logger(OnnxRuntimeBackend.name);
   private readonly models = new Map<string, LoadedModel>();
   private ready = false;
+  private readonly observer: BackendProtectionObserver;
+  /**
+   * Opens when runs keep failing in ways that say the runtime is sick (instances dying), so that
+   * callers get a fast 503 with Retry-After instead of queueing behind a broken runtime.
+   */
+  private readonly breaker: EndpointBreaker;
 
-  constructor(private readonly options: OnnxRuntimeBackendOptions) {}
+  constructor(private readonly options: OnnxRuntimeBackendOptions) {
+    this.observer = options.observer ?? NO_PROTECTION_OBSERVER;
+    this.breaker = new EndpointBreaker(
+      'embedded',
+      'the embedded ONNX Runtime',
+      options.breaker ?? DEFAULT_BREAKER_SETTINGS,
+      this.observer,
+    );
+  }
 
   async load(): Promise<void> {
     const snapshot = await loadModelRepository(this.options.repository);
@@ -68,6 +91,7 @@ export class OnnxRuntimeBackend implements InferenceBackend {
 
   async close(): Promise<void> {
     this.ready = false;
+    this.breaker.close();
     for (const model of this.models.values()) {
       for (const pool of model.pools.values()) await pool.close();
     }
@@ -104,6 +128,16 @@ export class OnnxRuntimeBackend implements InferenceBackend {
   }
 
   async infer(request: InferRequest): Promise<InferResponse> {
+    // Work nobody waits for any more is not started (the admit stage answers such callers itself).
+    if (request.signal?.aborted) {
+      throw new GatewayError('cancelled', 'the caller cancelled the request');
+    }
+    if (request.deadline !== undefined && Date.now() >= request.deadline) {
+      throw new GatewayError(
+        'deadline_exceeded',
+        `the deadline passed before '${request.model}' ran`,
+      );
+    }
     const loaded = this.loaded(request.model);
     const version = this.resolveVersion(request.model, request.version);
     const pool = loaded.pools.get(version);
@@ -113,7 +147,13 @@ export class OnnxRuntimeBackend implements InferenceBackend {
       request.outputs.length > 0
         ? request.outputs
         : loaded.metadata.outputs.map((output) => output.name);
-    const outputs = await pool.run(request.inputs.map(toWire), wanted);
+    const feeds = request.inputs.map(toWire);
+    const outputs = await this.breaker
+      .run(() => pool.run(feeds, wanted, request.deadline), request)
+      .catch((error: unknown) => {
+        if (error instanceof BreakerRefusal) this.observer.fastFail(request.model);
+        throw error;
+      });
     return { model: request.model, version, id: request.id, outputs: outputs.map(fromWire) };
   }
 

@@ -41,7 +41,8 @@ export class OrtInstancePool {
     return this.instances.length;
   }
 
-  run(feeds: WireTensor[], fetches: string[]): Promise<WireTensor[]> {
+  /** `deadline` (epoch ms): a run not started by then is refused with deadline_exceeded. */
+  run(feeds: WireTensor[], fetches: string[], deadline?: number): Promise<WireTensor[]> {
     if (this.closed || this.instances.length === 0) {
       return Promise.reject(new GatewayError('unavailable', `${this.label} is not loaded`));
     }
@@ -51,7 +52,7 @@ export class OrtInstancePool {
     const id = this.nextId++;
     return new Promise<WireTensor[]>((resolve, reject) => {
       instance.pending.set(id, { resolve, reject });
-      instance.worker.postMessage({ id, feeds, fetches });
+      instance.worker.postMessage({ id, feeds, fetches, deadline });
     });
   }
 
@@ -89,6 +90,13 @@ export class OrtInstancePool {
     if (!pending) return;
     instance.pending.delete(reply.id);
     if (reply.kind === 'result') pending.resolve(reply.outputs);
+    else if (reply.kind === 'expired')
+      pending.reject(
+        new GatewayError(
+          'deadline_exceeded',
+          `the deadline passed while the request waited for ${this.label}; it was not run`,
+        ),
+      );
     else
       pending.reject(
         new GatewayError(

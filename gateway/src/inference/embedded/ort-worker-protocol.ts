@@ -18,10 +18,13 @@ export interface RunMessage {
   id: number;
   feeds: WireTensor[];
   fetches: string[];
+  /** Epoch ms: a run still waiting for the thread at that time is answered `expired`, not run. */
+  deadline?: number;
 }
 
 export type WorkerReply =
   | { kind: 'ready' }
   | { kind: 'load-error'; message: string }
   | { kind: 'result'; id: number; outputs: WireTensor[] }
-  | { kind: 'run-error'; id: number; message: string };
+  | { kind: 'run-error'; id: number; message: string }
+  | { kind: 'expired'; id: number };

@@ -18,6 +18,11 @@ ort.InferenceSession.create(modelFile, {
 }).then(
   (session) => {
     port.on('message', (message: RunMessage) => {
+      // Runs queue up behind each other on this thread; one whose caller stopped waiting is skipped.
+      if (message.deadline !== undefined && Date.now() >= message.deadline) {
+        reply({ kind: 'expired', id: message.id });
+        return;
+      }
       run(session, message).then(reply, (error: Error) =>
         reply({ kind: 'run-error', id: message.id, message: error.message }),
       );

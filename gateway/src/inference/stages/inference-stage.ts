@@ -16,8 +16,15 @@ export interface InferenceContext {
   backend: InferenceBackend;
 }
 
-/** One filter of the request path, Envoy-style: do your part, then call `next` (or refuse). */
+/**
+ * One filter of the request path, Envoy-style: do your part, then call `next` (or refuse). `next`
+ * runs the rest of the path with this context, or with the one given (the batch stage sends one
+ * merged request on for many).
+ */
 export interface InferenceStage {
   readonly name: string;
-  handle(context: InferenceContext, next: () => Promise<InferResponse>): Promise<InferResponse>;
+  handle(
+    context: InferenceContext,
+    next: (context?: InferenceContext) => Promise<InferResponse>,
+  ): Promise<InferResponse>;
 }

@@ -82,7 +82,7 @@ describe('EndpointPool', () => {
     expect(pool.pick('nanodet')).toBe(a);
   });
 
-  it('a call failing with UNAVAILABLE takes its endpoint out at once, naming it', async () => {
+  it('a call failing with UNAVAILABLE takes its endpoint out at once and opens its breaker, naming it', async () => {
     const { pool } = poolOf('a:1', 'b:1');
     await pool.checkNow();
     const changes = jest.fn();
@@ -96,6 +96,8 @@ describe('EndpointPool', () => {
       message: 'Triton endpoint a:1 unavailable: Connection dropped',
     });
     expect(pool.endpoints[0].healthy).toBe(false);
+    expect(pool.endpoints[0].breaker.state).toBe('open');
+    expect(pool.endpoints[1].breaker.state).toBe('closed');
     expect(pool.endpoints[0].outstanding).toBe(0);
     expect(changes).toHaveBeenCalledTimes(1);
     expect(pool.pick('nanodet').address).toBe('b:1');
@@ -132,6 +134,15 @@ describe('EndpointPool', () => {
     expect(() => pool.pick('nanodet')).toThrow(
       "no healthy Triton endpoint for model 'nanodet' (a:1: UNAVAILABLE: connection refused; b:1: UNAVAILABLE: connection refused)",
     );
+    // The next health round may bring one back: that is when to try again.
+    const refusal = (() => {
+      try {
+        return pool.pickAdmitting('nanodet');
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(refusal).toMatchObject({ kind: 'unavailable', hints: { retryAfterMs: 60_000 } });
 
     clients[0].up = true;
     await pool.checkNow();

@@ -1,6 +1,12 @@
 import { Logger } from '@nestjs/common';
 import { status } from '@grpc/grpc-js';
-import { unavailable, type GatewayError } from '../../errors/gateway-error';
+import { DEFAULT_BREAKER_SETTINGS, type BreakerSettings } from '../../breakers/breaker-settings';
+import {
+  NO_PROTECTION_OBSERVER,
+  type BackendProtectionObserver,
+} from '../../breakers/breaker-metrics';
+import { EndpointBreaker } from '../../breakers/endpoint-breaker';
+import { GatewayError } from '../../errors/gateway-error';
 import {
   eligibleFor,
   pickPowerOfTwo,
@@ -22,7 +28,11 @@ export class TritonEndpoint implements SelectableEndpoint {
   /** Health checks in a row that ran out of time (a busy server, not necessarily a dead one). */
   slowChecks = 0;
 
-  constructor(readonly client: TritonClient) {}
+  constructor(
+    readonly client: TritonClient,
+    /** Guards inference calls; discovery and health checks go around it. */
+    readonly breaker: EndpointBreaker,
+  ) {}
 
   get address(): string {
     return this.client.address;
@@ -41,19 +51,22 @@ export interface EndpointPoolOptions {
   timeoutMs: number;
   healthIntervalMs: number;
   random?: RandomSource;
+  breaker?: BreakerSettings;
+  observer?: BackendProtectionObserver;
 }
 
 /**
  * Several Triton servers behind one face: health checks (ServerReady, then ModelReady for each
  * model the backend knows) keep each endpoint's state current, a call that fails with UNAVAILABLE
- * takes its endpoint out at once, and each call goes to the less busy of two random endpoints that
- * have its model ready.
+ * takes its endpoint out at once and opens its circuit breaker, and each call goes to the less busy
+ * of two random endpoints that have its model ready (inference calls: and whose breaker admits).
  */
 export class EndpointPool {
   readonly endpoints: readonly TritonEndpoint[];
   private readonly logger = new Logger(EndpointPool.name);
   private readonly random: RandomSource;
   private readonly listeners: (() => void)[] = [];
+  private readonly observer: BackendProtectionObserver;
   private models: readonly string[] = [];
   private timer?: NodeJS.Timeout;
   private round?: Promise<void>;
@@ -63,7 +76,20 @@ export class EndpointPool {
     clients: readonly TritonClient[],
     private readonly options: EndpointPoolOptions,
   ) {
-    this.endpoints = clients.map((client) => new TritonEndpoint(client));
+    this.observer = options.observer ?? NO_PROTECTION_OBSERVER;
+    const settings = options.breaker ?? DEFAULT_BREAKER_SETTINGS;
+    this.endpoints = clients.map(
+      (client) =>
+        new TritonEndpoint(
+          client,
+          new EndpointBreaker(
+            client.address,
+            `Triton endpoint ${client.address}`,
+            settings,
+            this.observer,
+          ),
+        ),
+    );
     this.random = options.random ?? Math.random;
   }
 
@@ -111,6 +137,46 @@ export class EndpointPool {
     return chosen;
   }
 
+  /**
+   * The endpoint for the next inference call of `model`: like `pick`, skipping endpoints whose
+   * circuit breaker is open (a half-open one takes its single probe). When breakers leave none,
+   * unavailable at once with the time until the first of them lets a probe through.
+   */
+  pickAdmitting(model: string): TritonEndpoint {
+    const eligible = eligibleFor(this.endpoints, model);
+    const chosen = pickPowerOfTwo(
+      eligible.filter((endpoint) => endpoint.breaker.admits),
+      this.random,
+    );
+    if (chosen) return chosen;
+    if (eligible.length === 0) throw this.noEndpointFor(model);
+    this.observer.fastFail(model);
+    throw this.allBreakersOpen(model, eligible);
+  }
+
+  /**
+   * How long until some endpoint may take calls again, after a call failed: an unhealthy endpoint
+   * needs a health round, an open breaker its reset timeout. 0 when one may now.
+   */
+  nextChanceMs(now: number = Date.now()): number {
+    return Math.min(
+      ...this.endpoints.map((endpoint) =>
+        Math.max(
+          endpoint.healthy ? 0 : this.options.healthIntervalMs,
+          endpoint.breaker.retryAfterMs(now),
+        ),
+      ),
+    );
+  }
+
+  /** Another endpoint that can take a retry of `model` now, or undefined. */
+  alternativeTo(failed: TritonEndpoint, model: string): TritonEndpoint | undefined {
+    const others = eligibleFor(this.endpoints, model).filter(
+      (endpoint) => endpoint !== failed && endpoint.breaker.admits,
+    );
+    return pickPowerOfTwo(others, this.random);
+  }
+
   /** A call of `model` on the endpoint P2C picks, counted as outstanding while it runs. */
   call<T>(model: string, run: (endpoint: TritonEndpoint) => Promise<T>): Promise<T> {
     return this.callOn(this.pick(model), run);
@@ -134,8 +200,13 @@ export class EndpointPool {
     }
   }
 
+  /**
+   * A call found the endpoint unreachable: out of the pool until a health check passes, and its
+   * breaker open, so that once back it takes one probe call before full traffic.
+   */
   markUnhealthy(endpoint: TritonEndpoint, reason: string): void {
     endpoint.generation += 1;
+    endpoint.breaker.trip(reason);
     this.update(endpoint, false, endpoint.readyModels, reason);
   }
 
@@ -143,7 +214,10 @@ export class EndpointPool {
     this.closed = true;
     clearInterval(this.timer);
     this.timer = undefined;
-    for (const endpoint of this.endpoints) endpoint.client.close();
+    for (const endpoint of this.endpoints) {
+      endpoint.breaker.close();
+      endpoint.client.close();
+    }
   }
 
   private async check(endpoint: TritonEndpoint): Promise<void> {
@@ -199,12 +273,37 @@ export class EndpointPool {
     if (changed) for (const listener of this.listeners) listener();
   }
 
+  /** Nothing healthy with the model ready: the next health round may bring one back. */
   private noEndpointFor(model: string): GatewayError {
     const reasons = this.endpoints.map((endpoint) =>
       endpoint.healthy
         ? `${endpoint.address}: model not ready`
         : `${endpoint.address}: ${endpoint.lastFailure}`,
     );
-    return unavailable(`no healthy Triton endpoint for model '${model}' (${reasons.join('; ')})`);
+    // An endpoint is back once a health check passes and its breaker lets a probe through.
+    const now = Date.now();
+    const retryAfterMs = Math.min(
+      ...this.endpoints.map((endpoint) =>
+        Math.max(this.options.healthIntervalMs, endpoint.breaker.retryAfterMs(now)),
+      ),
+    );
+    return new GatewayError(
+      'unavailable',
+      `no healthy Triton endpoint for model '${model}' (${reasons.join('; ')})`,
+      { retryAfterMs },
+    );
+  }
+
+  private allBreakersOpen(model: string, blocked: readonly TritonEndpoint[]): GatewayError {
+    const now = Date.now();
+    const reasons = blocked.map(
+      (endpoint) => `${endpoint.address}: ${endpoint.breaker.describe(now)}`,
+    );
+    const retryAfterMs = Math.min(...blocked.map((endpoint) => endpoint.breaker.retryAfterMs(now)));
+    return new GatewayError(
+      'unavailable',
+      `every Triton endpoint serving model '${model}' has its circuit breaker open (${reasons.join('; ')})`,
+      { retryAfterMs },
+    );
   }
 }

@@ -41,6 +41,11 @@ export interface TritonClientOptions {
 export interface CallOptions {
   /** Overrides the client's default deadline for this call. */
   timeoutMs?: number;
+  /**
+   * When the caller stops waiting (ms since the epoch): the call's gRPC deadline is the earlier of
+   * this and now + the timeout, so Triton stops working on a request nobody waits for any more.
+   */
+  deadline?: number;
   /** Aborting cancels the call (the caller went away): it fails with CANCELLED. */
   signal?: AbortSignal;
 }
@@ -183,7 +188,8 @@ export class TritonClient {
 
   /** Milliseconds since the epoch, as grpc-js takes a deadline. */
   private deadline(options?: CallOptions): number {
-    return Date.now() + (options?.timeoutMs ?? this.options.timeoutMs);
+    const own = Date.now() + (options?.timeoutMs ?? this.options.timeoutMs);
+    return options?.deadline === undefined ? own : Math.min(own, options.deadline);
   }
 }
 

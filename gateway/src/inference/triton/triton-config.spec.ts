@@ -6,6 +6,7 @@ describe('Triton settings (TRITON_*)', () => {
       urls: [],
       timeoutMs: 10_000,
       healthIntervalMs: 2000,
+      retryBudget: { percent: 10, minPerSecond: 3, windowMs: 10_000 },
     });
     expect(loadGatewayConfig({ TRITON_GRPC_URLS: ' ' }).triton.urls).toEqual([]);
   });
@@ -20,6 +21,7 @@ describe('Triton settings (TRITON_*)', () => {
       urls: ['triton-0.triton:8001', '10.0.0.7:8001', '[::1]:9001'],
       timeoutMs: 2500,
       healthIntervalMs: 500,
+      retryBudget: { percent: 10, minPerSecond: 3, windowMs: 10_000 },
     });
   });
 

@@ -1,6 +1,16 @@
 import { Logger } from '@nestjs/common';
 import { status } from '@grpc/grpc-js';
 import type { RepositoryIndexResponse_ModelIndex } from '@contracts/generated/inference/grpc_service_pb';
+import type { BreakerSettings, BreakerState } from '../../breakers/breaker-settings';
+import {
+  NO_PROTECTION_OBSERVER,
+  type BackendProtectionObserver,
+} from '../../breakers/breaker-metrics';
+import {
+  DEFAULT_RETRY_BUDGET,
+  RetryBudget,
+  type RetryBudgetSettings,
+} from '../../breakers/retry-budget';
 import { GatewayError, notFound, unavailable } from '../../errors/gateway-error';
 import { inferRequestToProto, inferResponseFromProto } from '../../kserve/grpc/grpc-tensor-codec';
 import type {
@@ -11,6 +21,7 @@ import type {
 } from '../inference-backend';
 import { EndpointPool, type TritonEndpoint } from './endpoint-pool';
 import type { RandomSource } from './endpoint-selection';
+import { GuardedCalls } from './guarded-calls';
 import { TritonClient } from './triton-client';
 import { describeFailure, isServiceError } from './triton-errors';
 import { localModelNames, readLocalLabels, toModelMetadata } from './triton-metadata';
@@ -24,6 +35,12 @@ export interface TritonBackendOptions {
   /** The gateway's local copy of the model repository: label files, and model names as a fallback. */
   repository: string;
   random?: RandomSource;
+  /** Circuit breaker of each endpoint (default: DEFAULT_BREAKER_SETTINGS). */
+  breaker?: BreakerSettings;
+  /** Bounds retries on another endpoint (default: DEFAULT_RETRY_BUDGET). */
+  retryBudget?: RetryBudgetSettings;
+  /** Metrics of breakers and retries. */
+  observer?: BackendProtectionObserver;
 }
 
 /**
@@ -43,6 +60,7 @@ export class TritonBackend implements InferenceBackend {
   readonly name = 'triton';
   private readonly logger = new Logger(TritonBackend.name);
   private readonly pool: EndpointPool;
+  private readonly guarded: GuardedCalls;
   private readonly models = new Map<string, ModelMetadata>();
   /** Endpoints already reported as lacking RepositoryIndex (asked again each time: it may change). */
   private readonly withoutIndex = new Set<string>();
@@ -60,11 +78,19 @@ export class TritonBackend implements InferenceBackend {
           maxReconnectBackoffMs: options.healthIntervalMs,
         }),
     );
+    const observer = options.observer ?? NO_PROTECTION_OBSERVER;
     this.pool = new EndpointPool(clients, {
       timeoutMs: options.timeoutMs,
       healthIntervalMs: options.healthIntervalMs,
       random: options.random,
+      breaker: options.breaker,
+      observer,
     });
+    this.guarded = new GuardedCalls(
+      this.pool,
+      new RetryBudget(options.retryBudget ?? DEFAULT_RETRY_BUDGET),
+      observer,
+    );
   }
 
   /** Discovers what the endpoints serve now; an unreachable Triton is not an error (not ready yet). */
@@ -113,6 +139,21 @@ export class TritonBackend implements InferenceBackend {
     return version;
   }
 
+  /** What the gateway knows of each endpoint now (operations, tests). */
+  endpointStates(): {
+    address: string;
+    healthy: boolean;
+    outstanding: number;
+    breaker: BreakerState;
+  }[] {
+    return this.pool.endpoints.map((endpoint) => ({
+      address: endpoint.address,
+      healthy: endpoint.healthy,
+      outstanding: endpoint.outstanding,
+      breaker: endpoint.breaker.state,
+    }));
+  }
+
   /** Calls to Triton sent and not yet answered, over every endpoint. */
   outstandingCalls(): number {
     return this.pool.endpoints.reduce((sum, endpoint) => sum + endpoint.outstanding, 0);
@@ -127,8 +168,9 @@ export class TritonBackend implements InferenceBackend {
   async infer(request: InferRequest): Promise<InferResponse> {
     const version = this.resolveVersion(request.model, request.version);
     const message = inferRequestToProto({ ...request, version });
-    return this.pool.call(request.model, async (endpoint) => {
-      const response = await endpoint.client.modelInfer(message, { signal: request.signal });
+    const terms = { signal: request.signal, deadline: request.deadline };
+    return this.guarded.call(request.model, terms, async (endpoint) => {
+      const response = await endpoint.client.modelInfer(message, terms);
       try {
         return inferResponseFromProto(response);
       } catch (error) {

@@ -22,11 +22,17 @@ import {
   type TensorMetadata,
 } from '../../inference/inference-backend';
 import { InferencePipeline } from '../../inference/inference-pipeline';
+import type { CallContext } from '../../inference/call-context';
 import { GatewayMetrics } from '../../metrics/gateway-metrics';
 import { decoded } from '../../grpc-server/grpc-errors';
 import { unaryHandler } from '../../grpc-server/grpc-handlers';
 import { SERVER_EXTENSIONS, SERVER_NAME, SERVER_VERSION } from '../server-identity';
 import { inferRequestFromProto, inferResponseToProto } from './grpc-tensor-codec';
+import { grpcCallBounds } from '../../admission/grpc-call-bounds';
+import { grpcCallContext } from '../../grpc-server/grpc-call-context';
+import { toServiceError } from '../../grpc-server/grpc-errors';
+import { tensorCallImages } from '../../inference/call-images';
+import type { InferRequest } from '../../inference/inference-backend';
 
 /** Responses a single stream may have in progress before the gateway stops reading from it. */
 const STREAM_WINDOW = 16;
@@ -89,8 +95,12 @@ export class KServeGrpcService {
       modelInfer: unaryHandler(
         this.metrics,
         route('ModelInfer'),
-        async (request) =>
-          inferResponseToProto(await this.pipeline.infer(inferRequestFromProto(request))),
+        async (request, call) => {
+          const inferRequest = { ...inferRequestFromProto(request), ...grpcCallBounds(call) };
+          return inferResponseToProto(
+            await this.pipeline.infer(inferRequest, this.context(call, inferRequest)),
+          );
+        },
         (request) => ({ model: request.modelName, version: request.modelVersion }),
       ),
       modelStreamInfer: (call) => this.streamInfer(call),
@@ -121,6 +131,15 @@ export class KServeGrpcService {
   private streamInfer(
     call: ServerDuplexStream<ModelInferRequest | MalformedMessage, ModelStreamInferResponse>,
   ): void {
+    // Caller and priority are the stream's (checked once, here); images are counted per message.
+    try {
+      grpcCallContext(call, 1);
+    } catch (error) {
+      call.emit('error', toServiceError(error));
+      return;
+    }
+    // The stream's deadline and cancellation bound every request sent on it.
+    const bounds = grpcCallBounds(call);
     let pending = 0;
     let ordered: Promise<void> = Promise.resolve();
     let ended = false;
@@ -139,7 +158,10 @@ export class KServeGrpcService {
       pending += 1;
       if (pending >= STREAM_WINDOW) call.pause();
       const answer = Promise.resolve()
-        .then(() => this.pipeline.infer(inferRequestFromProto(decoded(message))))
+        .then(() => {
+          const request = { ...inferRequestFromProto(decoded(message)), ...bounds };
+          return this.pipeline.infer(request, this.context(call, request));
+        })
         .then(
           (response) =>
             create(ModelStreamInferResponseSchema, {
@@ -161,6 +183,10 @@ export class KServeGrpcService {
       void ordered.then(finishIfDone);
     });
     call.on('cancelled', close);
+  }
+
+  private context(call: { metadata: Metadata }, request: InferRequest): CallContext {
+    return grpcCallContext(call, tensorCallImages(request, this.backend));
   }
 }
 

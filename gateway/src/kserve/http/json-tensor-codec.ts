@@ -9,7 +9,7 @@ export function tensorDataFromJson(
   shape: number[],
   data: unknown,
 ): TensorData {
-  const values = Array.isArray(data) ? (data.flat(Infinity) as unknown[]) : [data];
+  const values = flattenData(name, data);
   const count = elementCount(shape);
   if (values.length !== count) {
     throw invalidArgument(
@@ -52,10 +52,57 @@ export function tensorDataFromJson(
   return storage;
 }
 
+/**
+ * Nesting depth accepted in JSON `data`: far beyond any tensor's rank (nested or flat, deeper or
+ * not, as Triton reads it), but bounded, because a body may nest arrays thousands deep.
+ */
+const MAX_DATA_NESTING = 64;
+
+/**
+ * Row-major elements of `data`, flat or nested. Iterative and bounded: recursing on untrusted
+ * nesting (as `Array.prototype.flat` does) overflows the stack.
+ */
+function flattenData(name: string, data: unknown): unknown[] {
+  if (!Array.isArray(data)) return [data];
+  const values: unknown[] = [];
+  const stack: { array: unknown[]; next: number }[] = [{ array: data, next: 0 }];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1];
+    if (top.next === top.array.length) {
+      stack.pop();
+      continue;
+    }
+    const item = top.array[top.next];
+    top.next += 1;
+    if (!Array.isArray(item)) {
+      values.push(item);
+    } else if (stack.length === MAX_DATA_NESTING) {
+      throw invalidArgument(
+        `input '${name}': data nests arrays more than ${MAX_DATA_NESTING} deep`,
+      );
+    } else {
+      stack.push({ array: item, next: 0 });
+    }
+  }
+  return values;
+}
+
 function elementError(name: string, index: number, expected: string, got: unknown) {
   return invalidArgument(
-    `input '${name}': element ${index} must be ${expected}, got ${JSON.stringify(got) ?? typeof got}`,
+    `input '${name}': element ${index} must be ${expected}, got ${describe(got)}`,
   );
+}
+
+/** A short description of a bad element: never the whole of a (possibly huge or deep) value. */
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return 'an object';
+  if (typeof value === 'string') {
+    return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  }
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return typeof value;
 }
 
 /** Typed storage → JSON array for a response (64-bit integers become JSON numbers). */

@@ -11,6 +11,11 @@ import type { JsonObject } from '@bufbuild/protobuf';
 import { modelConfigToJson } from '../model-config-json';
 import { SERVER_EXTENSIONS, SERVER_NAME, SERVER_VERSION } from '../server-identity';
 import { parseInferBody } from './infer-request-body';
+import { ACCESS } from '../../auth/access-policy';
+import { Access } from '../../auth/http/access.decorator';
+import { tensorCallImages } from '../../inference/call-images';
+import { httpCallContext } from '../../http-server/http-call-context';
+import { httpCallBounds } from '../../admission/http-call-bounds';
 import { encodeInferResponse } from './infer-response-body';
 
 const HEADER_LENGTH = 'inference-header-content-length';
@@ -24,26 +29,31 @@ export class KServeHttpController {
   ) {}
 
   @Get()
+  @Access(ACCESS.authenticated)
   serverMetadata(): { name: string; version: string; extensions: string[] } {
     return { name: SERVER_NAME, version: SERVER_VERSION, extensions: [...SERVER_EXTENSIONS] };
   }
 
   @Get('health/live')
+  @Access(ACCESS.public)
   @HttpCode(200)
   live(): void {}
 
   @Get('health/ready')
+  @Access(ACCESS.public)
   ready(): void {
     if (!this.backend.isReady())
       throw new GatewayError('unavailable', 'the inference backend is not ready');
   }
 
   @Get('models/:model')
+  @Access(ACCESS.model)
   modelMetadata(@Param('model') model: string): ModelMetadataJson {
     return this.metadata(model, '');
   }
 
   @Get('models/:model/versions/:version')
+  @Access(ACCESS.model)
   versionMetadata(
     @Param('model') model: string,
     @Param('version') version: string,
@@ -52,27 +62,32 @@ export class KServeHttpController {
   }
 
   @Get('models/:model/ready')
+  @Access(ACCESS.model)
   modelReady(@Param('model') model: string): void {
     this.checkReady(model, '');
   }
 
   @Get('models/:model/versions/:version/ready')
+  @Access(ACCESS.model)
   versionReady(@Param('model') model: string, @Param('version') version: string): void {
     this.checkReady(model, version);
   }
 
   @Get('models/:model/config')
+  @Access(ACCESS.model)
   modelConfig(@Param('model') model: string): JsonObject {
     return modelConfigToJson(this.backend.modelMetadata(model).config);
   }
 
   @Get('models/:model/versions/:version/config')
+  @Access(ACCESS.model)
   versionConfig(@Param('model') model: string, @Param('version') version: string): JsonObject {
     this.backend.resolveVersion(model, version);
     return modelConfigToJson(this.backend.modelMetadata(model).config);
   }
 
   @Post('models/:model/infer')
+  @Access(ACCESS.model)
   infer(
     @Param('model') model: string,
     @Req() request: FastifyRequest,
@@ -82,6 +97,7 @@ export class KServeHttpController {
   }
 
   @Post('models/:model/versions/:version/infer')
+  @Access(ACCESS.model)
   inferVersion(
     @Param('model') model: string,
     @Param('version') version: string,
@@ -97,6 +113,7 @@ export class KServeHttpController {
     request: FastifyRequest,
     reply: FastifyReply,
   ): Promise<void> {
+    const bounds = httpCallBounds(request, reply);
     if (!Buffer.isBuffer(request.body)) throw invalidArgument('the request has no body');
     const header = request.headers[HEADER_LENGTH];
     const parsed = parseInferBody(
@@ -105,7 +122,11 @@ export class KServeHttpController {
       model,
       version,
     );
-    const response = await this.pipeline.infer(parsed.request);
+    const inferRequest = { ...parsed.request, ...bounds };
+    const response = await this.pipeline.infer(
+      inferRequest,
+      httpCallContext(request, tensorCallImages(inferRequest, this.backend)),
+    );
     const encoded = encodeInferResponse(response, parsed.binaryOutputs);
     if (encoded.headerLength !== undefined) {
       void reply

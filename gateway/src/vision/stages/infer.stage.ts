@@ -17,11 +17,17 @@ export class InferStage implements DetectStage {
     const [channels, height, width] = inputLayout(context);
     const shape =
       metadata.maxBatchSize > 0 ? [1, channels, height, width] : [channels, height, width];
-    context.inference = await this.pipeline.infer({
-      model: request.model,
-      version: request.version,
-      inputs: [{ name: metadata.inputs[0].name, datatype: 'FP32', shape, data: context.input }],
-      outputs: [],
-    });
+    context.inference = await this.pipeline.infer(
+      {
+        model: request.model,
+        version: request.version,
+        inputs: [{ name: metadata.inputs[0].name, datatype: 'FP32', shape, data: context.input }],
+        outputs: [],
+        deadline: request.deadline,
+        signal: request.signal,
+      },
+      // One image per detect call; the caller's terms as the front door set them.
+      context.call,
+    );
   }
 }

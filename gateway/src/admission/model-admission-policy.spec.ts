@@ -1,0 +1,44 @@
+import { Logger } from '@nestjs/common';
+import type { ModelMetadata } from '../inference/inference-backend';
+import { ModelAdmissionPolicies } from './model-admission-policy';
+
+const defaults = { defaultTimeoutMs: 30_000, maxInFlightPerModel: 32, maxQueuePerModel: 128 };
+const model = (parameters: Record<string, string>) =>
+  ({ name: 'm', parameters }) as unknown as ModelMetadata;
+
+describe('ModelAdmissionPolicies', () => {
+  it('uses the gateway defaults for a model without gateway.* parameters', () => {
+    expect(new ModelAdmissionPolicies(defaults).of(model({}))).toEqual({
+      timeoutMs: 30_000,
+      maxInFlight: 32,
+      maxQueue: 128,
+    });
+  });
+
+  it("reads the model's own gateway.timeout_ms, gateway.max_in_flight and gateway.max_queue", () => {
+    const policy = new ModelAdmissionPolicies(defaults).of(
+      model({
+        'gateway.timeout_ms': '500',
+        'gateway.max_in_flight': '4',
+        'gateway.max_queue': '0',
+      }),
+    );
+    expect(policy).toEqual({ timeoutMs: 500, maxInFlight: 4, maxQueue: 0 });
+  });
+
+  it('keeps the default for a malformed parameter and says so in the log', () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    try {
+      const policy = new ModelAdmissionPolicies(defaults).of(
+        model({ 'gateway.max_in_flight': '0', 'gateway.timeout_ms': 'fast' }),
+      );
+      expect(policy).toEqual({ timeoutMs: 30_000, maxInFlight: 32, maxQueue: 128 });
+      expect(warn.mock.calls.map(([message]) => String(message))).toEqual([
+        expect.stringContaining("gateway.timeout_ms 'fast' is not an integer"),
+        expect.stringContaining("gateway.max_in_flight '0' is not an integer"),
+      ]);
+    } finally {
+      warn.mockRestore();
+    }
+  });
+});

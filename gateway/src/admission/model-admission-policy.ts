@@ -1,0 +1,61 @@
+import { Logger } from '@nestjs/common';
+import type { GatewayConfig } from '../config/gateway-config';
+import type { ModelMetadata } from '../inference/inference-backend';
+import { MAX_TIMER_MS } from './clock';
+
+/** How one model version is admitted; the gateway-wide defaults unless its config.pbtxt says otherwise. */
+export interface ModelAdmissionPolicy {
+  /** Deadline of a request whose caller gave none. */
+  timeoutMs: number;
+  maxInFlight: number;
+  maxQueue: number;
+}
+
+/** config.pbtxt `parameters` the gateway reads for admission (Triton ignores them). */
+export const POLICY_PARAMETERS = {
+  timeoutMs: 'gateway.timeout_ms',
+  maxInFlight: 'gateway.max_in_flight',
+  maxQueue: 'gateway.max_queue',
+} as const;
+
+type Defaults = GatewayConfig['admission'];
+
+/**
+ * The policy of each model from its parameters, computed once per metadata object (a backend
+ * replaces the object when the model's config changes). A malformed parameter is an operator's
+ * mistake in a model repository, not the caller's: it is logged once and the default applies.
+ */
+export class ModelAdmissionPolicies {
+  private readonly logger = new Logger('Admission');
+  private readonly cache = new WeakMap<ModelMetadata, ModelAdmissionPolicy>();
+
+  constructor(private readonly defaults: Defaults) {}
+
+  of(metadata: ModelMetadata): ModelAdmissionPolicy {
+    let policy = this.cache.get(metadata);
+    if (!policy) {
+      policy = this.read(metadata);
+      this.cache.set(metadata, policy);
+    }
+    return policy;
+  }
+
+  private read(metadata: ModelMetadata): ModelAdmissionPolicy {
+    const parameter = (key: keyof ModelAdmissionPolicy, fallback: number, min: number): number => {
+      const name = POLICY_PARAMETERS[key];
+      const text = metadata.parameters[name];
+      if (text === undefined || text.trim() === '') return fallback;
+      const value = Number(text);
+      if (Number.isInteger(value) && value >= min && value <= MAX_TIMER_MS) return value;
+      this.logger.warn(
+        `model '${metadata.name}': parameter ${name} '${text}' is not an integer in ${min}..${MAX_TIMER_MS}; using ${fallback}`,
+      );
+      return fallback;
+    };
+    return {
+      timeoutMs: parameter('timeoutMs', this.defaults.defaultTimeoutMs, 1),
+      maxInFlight: parameter('maxInFlight', this.defaults.maxInFlightPerModel, 1),
+      maxQueue: parameter('maxQueue', this.defaults.maxQueuePerModel, 0),
+    };
+  }
+}

@@ -1,0 +1,306 @@
+import { GatewayError } from '../errors/gateway-error';
+import type { Priority } from '../inference/call-context';
+import { FakeClock } from '../../test/fake-clock';
+import {
+  ModelAdmission,
+  type AdmissionEvents,
+  type AdmissionLimits,
+  type Permit,
+} from './model-admission';
+
+/** A promise's outcome as it stands after pending microtasks ran. */
+interface Tracked {
+  permit?: Permit;
+  error?: GatewayError;
+  readonly settled: boolean;
+}
+
+function track(promise: Promise<Permit>): Tracked {
+  const tracked: { permit?: Permit; error?: GatewayError; settled: boolean } = { settled: false };
+  promise.then(
+    (permit) => Object.assign(tracked, { permit, settled: true }),
+    (error: GatewayError) => Object.assign(tracked, { error, settled: true }),
+  );
+  return tracked;
+}
+
+const flush = () => new Promise((resolve) => setImmediate(resolve));
+
+function recordingEvents() {
+  const log: string[] = [];
+  const depth = { inFlight: 0, queued: 0 };
+  const events: AdmissionEvents = {
+    admitted: (priority) => log.push(`admitted ${priority}`),
+    shed: (priority, reason) => log.push(`shed ${priority} ${reason}`),
+    expired: (priority, reason) => log.push(`expired ${priority} ${reason}`),
+    cancelled: (priority) => log.push(`cancelled ${priority}`),
+    changed: (inFlight, queued) => Object.assign(depth, { inFlight, queued }),
+  };
+  return { log, depth, events };
+}
+
+describe('ModelAdmission', () => {
+  let clock: FakeClock;
+  let recorded: ReturnType<typeof recordingEvents>;
+
+  const admission = (limits: AdmissionLimits) =>
+    new ModelAdmission("model 'm' version 1", limits, clock, recorded.events);
+  const ticket = (priority: Priority = 'realtime', timeoutMs = 10_000, signal?: AbortSignal) => ({
+    priority,
+    deadline: clock.now() + timeoutMs,
+    signal,
+  });
+
+  beforeEach(() => {
+    clock = new FakeClock();
+    recorded = recordingEvents();
+  });
+
+  it('lets max in flight through at once, queues max queue behind them and refuses the rest', async () => {
+    const model = admission({ maxInFlight: 2, maxQueue: 2 });
+    const requests = [1, 2, 3, 4, 5].map(() => track(model.admit(ticket('bulk'))));
+    await flush();
+
+    expect(requests.map((request) => request.permit !== undefined)).toEqual([
+      true,
+      true,
+      false,
+      false,
+      false,
+    ]);
+    expect(requests[2].settled || requests[3].settled).toBe(false);
+    expect(requests[4].error).toBeInstanceOf(GatewayError);
+    expect(requests[4].error).toMatchObject({
+      kind: 'resource_exhausted',
+      message: expect.stringMatching(/model 'm' version 1 .*max in flight \(2\).*max queue 2/),
+      hints: { retryAfterMs: expect.any(Number) },
+    });
+    expect(recorded.depth).toEqual({ inFlight: 2, queued: 2 });
+    expect(recorded.log.filter((entry) => entry.startsWith('shed'))).toEqual([
+      'shed bulk queue_full',
+    ]);
+  });
+
+  it('with no queue, refuses as soon as every slot is busy, saying there is no queue', async () => {
+    const model = admission({ maxInFlight: 1, maxQueue: 0 });
+    const first = track(model.admit(ticket()));
+    const second = track(model.admit(ticket()));
+    await flush();
+    expect(first.permit).toBeDefined();
+    expect(second.error?.message).toMatch(/has no queue \(gateway\.max_queue 0\)/);
+  });
+
+  it('releases the slot on success and on failure alike, once, and lets the next one in', async () => {
+    const model = admission({ maxInFlight: 1, maxQueue: 5 });
+    const first = track(model.admit(ticket()));
+    const second = track(model.admit(ticket()));
+    const third = track(model.admit(ticket()));
+    await flush();
+    expect([first.settled, second.settled, third.settled]).toEqual([true, false, false]);
+
+    first.permit?.release(40); // answered: observed
+    first.permit?.release(40); // a second release changes nothing
+    await flush();
+    expect([second.settled, third.settled]).toEqual([true, false]);
+    expect(model.inFlightCount).toBe(1);
+
+    second.permit?.release(); // failed: nothing observed, the slot is free all the same
+    await flush();
+    expect(third.permit).toBeDefined();
+    third.permit?.release(60);
+    expect(model.inFlightCount).toBe(0);
+    expect(model.queuedCount).toBe(0);
+    expect(model.estimate.serviceMs(clock.now())).toBeCloseTo(44); // 40, then 40 + 0.2 × (60 - 40)
+  });
+
+  it('admits queued real-time requests before bulk ones, each kind in arrival order', async () => {
+    const model = admission({ maxInFlight: 1, maxQueue: 10 });
+    const running = track(model.admit(ticket('bulk')));
+    const order: string[] = [];
+    const queue = (name: string, priority: Priority) =>
+      model.admit(ticket(priority)).then((permit) => {
+        order.push(name);
+        permit.release();
+      });
+    const all = Promise.all([
+      queue('bulk-1', 'bulk'),
+      queue('realtime-1', 'realtime'),
+      queue('bulk-2', 'bulk'),
+      queue('realtime-2', 'realtime'),
+    ]);
+    await flush();
+    running.permit?.release();
+    await all;
+    expect(order).toEqual(['realtime-1', 'realtime-2', 'bulk-1', 'bulk-2']);
+  });
+
+  it('when the queue is full, a real-time arrival displaces the newest queued bulk request', async () => {
+    const model = admission({ maxInFlight: 1, maxQueue: 2 });
+    track(model.admit(ticket('bulk')));
+    const olderBulk = track(model.admit(ticket('bulk')));
+    const newerBulk = track(model.admit(ticket('bulk')));
+    const realtime = track(model.admit(ticket('realtime')));
+    await flush();
+
+    expect(newerBulk.error).toMatchObject({
+      kind: 'resource_exhausted',
+      message: expect.stringMatching(
+        /^shed for real-time traffic: the queue of model 'm' version 1/,
+      ),
+      hints: { retryAfterMs: expect.any(Number) },
+    });
+    expect(olderBulk.settled).toBe(false);
+    expect(realtime.settled).toBe(false);
+    expect(model.queuedCount).toBe(2);
+    expect(recorded.log).toContain('shed bulk displaced');
+
+    // Bulk arriving at a full queue is refused; real-time too once no bulk is left to displace.
+    const lateBulk = track(model.admit(ticket('bulk')));
+    const secondRealtime = track(model.admit(ticket('realtime')));
+    const thirdRealtime = track(model.admit(ticket('realtime')));
+    await flush();
+    expect(lateBulk.error?.kind).toBe('resource_exhausted');
+    expect(olderBulk.error?.message).toMatch(/^shed for real-time traffic/);
+    expect(secondRealtime.settled).toBe(false);
+    expect(thirdRealtime.error).toMatchObject({
+      kind: 'resource_exhausted',
+      message: expect.stringMatching(/queue is full/),
+    });
+  });
+
+  it('a queued request whose deadline passes leaves the queue with deadline_exceeded', async () => {
+    const model = admission({ maxInFlight: 1, maxQueue: 5 });
+    const running = track(model.admit(ticket()));
+    const shortDeadline = track(model.admit(ticket('realtime', 200)));
+    const longDeadline = track(model.admit(ticket('realtime', 5000)));
+    await flush();
+    expect(model.queuedCount).toBe(2);
+
+    clock.advance(199);
+    await flush();
+    expect(shortDeadline.settled).toBe(false);
+    clock.advance(1);
+    await flush();
+    expect(shortDeadline.error).toMatchObject({
+      kind: 'deadline_exceeded',
+      message: "the deadline passed after 200 ms waiting in the queue of model 'm' version 1",
+    });
+    expect(model.queuedCount).toBe(1);
+    expect(recorded.depth).toEqual({ inFlight: 1, queued: 1 });
+    expect(recorded.log).toContain('expired realtime in_queue');
+
+    running.permit?.release();
+    await flush();
+    expect(longDeadline.permit).toBeDefined();
+    expect(clock.pending).toBe(0); // the admitted request's deadline timer went with it
+  });
+
+  it('a queued request whose caller goes away leaves the queue at once', async () => {
+    const model = admission({ maxInFlight: 1, maxQueue: 5 });
+    const running = track(model.admit(ticket()));
+    const controller = new AbortController();
+    const abandoned = track(model.admit(ticket('bulk', 10_000, controller.signal)));
+    const next = track(model.admit(ticket('bulk')));
+    await flush();
+
+    controller.abort();
+    await flush();
+    expect(abandoned.error).toMatchObject({ kind: 'cancelled' });
+    expect(model.queuedCount).toBe(1);
+    expect(clock.pending).toBe(1); // only the other queued request's deadline timer is left
+    expect(recorded.log).toContain('cancelled bulk');
+
+    running.permit?.release();
+    await flush();
+    expect(next.permit).toBeDefined();
+  });
+
+  it('refuses a request that arrives expired or already abandoned, without using a slot', async () => {
+    const model = admission({ maxInFlight: 1, maxQueue: 1 });
+    const controller = new AbortController();
+    controller.abort();
+    const expired = track(model.admit({ priority: 'realtime', deadline: clock.now() }));
+    const abandoned = track(model.admit(ticket('realtime', 1000, controller.signal)));
+    await flush();
+    expect(expired.error).toMatchObject({
+      kind: 'deadline_exceeded',
+      message: "the deadline passed before model 'm' version 1 was called",
+    });
+    expect(abandoned.error?.kind).toBe('cancelled');
+    expect(model.inFlightCount).toBe(0);
+    expect(recorded.log).toEqual(['expired realtime on_arrival', 'cancelled realtime']);
+  });
+
+  it('refuses a request whose time left is below the estimated service time and queue wait', async () => {
+    const model = admission({ maxInFlight: 2, maxQueue: 10 });
+    model.estimate.observe(100, clock.now());
+
+    const tooShort = track(model.admit(ticket('realtime', 99)));
+    await flush();
+    expect(tooShort.error).toMatchObject({
+      kind: 'deadline_exceeded',
+      message:
+        "the deadline cannot be met: 99 ms left, model 'm' version 1 needs about 100 ms; refused before it reached the backend",
+    });
+    expect(model.inFlightCount).toBe(0);
+
+    // Both slots busy: a new request needs (ahead + 1) × 100 / 2 ms of wait plus 100 ms.
+    const running = [track(model.admit(ticket())), track(model.admit(ticket()))];
+    const queued = [1, 2].map(() => track(model.admit(ticket('bulk', 10_000))));
+    const bulkNeeds250 = track(model.admit(ticket('bulk', 249)));
+    const realtimeNeeds150 = track(model.admit(ticket('realtime', 150)));
+    await flush();
+    expect(running.every((request) => request.permit)).toBe(true);
+    expect(queued.some((request) => request.settled)).toBe(false);
+    expect(bulkNeeds250.error?.message).toMatch(
+      /249 ms left, .* needs about 250 ms with 2 request\(s\) queued ahead/,
+    );
+    // Real-time goes before the queued bulk requests, so it only waits for a slot.
+    expect(realtimeNeeds150.settled).toBe(false);
+    expect(recorded.log.filter((entry) => entry.includes('infeasible'))).toEqual([
+      'expired realtime infeasible',
+      'expired bulk infeasible',
+    ]);
+  });
+
+  it('at its turn, a queued request whose time left no longer covers the service time is refused', async () => {
+    const model = admission({ maxInFlight: 1, maxQueue: 5 });
+    model.estimate.observe(100, clock.now());
+    const running = track(model.admit(ticket()));
+    const tight = track(model.admit(ticket('realtime', 250)));
+    const roomy = track(model.admit(ticket('realtime', 5000)));
+    await flush();
+
+    clock.advance(200); // 50 ms left for `tight`, which needs 100
+    running.permit?.release(100);
+    await flush();
+    expect(tight.error?.message).toMatch(/^the deadline cannot be met: 50 ms left/);
+    expect(roomy.permit).toBeDefined();
+  });
+
+  it('sets a stale estimate aside so that one request probes the backend again', async () => {
+    const model = admission({ maxInFlight: 1, maxQueue: 5 });
+    model.estimate.observe(5000, clock.now());
+    const refused = track(model.admit(ticket('realtime', 1000)));
+    await flush();
+    expect(refused.error?.kind).toBe('deadline_exceeded');
+
+    clock.advance(50_001); // nothing confirmed the 5 s estimate for ten service times
+    const probe = track(model.admit(ticket('realtime', 1000)));
+    await flush();
+    expect(probe.permit).toBeDefined();
+  });
+
+  it('lets queued requests in when the model is given more slots', async () => {
+    const model = admission({ maxInFlight: 1, maxQueue: 5 });
+    track(model.admit(ticket()));
+    const waiting = [track(model.admit(ticket())), track(model.admit(ticket()))];
+    await flush();
+    expect(waiting.some((request) => request.settled)).toBe(false);
+
+    model.setLimits({ maxInFlight: 3, maxQueue: 5 });
+    await flush();
+    expect(waiting.every((request) => request.permit)).toBe(true);
+    expect(recorded.depth).toEqual({ inFlight: 3, queued: 0 });
+  });
+});

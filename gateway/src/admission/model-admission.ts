@@ -1,0 +1,237 @@
+import type { GatewayError } from '../errors/gateway-error';
+import type { Priority } from '../inference/call-context';
+import {
+  callerCancelled,
+  deadlineInfeasible,
+  deadlinePassed,
+  expiredInQueue,
+  queueFull,
+  shedForRealtime,
+} from './admission-errors';
+import type { Clock, Timer } from './clock';
+import { ServiceTimeEstimate } from './service-time-estimate';
+
+export interface AdmissionLimits {
+  /** Requests at the backend at once. */
+  maxInFlight: number;
+  /** Requests waiting for a slot; 0 refuses as soon as every slot is busy. */
+  maxQueue: number;
+}
+
+/** A request asking to be let through to the backend. */
+export interface AdmissionTicket {
+  priority: Priority;
+  /** Epoch ms, on the admission clock. */
+  deadline: number;
+  /** The caller went away: a queued request leaves the queue at once. */
+  signal?: AbortSignal;
+}
+
+/** A slot at the backend, held until released. */
+export interface Permit {
+  /**
+   * Frees the slot and lets the next queued request in; `observedMs` (when given) is how long the
+   * backend took, fed into the service-time estimate. Releasing twice does nothing.
+   */
+  release(observedMs?: number): void;
+}
+
+export type ShedReason = 'queue_full' | 'displaced';
+export type ExpiredReason = 'on_arrival' | 'infeasible' | 'in_queue';
+
+/** What happens in admission, for metrics. */
+export interface AdmissionEvents {
+  admitted(priority: Priority): void;
+  shed(priority: Priority, reason: ShedReason): void;
+  expired(priority: Priority, reason: ExpiredReason): void;
+  cancelled(priority: Priority): void;
+  changed(inFlight: number, queued: number): void;
+}
+
+interface Waiter {
+  ticket: AdmissionTicket;
+  enqueuedAt: number;
+  timer: Timer;
+  detach: () => void;
+  resolve: (permit: Permit) => void;
+  reject: (error: GatewayError) => void;
+}
+
+/** Retry-After when there is no service-time estimate to say how long the queue takes. */
+const DEFAULT_RETRY_AFTER_MS = 1000;
+
+/**
+ * Admission for one model version: at most `maxInFlight` requests at the backend, at most
+ * `maxQueue` waiting behind them, nothing buffered beyond that.
+ *
+ * Queued real-time requests go before bulk ones (each kind first come, first served). When the
+ * queue is full, a real-time arrival takes the place of the newest queued bulk request, which is
+ * refused; so bulk traffic is shed first and real-time last.
+ *
+ * Deadlines: a request that has already expired, or that the service-time estimate says cannot be
+ * answered in the time it has left (its own service time plus the wait for the requests queued
+ * ahead of it), is refused before it costs backend time; so is a queued one whose deadline passes,
+ * at that moment, and one whose time left no longer covers the service time when its turn comes.
+ */
+export class ModelAdmission {
+  readonly estimate = new ServiceTimeEstimate();
+  private inFlight = 0;
+  private readonly queues: Record<Priority, Waiter[]> = { realtime: [], bulk: [] };
+
+  constructor(
+    /** Names the model version in messages: `model 'nanodet' version 1`. */
+    readonly label: string,
+    private limits: AdmissionLimits,
+    private readonly clock: Clock,
+    private readonly events?: AdmissionEvents,
+  ) {}
+
+  get inFlightCount(): number {
+    return this.inFlight;
+  }
+
+  get queuedCount(): number {
+    return this.queues.realtime.length + this.queues.bulk.length;
+  }
+
+  /** New limits (the model's configuration changed) apply from now on; a larger one frees slots. */
+  setLimits(limits: AdmissionLimits): void {
+    if (limits.maxInFlight === this.limits.maxInFlight && limits.maxQueue === this.limits.maxQueue)
+      return;
+    this.limits = limits;
+    this.pump();
+  }
+
+  admit(ticket: AdmissionTicket): Promise<Permit> {
+    const { priority, deadline } = ticket;
+    if (ticket.signal?.aborted) {
+      this.events?.cancelled(priority);
+      return Promise.reject(callerCancelled());
+    }
+    const now = this.clock.now();
+    if (deadline <= now) {
+      this.events?.expired(priority, 'on_arrival');
+      return Promise.reject(deadlinePassed(this.label));
+    }
+    const serviceMs = this.estimate.serviceMs(now);
+    const { maxInFlight, maxQueue } = this.limits;
+    const slotFree = this.inFlight < maxInFlight && this.queuedCount === 0;
+    const ahead =
+      priority === 'realtime'
+        ? this.queues.realtime.length
+        : this.queues.realtime.length + this.queues.bulk.length;
+    if (serviceMs !== undefined) {
+      const neededMs = slotFree
+        ? serviceMs
+        : ServiceTimeEstimate.neededMs(serviceMs, ahead, maxInFlight);
+      if (deadline - now < neededMs) {
+        this.events?.expired(priority, 'infeasible');
+        return Promise.reject(deadlineInfeasible(this.label, deadline - now, neededMs, ahead));
+      }
+    }
+    if (slotFree) return Promise.resolve(this.start(priority));
+
+    if (this.queuedCount >= maxQueue) {
+      const victim = priority === 'realtime' ? this.queues.bulk.at(-1) : undefined;
+      if (!victim) {
+        this.events?.shed(priority, 'queue_full');
+        return Promise.reject(queueFull(this.label, maxInFlight, maxQueue, this.retryAfterMs(now)));
+      }
+      this.remove(victim);
+      this.events?.shed('bulk', 'displaced');
+      victim.reject(shedForRealtime(this.label, maxQueue, this.retryAfterMs(now)));
+    }
+    return this.enqueue(ticket, now);
+  }
+
+  private enqueue(ticket: AdmissionTicket, now: number): Promise<Permit> {
+    return new Promise<Permit>((resolve, reject) => {
+      const waiter: Waiter = {
+        ticket,
+        enqueuedAt: now,
+        resolve,
+        reject,
+        timer: this.clock.setTimer(ticket.deadline - now, () => {
+          this.remove(waiter);
+          this.events?.expired(ticket.priority, 'in_queue');
+          reject(expiredInQueue(this.label, this.clock.now() - waiter.enqueuedAt));
+          this.changed();
+        }),
+        detach: () => undefined,
+      };
+      const signal = ticket.signal;
+      if (signal) {
+        const onAbort = (): void => {
+          this.remove(waiter);
+          this.events?.cancelled(ticket.priority);
+          reject(callerCancelled());
+          this.changed();
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        waiter.detach = () => signal.removeEventListener('abort', onAbort);
+      }
+      this.queues[ticket.priority].push(waiter);
+      this.changed();
+    });
+  }
+
+  /** Takes a waiter out of its queue and drops its timer and abort listener. */
+  private remove(waiter: Waiter): void {
+    const queue = this.queues[waiter.ticket.priority];
+    const index = queue.indexOf(waiter);
+    if (index >= 0) queue.splice(index, 1);
+    waiter.timer.cancel();
+    waiter.detach();
+  }
+
+  private start(priority: Priority): Permit {
+    this.inFlight += 1;
+    this.events?.admitted(priority);
+    this.changed();
+    let released = false;
+    return {
+      release: (observedMs?: number) => {
+        if (released) return;
+        released = true;
+        if (observedMs !== undefined) this.estimate.observe(observedMs, this.clock.now());
+        this.inFlight -= 1;
+        this.pump();
+        this.changed();
+      },
+    };
+  }
+
+  /** Lets queued requests in while slots are free: real-time first, each kind in arrival order. */
+  private pump(): void {
+    while (this.inFlight < this.limits.maxInFlight) {
+      const waiter = this.queues.realtime[0] ?? this.queues.bulk[0];
+      if (!waiter) break;
+      this.remove(waiter);
+      const now = this.clock.now();
+      const { deadline, priority } = waiter.ticket;
+      if (deadline <= now) {
+        this.events?.expired(priority, 'in_queue');
+        waiter.reject(expiredInQueue(this.label, now - waiter.enqueuedAt));
+        continue;
+      }
+      const serviceMs = this.estimate.serviceMs(now);
+      if (serviceMs !== undefined && deadline - now < serviceMs) {
+        this.events?.expired(priority, 'infeasible');
+        waiter.reject(deadlineInfeasible(this.label, deadline - now, serviceMs, 0));
+        continue;
+      }
+      waiter.resolve(this.start(priority));
+    }
+  }
+
+  /** About how long until this model has room again: the time its queue takes to drain. */
+  private retryAfterMs(now: number): number {
+    const serviceMs = this.estimate.serviceMs(now);
+    if (serviceMs === undefined) return DEFAULT_RETRY_AFTER_MS;
+    return Math.ceil(serviceMs * (this.queuedCount / this.limits.maxInFlight + 1));
+  }
+
+  private changed(): void {
+    this.events?.changed(this.inFlight, this.queuedCount);
+  }
+}

@@ -1,0 +1,95 @@
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
+import { missingPrerequisite } from '@test-support';
+import { apiKeyStoreContract, record } from './api-key-store.contract';
+import { API_KEYS_TABLE, PostgresApiKeyStore } from './postgres-api-key-store';
+
+/**
+ * Against the real throwaway Postgres that scripts/test.sh starts (DATABASE_URL_TEST), in a schema
+ * of this run's own selected through the URL's search_path, dropped afterwards.
+ */
+const serverUrl = process.env.DATABASE_URL_TEST || undefined;
+
+describe('PostgresApiKeyStore on a real Postgres server', () => {
+  const missing =
+    serverUrl === undefined
+      ? 'DATABASE_URL_TEST is not set (e.g. DATABASE_URL_TEST=postgres://postgres@127.0.0.1:5432/postgres)'
+      : undefined;
+  if (missingPrerequisite('a Postgres server', missing) || serverUrl === undefined) return;
+
+  const schema = `gateway_keys_test_${randomBytes(4).toString('hex')}`;
+  const admin = new Client({ connectionString: serverUrl });
+  const withSchema = new URL(serverUrl);
+  withSchema.searchParams.set('options', `-c search_path=${schema}`);
+  const url = withSchema.toString();
+
+  beforeAll(async () => {
+    await admin.connect();
+    await admin.query(`CREATE SCHEMA "${schema}"`);
+  });
+  afterAll(async () => {
+    await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await admin.end();
+  });
+
+  const open = async () => {
+    const store = new PostgresApiKeyStore(url);
+    await store.open();
+    return store;
+  };
+  const fresh = async () => {
+    await admin.query(`DROP TABLE IF EXISTS "${schema}".${API_KEYS_TABLE}`);
+  };
+
+  describe('the store contract', () => apiKeyStoreContract(open, fresh));
+
+  it('creates its table idempotently, even when several replicas start at once', async () => {
+    await fresh();
+    const stores = await Promise.all([open(), open(), open()]);
+    await stores[0].insert(record('AAAAAAAAAAAA'));
+    const reopened = await open();
+    expect((await reopened.list()).map((r) => r.id)).toEqual(['AAAAAAAAAAAA']);
+    await Promise.all([...stores, reopened].map((store) => store.close()));
+  });
+
+  it('lets only one of several replicas create the first-start key', async () => {
+    await fresh();
+    const stores = await Promise.all([open(), open(), open(), open()]);
+    const created = await Promise.all(
+      stores.map((store, i) => store.insertIfEmpty(record(`FIRST${String(i).padStart(7, '0')}`))),
+    );
+    expect(created.filter(Boolean)).toHaveLength(1);
+    expect(await stores[0].list()).toHaveLength(1);
+    await Promise.all(stores.map((store) => store.close()));
+  });
+
+  it('stores the hash and salt, never a key, in its own table', async () => {
+    await fresh();
+    const store = await open();
+    await store.insert(record('AAAAAAAAAAAA'));
+    const { rows } = await admin.query(`SELECT * FROM "${schema}".${API_KEYS_TABLE}`);
+    expect(Object.keys(rows[0]).sort()).toEqual([
+      'created_at',
+      'hash',
+      'id',
+      'kdf',
+      'name',
+      'revoked_at',
+      'rotated_from',
+      'salt',
+      'scopes',
+      'tenant',
+    ]);
+    await store.close();
+  });
+
+  it('fails to open with an error naming the server, not its password', async () => {
+    const store = new PostgresApiKeyStore('postgres://user:hunter2@127.0.0.1:1/db');
+    const error = await store.open().catch((caught: Error) => caught);
+    expect(String(error)).toMatch(
+      /the API key store \(Postgres 127\.0\.0\.1:1\/db table gateway_api_keys\) cannot be opened/,
+    );
+    expect(String(error)).not.toContain('hunter2');
+    await store.close();
+  });
+});

@@ -1,0 +1,32 @@
+import { Global, Module } from '@nestjs/common';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
+import { ApiKeyService } from './api-keys/api-key-service';
+import { API_KEY_STORE, type ApiKeyStore } from './api-keys/api-key-store';
+import { ApiKeysController } from './api-keys/api-keys.controller';
+import { BootstrapAdminKey } from './api-keys/bootstrap-admin-key';
+import { FileApiKeyStore } from './api-keys/file-api-key-store';
+import { PostgresApiKeyStore } from './api-keys/postgres-api-key-store';
+import { AUTH_CONFIG, type AuthConfig } from './auth-config';
+import { Authenticator } from './authenticator';
+
+/** GATEWAY_DATABASE_URL set: the control plane's Postgres; otherwise a file in GATEWAY_DATA_DIR. */
+function createStore(config: AuthConfig): ApiKeyStore {
+  return config.databaseUrl
+    ? new PostgresApiKeyStore(config.databaseUrl)
+    : FileApiKeyStore.inDirectory(config.dataDir);
+}
+
+/** Who is calling: API keys (store, admin API, bootstrap), JWT verification, the authenticator. */
+@Global()
+@Module({
+  providers: [
+    { provide: AUTH_CONFIG, inject: [GATEWAY_CONFIG], useFactory: (c: GatewayConfig) => c.auth },
+    { provide: API_KEY_STORE, inject: [AUTH_CONFIG], useFactory: createStore },
+    ApiKeyService,
+    Authenticator,
+    BootstrapAdminKey,
+  ],
+  controllers: [ApiKeysController],
+  exports: [AUTH_CONFIG, Authenticator, ApiKeyService],
+})
+export class AuthModule {}

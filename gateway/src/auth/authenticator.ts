@@ -1,0 +1,34 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ApiKeyService } from './api-keys/api-key-service';
+import { AUTH_CONFIG, type AuthConfig } from './auth-config';
+import { unauthenticated } from './auth-errors';
+import type { Caller } from './caller';
+import { CREDENTIAL_HINT, type PresentedCredential } from './credentials';
+import { JwtVerifier } from './jwt/jwt-verifier';
+
+/** A presented credential (API key or JWT) to the caller it stands for, or 401 saying why not. */
+@Injectable()
+export class Authenticator {
+  private readonly jwt?: JwtVerifier;
+
+  constructor(
+    private readonly apiKeys: ApiKeyService,
+    @Inject(AUTH_CONFIG) config: AuthConfig,
+  ) {
+    this.jwt = config.jwt && new JwtVerifier(config.jwt);
+  }
+
+  authenticate(credential: PresentedCredential | undefined): Promise<Caller> {
+    if (!credential)
+      return Promise.reject(unauthenticated(`authentication required: ${CREDENTIAL_HINT}`));
+    if (credential.kind === 'api-key') return this.apiKeys.verify(credential.value);
+    if (!this.jwt) {
+      return Promise.reject(
+        unauthenticated(
+          'JWT bearer tokens are not accepted here: the gateway has no JWT key configured',
+        ),
+      );
+    }
+    return this.jwt.verify(credential.value);
+  }
+}

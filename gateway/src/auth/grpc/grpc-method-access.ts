@@ -1,0 +1,37 @@
+import { ACCESS, type AccessPolicy } from '../access-policy';
+
+/** A gRPC method's access policy, and which request field names the model for `model` policies. */
+export interface GrpcMethodAccess {
+  policy: AccessPolicy;
+  modelField?: string;
+}
+
+const kserve = (method: string): string => `/inference.GRPCInferenceService/${method}`;
+
+/**
+ * Who may call each gRPC method, by full path. A method missing here is refused for everyone
+ * (fail closed) and fails the route audit test: a new service or method must be added here.
+ */
+export const GRPC_METHOD_ACCESS: Readonly<Record<string, GrpcMethodAccess>> = {
+  '/grpc.health.v1.Health/Check': { policy: ACCESS.public },
+  '/grpc.health.v1.Health/Watch': { policy: ACCESS.public },
+  '/grpc.health.v1.Health/List': { policy: ACCESS.public },
+  // The gRPC twins of /v2/health/live and /v2/health/ready: probes, like them public.
+  [kserve('ServerLive')]: { policy: ACCESS.public },
+  [kserve('ServerReady')]: { policy: ACCESS.public },
+  [kserve('ServerMetadata')]: { policy: ACCESS.authenticated },
+  [kserve('ModelReady')]: { policy: ACCESS.model, modelField: 'name' },
+  [kserve('ModelMetadata')]: { policy: ACCESS.model, modelField: 'name' },
+  [kserve('ModelConfig')]: { policy: ACCESS.model, modelField: 'name' },
+  [kserve('ModelInfer')]: { policy: ACCESS.model, modelField: 'modelName' },
+  // Each message names its model; the request path's authorize stage checks each one.
+  [kserve('ModelStreamInfer')]: { policy: ACCESS.anyModel },
+  [kserve('RepositoryIndex')]: { policy: ACCESS.admin },
+  [kserve('RepositoryModelLoad')]: { policy: ACCESS.admin },
+  [kserve('RepositoryModelUnload')]: { policy: ACCESS.admin },
+  '/vision.v1.VisionService/Detect': { policy: ACCESS.model, modelField: 'model' },
+  '/grpc.reflection.v1.ServerReflection/ServerReflectionInfo': { policy: ACCESS.authenticated },
+  '/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo': {
+    policy: ACCESS.authenticated,
+  },
+};

@@ -1,0 +1,53 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { authorize, isPublic, type AccessPolicy } from '../access-policy';
+import { permissionDenied } from '../auth-errors';
+import type { Authenticator } from '../authenticator';
+import type { Caller } from '../caller';
+import { headerValues, presentedCredential } from '../credentials';
+import { recordRoutes } from './http-routes';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the auth hook for every request that is not public; null on public routes. */
+    caller: Caller | null;
+  }
+  interface FastifyContextConfig {
+    access?: AccessPolicy;
+  }
+}
+
+/**
+ * Authentication and authorisation of every HTTP request, in Fastify's onRequest hook: before the
+ * body is read, so an anonymous or unauthorised caller costs no body parsing. The policy comes from
+ * the route's @Access() declaration; a route without one is refused, and an unknown URL needs a
+ * credential before it gets its 404.
+ */
+export function registerHttpAuth(
+  fastify: FastifyInstance,
+  authenticator: Authenticator,
+  metricsPublic: boolean,
+): void {
+  recordRoutes(fastify);
+  fastify.decorateRequest('caller', null);
+  fastify.addHook('onRequest', async (request) => {
+    const policy = request.routeOptions.config?.access;
+    if (policy && isPublic(policy, metricsPublic)) return;
+    request.caller = await authenticator.authenticate(
+      presentedCredential(
+        headerValues(request.headers['x-api-key']),
+        headerValues(request.headers.authorization),
+      ),
+    );
+    if (policy) {
+      authorize(request.caller, policy, modelParam(request));
+    } else if (!request.is404) {
+      throw permissionDenied(
+        `${request.method} ${request.routeOptions.url} declares no access policy, so nobody may call it`,
+      );
+    }
+  });
+}
+
+function modelParam(request: FastifyRequest): string | undefined {
+  return (request.params as Record<string, string | undefined> | undefined)?.model;
+}

@@ -1,0 +1,9 @@
+import type { FastifyRequest } from 'fastify';
+import { unauthenticated } from '../auth-errors';
+import type { Caller } from '../caller';
+
+/** The caller the auth hook authenticated; a route that needs one but has none is refused. */
+export function httpCaller(request: FastifyRequest): Caller {
+  if (!request.caller) throw unauthenticated('authentication required');
+  return request.caller;
+}

@@ -1,0 +1,12 @@
+import type { Metadata } from '@grpc/grpc-js';
+import { grpcCaller } from '../auth/grpc/grpc-caller';
+import type { CallContext } from '../inference/call-context';
+import { parsePriority } from '../inference/priority';
+
+/** The call context of a gRPC call: the authenticated caller, `x-priority`, images carried. */
+export function grpcCallContext(call: { metadata: Metadata }, images: number): CallContext {
+  const priority = call.metadata
+    .get('x-priority')
+    .filter((value): value is string => typeof value === 'string');
+  return { caller: grpcCaller(call), priority: parsePriority(priority, 'metadata'), images };
+}

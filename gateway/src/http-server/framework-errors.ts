@@ -1,0 +1,29 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { invalidArgument } from '../errors/gateway-error';
+import { errorBody } from './http-error.filter';
+import type { ApplySecurityHeaders } from './security-headers';
+
+/**
+ * Fastify's `frameworkErrors` option: what it refuses before routing and before any hook (a path
+ * that is not valid percent-encoding, a path parameter over `maxParamLength`), answered in the
+ * gateway's error shape and with the security headers, like every other error.
+ */
+export function frameworkErrorHandler(applySecurityHeaders: ApplySecurityHeaders) {
+  return (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void => {
+    applySecurityHeaders(request.raw, reply.raw);
+    const url = request.raw.url ?? '';
+    const shown = JSON.stringify(url.length > 80 ? `${url.slice(0, 80)}…` : url);
+    const refusal = invalidArgument(
+      error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+        ? `a path segment of ${shown} is too long (model names and versions: at most ${MAX_PARAM_LENGTH} characters)`
+        : `the path ${shown} is not valid percent-encoding`,
+    );
+    void reply
+      .status(refusal.httpStatus)
+      .type('application/json; charset=utf-8')
+      .send(JSON.stringify(errorBody(url, refusal)));
+  };
+}
+
+/** Longest path parameter (model name, version) the router accepts: Fastify's default. */
+export const MAX_PARAM_LENGTH = 100;

@@ -1,0 +1,17 @@
+import type { InferenceBackend, InferRequest } from './inference-backend';
+
+/**
+ * Images a tensor call carries, for limits that count images: the batch size (first dimension of
+ * the first input) when the model batches (max_batch_size > 0), else 1. An unknown model or a
+ * malformed shape counts 1; the validate stage refuses those with a precise error.
+ */
+export function tensorCallImages(request: InferRequest, backend: InferenceBackend): number {
+  let maxBatchSize: number;
+  try {
+    maxBatchSize = backend.modelMetadata(request.model).maxBatchSize;
+  } catch {
+    return 1;
+  }
+  const batch = request.inputs[0]?.shape[0];
+  return maxBatchSize > 0 && Number.isSafeInteger(batch) && batch > 0 ? batch : 1;
+}

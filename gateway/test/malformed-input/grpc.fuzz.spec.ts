@@ -1,0 +1,146 @@
+import { create, fromBinary } from '@bufbuild/protobuf';
+import fc from 'fast-check';
+import { status, type Client, type ServiceError } from '@grpc/grpc-js';
+import {
+  GRPCInferenceService,
+  ModelStreamInferResponseSchema,
+} from '@contracts/generated/inference/grpc_service_pb';
+import { DetectRequestSchema, VisionService } from '@contracts/generated/vision/v1/vision_pb';
+import { nanodetInferRequest } from '../nanodet-reference';
+import {
+  callUnary,
+  grpcClient,
+  sampleImage,
+  startTestGateway,
+  type TestGateway,
+} from '../test-gateway';
+import { fuzzParameters } from './fuzz-settings';
+import { damagedImage } from './image-arbitraries';
+import { detectRequest, messageBytes, modelInferRequest, validEncodings } from './grpc-arbitraries';
+
+/** Statuses that would mean the gateway failed rather than the request. */
+const SERVER_FAULTS = new Set<number>([status.UNKNOWN, status.INTERNAL, status.DATA_LOSS]);
+
+/** The malformed-input contract of a gRPC answer: success, or a typed status saying what was wrong. */
+function expectTypedOutcome(method: string, error: ServiceError | null): void {
+  if (!error) return;
+  if (SERVER_FAULTS.has(error.code) || (error.details ?? '').trim().length < 8) {
+    throw new Error(`${method} answered ${status[error.code]} (${error.code}): ${error.details}`);
+  }
+}
+
+const identity = (bytes: Buffer): Buffer => bytes;
+
+describe('malformed input: gRPC (property-based)', () => {
+  let gateway: TestGateway;
+  let kserve: Client & Record<string, unknown>;
+  let vision: Client & Record<string, unknown>;
+  let jpeg: Buffer;
+
+  const unary = (client: Client, path: string, bytes: Buffer): Promise<ServiceError | null> =>
+    new Promise((resolve) => {
+      client.makeUnaryRequest(path, identity, identity, bytes, (error) => resolve(error));
+    });
+
+  const outcome = (client: Client & Record<string, unknown>, method: string, request: unknown) =>
+    callUnary(client, method, request).then(
+      () => null,
+      (error: ServiceError) => error,
+    );
+
+  beforeAll(async () => {
+    gateway = await startTestGateway();
+    kserve = grpcClient(GRPCInferenceService, gateway.grpcAddress);
+    vision = grpcClient(VisionService, gateway.grpcAddress);
+    jpeg = sampleImage('messi5.jpg');
+  });
+  afterAll(async () => {
+    kserve.close();
+    vision.close();
+    await gateway.close();
+  });
+
+  // Each property leaves the gateway serving: a valid infer and a valid detect still succeed.
+  afterEach(async () => {
+    const input = new Float32Array(3 * 416 * 416);
+    await expect(
+      callUnary(kserve, 'modelInfer', nanodetInferRequest(input, 1, { id: 'after-fuzz' })),
+    ).resolves.toMatchObject({ modelName: 'nanodet' });
+    await expect(
+      callUnary(vision, 'detect', create(DetectRequestSchema, { model: 'nanodet', image: jpeg })),
+    ).resolves.toMatchObject({ model: 'nanodet' });
+  });
+
+  it('answers random and damaged bytes on every unary method with a typed status', async () => {
+    const methods = [
+      ...GRPCInferenceService.methods.filter((method) => method.methodKind === 'unary'),
+      ...VisionService.methods,
+    ].map((method) => `/${method.parent.typeName}/${method.name}`);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...methods),
+        messageBytes(validEncodings(jpeg)),
+        async (path, bytes) => {
+          expectTypedOutcome(path, await unary(kserve, path, bytes));
+        },
+      ),
+      fuzzParameters(200),
+    );
+  });
+
+  it('answers random bytes on ModelStreamInfer per message and keeps the stream healthy', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(messageBytes(validEncodings(jpeg)), { minLength: 1, maxLength: 5 }),
+        async (messages) => {
+          const responses: Buffer[] = [];
+          const error = await new Promise<ServiceError | null>((resolve) => {
+            const stream = kserve.makeBidiStreamRequest(
+              '/inference.GRPCInferenceService/ModelStreamInfer',
+              identity,
+              identity,
+            );
+            stream.on('data', (bytes: Buffer) => responses.push(bytes));
+            stream.on('error', (caught: ServiceError) => resolve(caught));
+            stream.on('status', (final: { code: status }) => {
+              if (final.code === status.OK) resolve(null);
+            });
+            for (const message of messages) stream.write(message);
+            stream.end();
+          });
+          expectTypedOutcome('ModelStreamInfer', error);
+          if (error) return;
+          expect(responses).toHaveLength(messages.length);
+          for (const bytes of responses) {
+            const response = fromBinary(ModelStreamInferResponseSchema, bytes);
+            if (!response.inferResponse) expect(response.errorMessage.length).toBeGreaterThan(7);
+          }
+        },
+      ),
+      fuzzParameters(40),
+    );
+  });
+
+  it('answers structurally valid ModelInferRequest messages with wrong content with a typed status', async () => {
+    await fc.assert(
+      fc.asyncProperty(modelInferRequest, async (request) => {
+        expectTypedOutcome('ModelInfer', await outcome(kserve, 'modelInfer', request));
+      }),
+      fuzzParameters(250),
+    );
+  });
+
+  it('answers structurally valid DetectRequest messages with wrong content with a typed status', async () => {
+    const images = fc.oneof(
+      fc.uint8Array({ maxLength: 512 }).map((bytes) => Buffer.from(bytes)),
+      damagedImage([{ name: 'messi5.jpg', bytes: jpeg }]).map((image) => image.bytes),
+      fc.constant(jpeg),
+    );
+    await fc.assert(
+      fc.asyncProperty(detectRequest(images), async (request) => {
+        expectTypedOutcome('Detect', await outcome(vision, 'detect', request));
+      }),
+      fuzzParameters(80),
+    );
+  });
+});

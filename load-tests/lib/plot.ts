@@ -1,0 +1,29 @@
+import { execFileSync } from 'node:child_process';
+import { resolve } from 'node:path';
+
+const PYTHON = resolve(__dirname, '../../.venv/bin/python');
+
+export interface Series {
+  label: string;
+  x: number[];
+  y: number[];
+  style?: 'line' | 'step' | 'points';
+}
+
+export interface Panel {
+  title: string;
+  xlabel: string;
+  ylabel: string;
+  logy?: boolean;
+  series: Series[];
+  /** Vertical markers, e.g. "backend killed". */
+  marks?: { x: number; label: string }[];
+}
+
+/** Writes a PNG of stacked line-chart panels with matplotlib (.venv, scripts/requirements-test.txt). */
+export function plotLines(output: string, title: string, panels: Panel[]): void {
+  execFileSync(PYTHON, [resolve(__dirname, 'plot-lines.py')], {
+    input: JSON.stringify({ output, title, panels }),
+    stdio: ['pipe', 'inherit', 'inherit'],
+  });
+}

@@ -1,0 +1,130 @@
+/**
+ * `npm run bench:overload`: offers the gateway about 10× the detect load it can serve, for a bounded
+ * time, and reports what admission control makes of it: offered vs admitted, the shed fraction per
+ * priority, the admitted requests' latency, and the gateway's RSS over time. Writes
+ * load-tests/results/overload.{json,md,png}. See load-tests/overload/README.md.
+ */
+import 'reflect-metadata';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join, resolve } from 'node:path';
+import { startGatewayProcess } from '../detect-overhead/gateway-process';
+import { loadImages } from '../detect-overhead/images';
+import { runClosedLoop } from '../lib/closed-loop';
+import { round } from '../lib/latency-stats';
+import { machineInfo } from '../lib/machine-info';
+import { runOpenLoop } from '../lib/open-loop';
+import { memory } from '../lib/process-stats';
+import { seededRandom } from '../lib/seeded-random';
+import { BENCH_API_KEY, benchAuthHeaders } from '../lib/bench-credentials';
+import { perSecond, summarizePriority, type Sample } from './analysis';
+import { detectClient, type Priority } from './detect-client';
+import { renderOverloadReport, type OverloadResults } from './report';
+
+const RESULTS_DIR = resolve(__dirname, '../results');
+const MODEL = 'nanodet';
+
+const settings = {
+  overloadFactor: Number(process.env.BENCH_OVERLOAD_FACTOR ?? 10),
+  durationS: Number(process.env.BENCH_OVERLOAD_S ?? 20),
+  realtimeShare: 0.25,
+  /** Every request carries this deadline (X-Request-Timeout). */
+  deadlineMs: 1000,
+  /** Unanswered this long = hung: the outcome that must never happen. */
+  hungAfterMs: 15_000,
+  capacityConcurrency: 4,
+  capacityWindowMs: 6000,
+  seed: 20261121,
+  ortIntraOpThreads: 1,
+};
+
+async function main(): Promise<void> {
+  const machine = machineInfo();
+  const images = loadImages();
+  const gateway = await startGatewayProcess(settings.ortIntraOpThreads, {
+    GATEWAY_BOOTSTRAP_API_KEY: BENCH_API_KEY,
+  });
+  const client = detectClient(
+    gateway.httpUrl,
+    MODEL,
+    benchAuthHeaders(),
+    settings.deadlineMs,
+    settings.hungAfterMs,
+  );
+  try {
+    console.log('measuring capacity (closed loop) …');
+    const capacityRun = await runClosedLoop({
+      concurrency: settings.capacityConcurrency,
+      warmupMs: 2000,
+      measureMs: settings.capacityWindowMs,
+      send: async (sequence) => {
+        const outcome = await client.detect(images[sequence % images.length], 'bulk');
+        if (outcome !== 200) throw new Error(`capacity probe answered ${outcome}`);
+      },
+    });
+    const capacity = capacityRun.completedInWindow / (capacityRun.windowMs / 1000);
+    const rate = capacity * settings.overloadFactor;
+    console.log(`capacity ${round(capacity, 1)} img/s; offering ${round(rate, 1)} req/s …`);
+
+    const rss: { tS: number; rssMiB: number }[] = [];
+    const started = performance.now();
+    const sampleRss = (): void => {
+      rss.push({
+        tS: round((performance.now() - started) / 1000, 2),
+        rssMiB: round(memory(gateway.pid).rssMiB, 1),
+      });
+    };
+    sampleRss();
+    const sampler = setInterval(sampleRss, 250);
+    const pick = seededRandom(settings.seed + 1);
+    const priorities = new Map<number, Priority>();
+    const raw = await runOpenLoop({
+      ratePerSecond: rate,
+      durationMs: settings.durationS * 1000,
+      seed: settings.seed,
+      send: (sequence) => {
+        const priority: Priority = pick() < settings.realtimeShare ? 'realtime' : 'bulk';
+        priorities.set(sequence, priority);
+        return client.detect(images[sequence % images.length], priority);
+      },
+    });
+    // Keep sampling a little after the last answer: memory must come back down.
+    await new Promise((resolveWait) => setTimeout(resolveWait, 3000));
+    clearInterval(sampler);
+    sampleRss();
+    const afterwards = await client.detect(images[0], 'realtime');
+
+    const samples: Sample[] = raw.map((sample) => ({
+      ...sample,
+      priority: priorities.get(sample.sequence) ?? 'bulk',
+    }));
+    const results: OverloadResults = {
+      benchmark: 'overload',
+      machine,
+      loadAverageAtEnd: loadavg().map((value) => round(value, 2)),
+      settings,
+      capacityImagesPerSecond: round(capacity, 2),
+      offeredPerSecond: round(samples.length / settings.durationS, 2),
+      overall: summarizePriority(samples),
+      byPriority: {
+        realtime: summarizePriority(samples.filter((s) => s.priority === 'realtime')),
+        bulk: summarizePriority(samples.filter((s) => s.priority === 'bulk')),
+      },
+      perSecond: perSecond(samples, settings.durationS),
+      rss,
+      statusAfterOverload: afterwards,
+    };
+    mkdirSync(RESULTS_DIR, { recursive: true });
+    writeFileSync(join(RESULTS_DIR, 'overload.json'), `${JSON.stringify(results, null, 2)}\n`);
+    writeFileSync(join(RESULTS_DIR, 'overload.md'), renderOverloadReport(results, RESULTS_DIR));
+    console.log('wrote load-tests/results/overload.{json,md,png}');
+  } finally {
+    client.close();
+    await gateway.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -54,7 +54,14 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   );
   app.useGlobalFilters(new HttpErrorFilter());
   app.enableShutdownHooks();
-  await app.listen(config.httpPort, config.host);
+  try {
+    await app.listen(config.httpPort, config.host);
+  } catch (error) {
+    // A start-up step failed (key store, port in use): release what started (backend workers,
+    // connections) so a caller that carries on, like a test, is not left with them.
+    await app.close().catch(() => undefined);
+    throw error;
+  }
   const address = app.getHttpServer().address();
   const httpPort = typeof address === 'object' && address ? address.port : config.httpPort;
   const grpcPort = app.get(GrpcServer).port ?? config.grpcPort;

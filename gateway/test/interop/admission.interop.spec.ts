@@ -1,6 +1,6 @@
 /**
  * Deadlines and readiness in front of a real NVIDIA Triton (TRITON_GRPC_URLS → TritonBackend):
- * a deadline the model cannot meet ends at the deadline with 504 and the Triton call cancelled; a
+ * a deadline the model cannot meet ends at the deadline with 504 while Triton works on it; a
  * deadline too short for the model is refused before Triton sees it (Triton's own request counters
  * stay put); gRPC health and /readyz follow Triton stopped and restarted under a running gateway.
  */
@@ -88,7 +88,7 @@ describe('deadlines and readiness in front of a real Triton Inference Server', (
     await triton?.stop();
   });
 
-  it('a deadline shorter than the model takes ends in 504 at the deadline, the Triton call cancelled', async () => {
+  it('a deadline shorter than the model takes ends in 504 at the deadline while Triton works on it, leaving no call outstanding', async () => {
     // No service-time estimate yet: the request is admitted and Triton gets the deadline.
     const started = Date.now();
     const response = await infer(gateway, 8, { 'x-request-timeout': '150ms' });

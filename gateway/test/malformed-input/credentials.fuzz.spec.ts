@@ -12,7 +12,7 @@ import {
 import { create, toBinary } from '@bufbuild/protobuf';
 import { DetectRequestSchema } from '@contracts/generated/vision/v1/vision_pb';
 import { authHeaders, sampleImage, startTestGateway, type TestGateway } from '../test-gateway';
-import { fuzzParameters, printable } from './fuzz-settings';
+import { FUZZ_TEST_TIMEOUT_MS, fuzzParameters, printable } from './fuzz-settings';
 import { garbageAuthorization, garbageKey, priority } from './header-arbitraries';
 import { expectSuccessOrClientError, send } from './http-outcome';
 
@@ -20,6 +20,8 @@ import { expectSuccessOrClientError, send } from './http-outcome';
 const JWT_SECRET = 'malformed-input-fuzzing-hs256-secret-0123456789';
 const JWT_ISSUER = 'https://issuer.test';
 const JWT_AUDIENCE = 'gateway';
+
+jest.setTimeout(FUZZ_TEST_TIMEOUT_MS);
 
 describe('malformed input: credentials (property-based)', () => {
   let gateway: TestGateway;

@@ -1,7 +1,10 @@
-import { create, toBinary, toJsonString } from '@bufbuild/protobuf';
+import { create, toBinary, toJsonString, type MessageInitShape } from '@bufbuild/protobuf';
 import fc from 'fast-check';
 import { KSERVE_DATATYPES } from '@contracts/kserve/datatype';
 import {
+  type InferParameterSchema,
+  type ModelInferRequest_InferInputTensorSchema,
+  type ModelInferRequest_InferRequestedOutputTensorSchema,
   ModelInferRequestSchema,
   type ModelInferRequest,
 } from '@contracts/generated/inference/grpc_service_pb';
@@ -87,22 +90,66 @@ const rawContents = fc.oneof(
   fc.integer({ min: -16, max: 16 }).map((delta) => [new Uint8Array(FULL_INPUT.byteLength + delta)]),
 );
 
-/** Structurally valid ModelInferRequest messages whose content is wrong in every way. */
-export const modelInferRequest: fc.Arbitrary<ModelInferRequest> = fc
-  .record(
-    {
-      modelName: fc.oneof(
-        { weight: 4, arbitrary: fc.constant('nanodet') },
-        fc.string({ maxLength: 10 }),
-      ),
-      modelVersion: fc.oneof(fc.constantFrom('', '1', '2', '-1'), fc.string({ maxLength: 4 })),
-      id: fc.string({ maxLength: 8 }),
-      parameters,
-      inputs: fc.array(input, { maxLength: 3 }),
-      outputs: fc.array(fc.record({ name: tensorName, parameters }), { maxLength: 4 }),
-      rawInputContents: rawContents,
-    },
-    { requiredKeys: ['inputs'] },
+/** Mostly `valid`, sometimes one of `wrong`: most messages are wrong in one or two places only. */
+function mostly<T>(valid: fc.Arbitrary<T>, ...wrong: fc.Arbitrary<T>[]): fc.Arbitrary<T> {
+  return fc.oneof({ weight: 10 * wrong.length, arbitrary: valid }, ...wrong);
+}
+
+type InputInit = MessageInitShape<typeof ModelInferRequest_InferInputTensorSchema>;
+type OutputInit = MessageInitShape<typeof ModelInferRequest_InferRequestedOutputTensorSchema>;
+type ParametersInit = Record<string, MessageInitShape<typeof InferParameterSchema>>;
+
+/** nanodet's input, right in itself (raw bytes of [batch,3,416,416] FP32), batch 1 to 9. */
+const consistentInput = fc
+  .oneof({ weight: 8, arbitrary: fc.constant(1) }, fc.integer({ min: 2, max: 9 }))
+  .map((batch) => ({
+    batch,
+    raw: batch === 1 ? FULL_INPUT : new Uint8Array(FULL_INPUT.byteLength * batch),
+  }));
+
+/**
+ * Structurally valid ModelInferRequest messages: a request nanodet would take (raw or typed
+ * contents, batches past max_batch_size included) with a field or two wrong, or wrong throughout.
+ */
+export const modelInferRequest: fc.Arbitrary<ModelInferRequest> = consistentInput
+  .chain(({ batch, raw }) =>
+    fc.record(
+      {
+        modelName: mostly(fc.constant('nanodet'), fc.string({ maxLength: 10 })),
+        modelVersion: mostly(
+          fc.constantFrom('', '1'),
+          fc.constantFrom('2', '-1', ' 1'),
+          fc.string({ maxLength: 4 }),
+        ),
+        id: fc.string({ maxLength: 8 }),
+        parameters: mostly<ParametersInit>(fc.constant({}), parameters),
+        inputs: mostly<InputInit[]>(
+          fc
+            .record({
+              name: mostly(fc.constant('images'), tensorName),
+              datatype: mostly(
+                fc.constant('FP32'),
+                fc.constantFrom(...Object.keys(KSERVE_DATATYPES)),
+              ),
+              shape: mostly<bigint[]>(
+                fc.constant([BigInt(batch), 3n, 416n, 416n]),
+                fc.array(int64, { maxLength: 6 }),
+              ),
+              parameters: mostly<ParametersInit>(fc.constant({}), parameters),
+            })
+            .map((tensor) => [tensor]),
+          fc.array(input, { maxLength: 3 }),
+        ),
+        outputs: mostly<OutputInit[]>(
+          fc.array(fc.record({ name: fc.constantFrom<string>(...NANODET_OUTPUTS) }), {
+            maxLength: 6,
+          }),
+          fc.array(fc.record({ name: tensorName, parameters }), { maxLength: 4 }),
+        ),
+        rawInputContents: mostly(fc.constant<Uint8Array[]>([raw]), rawContents),
+      },
+      { requiredKeys: ['inputs', 'rawInputContents'] },
+    ),
   )
   .map((init) => {
     const message = create(ModelInferRequestSchema, init);

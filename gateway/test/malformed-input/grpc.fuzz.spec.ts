@@ -14,7 +14,7 @@ import {
   startTestGateway,
   type TestGateway,
 } from '../test-gateway';
-import { fuzzParameters } from './fuzz-settings';
+import { FUZZ_TEST_TIMEOUT_MS, fuzzParameters } from './fuzz-settings';
 import { damagedImage } from './image-arbitraries';
 import { detectRequest, messageBytes, modelInferRequest, validEncodings } from './grpc-arbitraries';
 
@@ -30,6 +30,8 @@ function expectTypedOutcome(method: string, error: ServiceError | null): void {
 }
 
 const identity = (bytes: Buffer): Buffer => bytes;
+
+jest.setTimeout(FUZZ_TEST_TIMEOUT_MS);
 
 describe('malformed input: gRPC (property-based)', () => {
   let gateway: TestGateway;
@@ -126,7 +128,7 @@ describe('malformed input: gRPC (property-based)', () => {
       fc.asyncProperty(modelInferRequest, async (request) => {
         expectTypedOutcome('ModelInfer', await outcome(kserve, 'modelInfer', request));
       }),
-      fuzzParameters(250),
+      fuzzParameters(120),
     );
   });
 

@@ -8,11 +8,13 @@ import {
   TEST_API_KEY,
   type TestGateway,
 } from '../test-gateway';
-import { fuzzParameters, printable } from './fuzz-settings';
+import { FUZZ_TEST_TIMEOUT_MS, fuzzParameters, printable } from './fuzz-settings';
 import { headerText, priority, requestTimeout } from './header-arbitraries';
 import { expectErrorBody, expectSuccessOrClientError, send } from './http-outcome';
 import { contentEncoding } from './kserve-arbitraries';
 import { imageContentType } from './image-arbitraries';
+
+jest.setTimeout(FUZZ_TEST_TIMEOUT_MS);
 
 describe('malformed input: HTTP headers and framing (property-based)', () => {
   let gateway: TestGateway;

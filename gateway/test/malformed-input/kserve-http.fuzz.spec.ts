@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import type { RunningGateway } from '../../src/gateway-app';
 import { NANODET_INPUT_SIZE } from '../nanodet-reference';
 import { authHeaders, startTestGateway } from '../test-gateway';
-import { fuzzParameters } from './fuzz-settings';
+import { FUZZ_TEST_TIMEOUT_MS, fuzzParameters } from './fuzz-settings';
 import { expectSuccessOrClientError, send, type HttpOutcome } from './http-outcome';
 import {
   binaryBody,
@@ -40,6 +40,8 @@ function validInfer(): InferBody {
 function compress(encoding: string, body: Buffer): Buffer {
   return /deflate/i.test(encoding) ? deflateSync(body) : gzipSync(body);
 }
+
+jest.setTimeout(FUZZ_TEST_TIMEOUT_MS);
 
 describe('malformed input: KServe v2 REST infer (property-based)', () => {
   let gateway: RunningGateway;

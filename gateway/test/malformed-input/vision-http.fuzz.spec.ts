@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import sharp from 'sharp';
 import { authHeaders, sampleImage, startTestGateway, type TestGateway } from '../test-gateway';
-import { fuzzParameters } from './fuzz-settings';
+import { FUZZ_TEST_TIMEOUT_MS, fuzzParameters } from './fuzz-settings';
 import { expectSuccessOrClientError, send, type HttpOutcome } from './http-outcome';
 import {
   absurdDimensions,
@@ -13,6 +13,8 @@ import {
 } from './image-arbitraries';
 
 const DETECT = '/v1/models/nanodet/detect';
+
+jest.setTimeout(FUZZ_TEST_TIMEOUT_MS);
 
 describe('malformed input: vision detect REST (property-based)', () => {
   let gateway: TestGateway;

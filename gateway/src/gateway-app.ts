@@ -39,7 +39,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       bodyParser: false,
     },
   );
-  // First of all hooks, so every answer carries them, refusals by later hooks included.
+  // On every answer, refusals by the auth hook and router errors included (security-headers.ts).
   registerSecurityHeaders(app.getHttpAdapter().getInstance(), applySecurityHeaders);
   // Before the routes exist (Nest adds them at listen) and before any body is read.
   registerHttpAuth(

@@ -53,8 +53,8 @@ export function tensorDataFromJson(
 }
 
 /**
- * Nesting depth accepted in JSON `data`: far beyond any tensor's rank (nested or flat, deeper or
- * not, as Triton reads it), but bounded, because a body may nest arrays thousands deep.
+ * Nesting depth accepted in JSON `data`: far beyond any tensor's rank (Triton reads data flat or
+ * nested to any depth), but bounded, because a body may nest arrays thousands deep.
  */
 const MAX_DATA_NESTING = 64;
 

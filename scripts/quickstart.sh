@@ -10,6 +10,19 @@ scripts/setup.sh
 log "building"
 npm run --silent build
 
+# The gateway's admin API key: made once (by the gateway's own generator), kept in .data/ and
+# passed as GATEWAY_BOOTSTRAP_API_KEY, so every run answers to the same key.
+key_file="$ROOT/.data/quickstart-api-key"
+if [ ! -s "$key_file" ]; then
+  mkdir -p "$(dirname "$key_file")"
+  (umask 077 && node -e \
+    "process.stdout.write(require('./dist/gateway/gateway/src/auth/api-keys/api-key-format').generateApiKey().key)" \
+    >"$key_file")
+  log "created an admin API key in .data/quickstart-api-key"
+fi
+api_key="$(cat "$key_file")"
+export GATEWAY_BOOTSTRAP_API_KEY="${GATEWAY_BOOTSTRAP_API_KEY:-$api_key}"
+
 export NODE_ENV="${NODE_ENV:-production}"
 pids=()
 stop() {
@@ -42,8 +55,9 @@ cat <<MSG
                  grpc://localhost:${GATEWAY_GRPC_PORT:-8081}  (inference.GRPCInferenceService, vision.v1.VisionService)
   control plane  http://localhost:${CONTROL_PLANE_PORT:-4000}/graphql
 
-  try:  curl --data-binary @.cache/sample-media/messi5.jpg -H 'content-type: image/jpeg' \\
-          localhost:${GATEWAY_HTTP_PORT:-8080}/v1/models/nanodet/detect
+  admin API key (in .data/quickstart-api-key): ${GATEWAY_BOOTSTRAP_API_KEY}
+
+  try:  curl -H "x-api-key: ${GATEWAY_BOOTSTRAP_API_KEY}" -H 'content-type: image/jpeg' --data-binary @.cache/sample-media/messi5.jpg localhost:${GATEWAY_HTTP_PORT:-8080}/v1/models/nanodet/detect
 
 MSG
 wait -n "${pids[@]}"

@@ -3,9 +3,11 @@
  * can see what the detector does. Starts a real gateway in-process and calls its REST detect API.
  *   node -r @swc-node/register scripts/render-detections.ts
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { basename, extname, resolve } from 'node:path';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, extname, join, resolve } from 'node:path';
 import sharp from 'sharp';
+import { generateApiKey } from '../gateway/src/auth/api-keys/api-key-format';
 import { loadGatewayConfig } from '../gateway/src/config/gateway-config';
 import { startGateway } from '../gateway/src/gateway-app';
 import type { DetectResult } from '../gateway/src/vision/detect-types';
@@ -52,6 +54,9 @@ function overlay(result: DetectResult): Buffer {
 
 async function main(): Promise<void> {
   mkdirSync(out, { recursive: true });
+  // A one-off admin key and key store for this run's own gateway.
+  const { key } = generateApiKey();
+  const dataDir = mkdtempSync(join(tmpdir(), 'render-detections-'));
   const gateway = await startGateway(
     loadGatewayConfig({
       ...process.env,
@@ -59,6 +64,8 @@ async function main(): Promise<void> {
       GATEWAY_HTTP_PORT: '0',
       GATEWAY_GRPC_PORT: '0',
       LOG_LEVEL: 'warn',
+      GATEWAY_BOOTSTRAP_API_KEY: key,
+      GATEWAY_DATA_DIR: dataDir,
     }),
   );
   const summary: string[] = [];
@@ -68,7 +75,7 @@ async function main(): Promise<void> {
       const type = extname(name) === '.png' ? 'image/png' : 'image/jpeg';
       const response = await fetch(`${gateway.httpUrl}/v1/models/nanodet/detect`, {
         method: 'POST',
-        headers: { 'content-type': type },
+        headers: { 'x-api-key': key, 'content-type': type },
         body: image,
       });
       const result = (await response.json()) as DetectResult;
@@ -83,6 +90,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await gateway.close();
+    rmSync(dataDir, { recursive: true, force: true });
   }
   writeFileSync(
     resolve(out, 'README.md'),

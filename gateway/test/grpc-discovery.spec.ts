@@ -10,7 +10,7 @@ import {
 } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import type { RunningGateway } from '../src/gateway-app';
-import { startTestGateway } from './test-gateway';
+import { authInterceptor, startTestGateway } from './test-gateway';
 
 /** A client for a service described by a .proto shipped inside an npm package. */
 function clientFor(
@@ -24,7 +24,9 @@ function clientFor(
   let node: GrpcObject | ServiceClientConstructor = definition;
   for (const part of service) node = node[part] as GrpcObject;
   const Constructor = node as unknown as ServiceClientConstructor;
-  const client: unknown = new Constructor(address, credentials.createInsecure());
+  const client: unknown = new Constructor(address, credentials.createInsecure(), {
+    interceptors: [authInterceptor()],
+  });
   return client as Client & Record<string, (...args: unknown[]) => unknown>;
 }
 

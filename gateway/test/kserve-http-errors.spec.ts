@@ -1,7 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import type { RunningGateway } from '../src/gateway-app';
 import { NANODET_INPUT_SIZE } from './nanodet-reference';
-import { startTestGateway } from './test-gateway';
+import { startTestGateway, withAuth } from './test-gateway';
 
 const SHAPE = [1, 3, 416, 416];
 
@@ -327,7 +327,7 @@ describe('KServe v2 REST bad input', () => {
     async ({ path, init, status, message }) => {
       const response = await fetch(
         `${gateway.httpUrl}${path ?? '/v2/models/nanodet/infer'}`,
-        init(),
+        withAuth(init()),
       );
       const body = (await response.json()) as { error: unknown };
       expect({ status: response.status, error: body.error }).toEqual({
@@ -344,7 +344,7 @@ describe('KServe v2 REST bad input', () => {
       '/v2/models/nanodet/versions/2',
       '/v2/models/nanodet/versions/2/ready',
     ]) {
-      const response = await fetch(`${gateway.httpUrl}${path}`);
+      const response = await fetch(`${gateway.httpUrl}${path}`, withAuth());
       expect([path, response.status]).toEqual([path, 404]);
       expect(((await response.json()) as { error: string }).error).toMatch(/yolo|version '2'/);
     }

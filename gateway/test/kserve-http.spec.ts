@@ -1,6 +1,6 @@
 import type { RunningGateway } from '../src/gateway-app';
 import { NANODET_INPUT_SIZE, NANODET_OUTPUTS, nanodetReference } from './nanodet-reference';
-import { seededFloats, startTestGateway } from './test-gateway';
+import { seededFloats, startTestGateway, withAuth } from './test-gateway';
 
 interface OutputJson {
   name: string;
@@ -61,7 +61,7 @@ describe('KServe v2 REST front door (embedded ONNX Runtime backend)', () => {
   afterAll(() => gateway.close());
 
   it('reports server metadata, liveness and readiness', async () => {
-    const metadata = (await (await fetch(url('/v2'))).json()) as {
+    const metadata = (await (await fetch(url('/v2'), withAuth())).json()) as {
       name: string;
       extensions: string[];
     };
@@ -69,12 +69,12 @@ describe('KServe v2 REST front door (embedded ONNX Runtime backend)', () => {
     expect(metadata.extensions).toContain('binary_tensor_data');
     expect((await fetch(url('/v2/health/live'))).status).toBe(200);
     expect((await fetch(url('/v2/health/ready'))).status).toBe(200);
-    expect((await fetch(url('/v2/models/nanodet/ready'))).status).toBe(200);
-    expect((await fetch(url('/v2/models/nanodet/versions/1/ready'))).status).toBe(200);
+    expect((await fetch(url('/v2/models/nanodet/ready'), withAuth())).status).toBe(200);
+    expect((await fetch(url('/v2/models/nanodet/versions/1/ready'), withAuth())).status).toBe(200);
   });
 
   it('describes the model with its batch dimension', async () => {
-    const response = await fetch(url('/v2/models/nanodet'));
+    const response = await fetch(url('/v2/models/nanodet'), withAuth());
     expect(response.status).toBe(200);
     const metadata = (await response.json()) as {
       name: string;
@@ -99,14 +99,16 @@ describe('KServe v2 REST front door (embedded ONNX Runtime backend)', () => {
       ['reg_s16', [-1, 676, 44]],
       ['reg_s32', [-1, 169, 44]],
     ]);
-    const version = (await (await fetch(url('/v2/models/nanodet/versions/1'))).json()) as {
+    const version = (await (
+      await fetch(url('/v2/models/nanodet/versions/1'), withAuth())
+    ).json()) as {
       versions: string[];
     };
     expect(version.versions).toEqual(['1']);
   });
 
   it('returns the model configuration as Triton does (proto field names, numbers, defaults)', async () => {
-    const response = await fetch(url('/v2/models/nanodet/config'));
+    const response = await fetch(url('/v2/models/nanodet/config'), withAuth());
     expect(response.status).toBe(200);
     const config = (await response.json()) as Record<string, unknown>;
     expect(config).toMatchObject({
@@ -118,22 +120,25 @@ describe('KServe v2 REST front door (embedded ONNX Runtime backend)', () => {
       parameters: { 'vision.decoder': { string_value: 'nanodet-gfl' } },
     });
     expect((config.output as { name: string }[]).map((output) => output.name)).toHaveLength(6);
-    expect((await fetch(url('/v2/models/nanodet/versions/1/config'))).status).toBe(200);
-    expect((await fetch(url('/v2/models/nanodet/versions/5/config'))).status).toBe(404);
+    expect((await fetch(url('/v2/models/nanodet/versions/1/config'), withAuth())).status).toBe(200);
+    expect((await fetch(url('/v2/models/nanodet/versions/5/config'), withAuth())).status).toBe(404);
   });
 
   it('answers a JSON infer request with exactly the tensors ONNX Runtime computes', async () => {
     const input = seededFloats(NANODET_INPUT_SIZE, 7);
-    const response = await fetch(url('/v2/models/nanodet/infer'), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        id: 'req-1',
-        inputs: [
-          { name: 'images', datatype: 'FP32', shape: [1, 3, 416, 416], data: Array.from(input) },
-        ],
+    const response = await fetch(
+      url('/v2/models/nanodet/infer'),
+      withAuth({
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          id: 'req-1',
+          inputs: [
+            { name: 'images', datatype: 'FP32', shape: [1, 3, 416, 416], data: Array.from(input) },
+          ],
+        }),
       }),
-    });
+    );
     const json = (await response.json()) as {
       id: string;
       model_name: string;
@@ -154,14 +159,17 @@ describe('KServe v2 REST front door (embedded ONNX Runtime backend)', () => {
   it('speaks the binary tensor data extension, batch of 2, bit-identical to ONNX Runtime', async () => {
     const input = seededFloats(2 * NANODET_INPUT_SIZE, 11);
     const { body, headerLength } = binaryBody(input, 2);
-    const response = await fetch(url('/v2/models/nanodet/versions/1/infer'), {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/octet-stream',
-        'Inference-Header-Content-Length': String(headerLength),
-      },
-      body,
-    });
+    const response = await fetch(
+      url('/v2/models/nanodet/versions/1/infer'),
+      withAuth({
+        method: 'POST',
+        headers: {
+          'content-type': 'application/octet-stream',
+          'Inference-Header-Content-Length': String(headerLength),
+        },
+        body,
+      }),
+    );
     expect(response.status).toBe(200);
     const replyHeaderLength = Number(response.headers.get('inference-header-content-length'));
     expect(replyHeaderLength).toBeGreaterThan(0);
@@ -189,11 +197,14 @@ describe('KServe v2 REST front door (embedded ONNX Runtime backend)', () => {
         outputs: [{ name: 'cls_s32' }],
       }),
     );
-    const response = await fetch(url('/v2/models/nanodet/infer'), {
-      method: 'POST',
-      headers: { 'Inference-Header-Content-Length': String(header.byteLength) },
-      body: Buffer.concat([header, Buffer.from(input.buffer)]),
-    });
+    const response = await fetch(
+      url('/v2/models/nanodet/infer'),
+      withAuth({
+        method: 'POST',
+        headers: { 'Inference-Header-Content-Length': String(header.byteLength) },
+        body: Buffer.concat([header, Buffer.from(input.buffer)]),
+      }),
+    );
     expect(response.status).toBe(200);
     const outputs = parseBinaryResponse(
       Buffer.from(await response.arrayBuffer()),

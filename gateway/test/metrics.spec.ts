@@ -27,7 +27,7 @@ describe('gateway metrics', () => {
     const detect = (query = ''): Promise<Response> =>
       fetch(`${gateway.httpUrl}/v1/models/nanodet/detect${query}`, {
         method: 'POST',
-        headers: { 'content-type': 'image/jpeg' },
+        headers: { ...authHeaders(), 'content-type': 'image/jpeg' },
         body: image,
       });
     expect((await detect()).status).toBe(200);
@@ -36,7 +36,9 @@ describe('gateway metrics', () => {
     await callUnary(client, 'detect', create(DetectRequestSchema, { model: 'nanodet', image }));
     client.close();
 
-    const text = await (await fetch(`${gateway.httpUrl}/metrics`)).text();
+    const text = await (
+      await fetch(`${gateway.httpUrl}/metrics`, { headers: authHeaders() })
+    ).text();
     const route = '/v1/models/:model/detect';
     expect(
       sample(text, 'gateway_request_duration_seconds_count', {

@@ -4,7 +4,7 @@
  * needs, and with the admin key. A route added later without a policy, or public by mistake, fails
  * here: the public lists below are the whole of what may be called anonymously.
  */
-import { create, toBinary, type DescMessage } from '@bufbuild/protobuf';
+import { create, toBinary } from '@bufbuild/protobuf';
 import {
   Client,
   credentials,
@@ -69,7 +69,7 @@ function callGrpc(
   method: MethodDefinition<unknown, unknown>,
   message: Buffer,
   key?: string,
-): Promise<{ code: number; details: string }> {
+): Promise<{ code: status; details: string }> {
   const metadata = key === undefined ? new Metadata() : authMetadata(key);
   return new Promise((resolve) => {
     const settle = (error: ServiceError | null): void =>
@@ -84,7 +84,7 @@ function callGrpc(
       ? client.makeBidiStreamRequest(method.path, identity, identity, metadata)
       : client.makeServerStreamRequest(method.path, identity, identity, message, metadata);
     let settled = false;
-    const once = (outcome: { code: number; details: string }): void => {
+    const once = (outcome: { code: status; details: string }): void => {
       if (settled) return;
       settled = true;
       resolve(outcome);
@@ -92,7 +92,7 @@ function callGrpc(
     };
     stream.on('data', () => once({ code: status.OK, details: '' }));
     stream.on('error', (error: ServiceError) => once({ code: error.code, details: error.details }));
-    stream.on('status', (final: { code: number; details: string }) => once(final));
+    stream.on('status', (final: { code: status; details: string }) => once(final));
     if (method.requestStream) {
       const writable = stream as unknown as { write(chunk: Buffer): void; end(): void };
       writable.write(message);
@@ -111,7 +111,7 @@ function messageNaming(path: string, model: string): Buffer {
     )
     .find((entry) => entry.path === path)?.m;
   if (!access?.modelField || !method) return Buffer.alloc(0);
-  const input = method.input as DescMessage;
+  const input = method.input;
   return Buffer.from(toBinary(input, create(input, { [access.modelField]: model })));
 }
 

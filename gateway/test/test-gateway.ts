@@ -38,6 +38,13 @@ export function authHeaders(key: string = TEST_API_KEY): Record<string, string> 
   return { 'x-api-key': key };
 }
 
+/** fetch() options with the credential of `key` added to whatever headers they carry. */
+export function withAuth(init: RequestInit = {}, key: string = TEST_API_KEY): RequestInit {
+  const headers = new Headers(init.headers);
+  headers.set('x-api-key', key);
+  return { ...init, headers };
+}
+
 /** gRPC metadata that authenticates as `key` (the test admin key unless told otherwise). */
 export function authMetadata(key: string = TEST_API_KEY): Metadata {
   const metadata = new Metadata();
@@ -112,7 +119,7 @@ export async function createApiKey(
 }
 
 /** Adds `x-api-key` to every call a client makes: tests call methods without a Metadata argument. */
-function apiKeyInterceptor(key: string): Interceptor {
+export function authInterceptor(key: string = TEST_API_KEY): Interceptor {
   return (options, nextCall) =>
     new InterceptingCall(nextCall(options), {
       start(metadata, listener, next) {
@@ -133,7 +140,7 @@ export function grpcClient<S extends GenServiceMethods>(
 ): Client & Record<string, unknown> {
   const Constructor = makeGenericClientConstructor(clientDefinition(service), service.typeName);
   return new Constructor(address, credentials.createInsecure(), {
-    interceptors: apiKey === null ? [] : [apiKeyInterceptor(apiKey)],
+    interceptors: apiKey === null ? [] : [authInterceptor(apiKey)],
   });
 }
 

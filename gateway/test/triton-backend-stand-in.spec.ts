@@ -23,20 +23,28 @@ import {
   nanodetInferRequest,
   rawOutputsOf,
 } from './nanodet-reference';
-import { callUnary, grpcClient, sampleImage, seededFloats, startTestGateway } from './test-gateway';
+import {
+  authHeaders,
+  callUnary,
+  grpcClient,
+  sampleImage,
+  seededFloats,
+  startTestGateway,
+  TEST_API_KEY,
+} from './test-gateway';
 
 const inferRequest = (input: Float32Array, batch: number, id = 'stand-in'): ModelInferRequest =>
   nanodetInferRequest(input, batch, { id });
 
 async function getJson(url: string): Promise<{ status: number; body: unknown }> {
-  const response = await fetch(url);
+  const response = await fetch(url, { headers: authHeaders() });
   return { status: response.status, body: await response.json() };
 }
 
 async function detect(gateway: { httpUrl: string }) {
   const response = await fetch(`${gateway.httpUrl}/v1/models/nanodet/detect`, {
     method: 'POST',
-    headers: { 'content-type': 'image/jpeg' },
+    headers: { ...authHeaders(), 'content-type': 'image/jpeg' },
     body: sampleImage('messi5.jpg'),
   });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
@@ -44,7 +52,7 @@ async function detect(gateway: { httpUrl: string }) {
 
 /** gRPC requests the gateway is working on, from its /metrics. */
 async function upstreamInFlight(gateway: { httpUrl: string }): Promise<number> {
-  const text = await (await fetch(`${gateway.httpUrl}/metrics`)).text();
+  const text = await (await fetch(`${gateway.httpUrl}/metrics`, { headers: authHeaders() })).text();
   const line = /^gateway_requests_in_flight\{protocol="grpc"\} (\d+)/m.exec(text);
   return line ? Number(line[1]) : 0;
 }
@@ -58,6 +66,8 @@ describe('Triton backend against a stand-in Triton (a second gateway, embedded b
     upstream = await startGatewayProcess();
     downstream = await startTestGateway({
       TRITON_GRPC_URLS: upstream.grpcAddress,
+      // The stand-in is a gateway: it wants a credential, as a Triton behind an auth proxy would.
+      TRITON_API_KEY: TEST_API_KEY,
       // Far beyond how long any step here takes: failing "promptly" must not mean "at the deadline".
       TRITON_TIMEOUT_MS: '30000',
       TRITON_HEALTH_INTERVAL_MS: '250',
@@ -120,6 +130,7 @@ describe('Triton backend against a stand-in Triton (a second gateway, embedded b
         timeoutMs: 30_000,
         maxMessageBytes: 64 * 1024 * 1024,
         maxReconnectBackoffMs: 1000,
+        apiKey: TEST_API_KEY,
       });
     });
     afterAll(() => client.close());

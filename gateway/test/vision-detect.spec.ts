@@ -8,7 +8,7 @@ import {
 import sharp from 'sharp';
 import type { RunningGateway } from '../src/gateway-app';
 import type { DetectResult } from '../src/vision/detect-types';
-import { callUnary, grpcClient, sampleImage, startTestGateway } from './test-gateway';
+import { authHeaders, callUnary, grpcClient, sampleImage, startTestGateway } from './test-gateway';
 
 /** Hand-labelled box around the player in messi5.jpg (548×342), from hand to boot, head to shoe. */
 const MESSI_PLAYER: [number, number, number, number] = [68, 62, 456, 336];
@@ -32,7 +32,7 @@ describe('vision detect API (REST and gRPC)', () => {
   ) => {
     const response = await fetch(`${gateway.httpUrl}${path}${query}`, {
       method: 'POST',
-      headers: { 'content-type': type },
+      headers: { ...authHeaders(), 'content-type': type },
       body: image,
     });
     return {

@@ -7,6 +7,7 @@ import {
 } from '@grpc/grpc-js';
 import { Agent, request as httpRequest } from 'node:http';
 import { clientDefinition } from '@contracts/grpc/service-definition';
+import { benchAuthHeaders, benchGrpcInterceptor } from '../lib/bench-credentials';
 import {
   DetectRequestSchema,
   VisionService,
@@ -55,7 +56,11 @@ export function createGatewayPaths(
           method: 'POST',
           agent,
           timeout: timeoutMs,
-          headers: { 'content-type': image.contentType, 'content-length': image.bytes.byteLength },
+          headers: {
+            ...benchAuthHeaders(),
+            'content-type': image.contentType,
+            'content-length': image.bytes.byteLength,
+          },
         },
         (response) => {
           const chunks: Buffer[] = [];
@@ -89,6 +94,7 @@ export function createGatewayPaths(
   const client = new Constructor(grpcAddress, credentials.createInsecure(), {
     'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
     'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+    interceptors: [benchGrpcInterceptor()],
   }) as Client & Record<string, unknown>;
   const detect = client.detect as UnaryCall;
   // Messages made once per image: what is measured is the call, not building the request object.

@@ -1,6 +1,7 @@
 import { GATEWAY_NODE_FLAGS } from '../lib/gateway-node-flags';
 import { fork, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
+import { benchGatewayEnv } from '../lib/bench-credentials';
 import type { GatewayReady } from './gateway-child';
 import { MODEL_REPOSITORY, REPO_ROOT } from './settings';
 
@@ -14,9 +15,13 @@ export interface GatewayProcess extends GatewayReady {
 
 /**
  * Starts the real gateway (source compiled on the fly by @swc-node, as the in-process paths are)
- * in a child process on ephemeral loopback ports, with the given ONNX Runtime thread count.
+ * in a child process on ephemeral loopback ports, with the given ONNX Runtime thread count, the
+ * benchmark API key (lib/bench-credentials.ts) and any further settings in `env`.
  */
-export function startGatewayProcess(ortIntraOpThreads: number): Promise<GatewayProcess> {
+export function startGatewayProcess(
+  ortIntraOpThreads: number,
+  env: Record<string, string> = {},
+): Promise<GatewayProcess> {
   const child = fork(resolve(__dirname, 'gateway-child.ts'), [], {
     cwd: REPO_ROOT,
     execArgv: ['-r', '@swc-node/register', ...GATEWAY_NODE_FLAGS],
@@ -28,6 +33,8 @@ export function startGatewayProcess(ortIntraOpThreads: number): Promise<GatewayP
       MODEL_REPOSITORY,
       ORT_INTRA_OP_THREADS: String(ortIntraOpThreads),
       LOG_LEVEL: 'error',
+      ...benchGatewayEnv(),
+      ...env,
     },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

@@ -17,6 +17,7 @@ import type {
 } from '../../gateway/src/vision/detect-types';
 import { DecodeImageStage } from '../../gateway/src/vision/stages/decode-image.stage';
 import { PreprocessStage } from '../../gateway/src/vision/stages/preprocess.stage';
+import { BENCH_CALL } from '../lib/bench-credentials';
 import type { BenchPath } from './bench-path';
 import type { SampleImage } from './images';
 import { MODEL, MODEL_FILE } from './settings';
@@ -70,6 +71,7 @@ export async function createInProcessPaths(
     images.map(async (image) => {
       const context: DetectContext = {
         request: request(image),
+        call: BENCH_CALL,
         metadata: backend.modelMetadata(MODEL),
       };
       await new DecodeImageStage(config.maxImagePixels).run(context);
@@ -101,12 +103,12 @@ export async function createInProcessPaths(
     pipeline: {
       name: 'pipeline-in-process',
       send: async (image) => {
-        const result = await pipeline.detect(request(image));
+        const result = await pipeline.detect(request(image), BENCH_CALL);
         if (!Array.isArray(result.detections))
           throw new Error('detect returned no detections list');
       },
     },
-    detect: (image) => pipeline.detect(request(image)),
+    detect: (image) => pipeline.detect(request(image), BENCH_CALL),
     close: async () => {
       await session.release();
       await backend.close();

@@ -9,6 +9,7 @@ import { createRateLimitService } from '../../gateway/src/rate-limits/rate-limit
 import { GatewayMetrics } from '../../gateway/src/metrics/gateway-metrics';
 import { DetectPipeline } from '../../gateway/src/vision/detect-pipeline';
 import type { DetectResult } from '../../gateway/src/vision/detect-types';
+import { BENCH_CALL } from '../lib/bench-credentials';
 import { MODEL, type Mode } from './settings';
 
 export interface Detector {
@@ -62,12 +63,15 @@ export async function createDetector(
     inputWidth: shape[shape.length - 1],
     inputHeight: shape[shape.length - 2],
     detect: (image, mode, scoreThreshold, maxDetections) =>
-      pipeline.detect({
-        model: MODEL,
-        version: '',
-        image,
-        options: { scoreThreshold, iouThreshold, maxDetections, resize: mode },
-      }),
+      pipeline.detect(
+        {
+          model: MODEL,
+          version: '',
+          image,
+          options: { scoreThreshold, iouThreshold, maxDetections, resize: mode },
+        },
+        BENCH_CALL,
+      ),
     close: () => backend.close(),
   };
 }

@@ -3,6 +3,7 @@
  * against the gateway in front of that same Triton (TRITON_GRPC_URLS), over KServe v2 HTTP and gRPC,
  * at several concurrencies, in one run. See load-tests/triton-overhead/README.md.
  */
+import { BENCH_API_KEY, benchGatewayEnv } from '../lib/bench-credentials';
 import { GATEWAY_NODE_FLAGS } from '../lib/gateway-node-flags';
 import { execFileSync, fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -141,6 +142,10 @@ async function main(): Promise<void> {
           '99',
           '-f',
           csv,
+          // The gateway needs a credential; Triton ignores the header. perf_analyzer 2.51 sends -H
+          // headers as gRPC metadata too (its --help says HTTP only; checked against the gateway).
+          '-H',
+          `x-api-key:${BENCH_API_KEY}`,
         ]);
         const wallS = (performance.now() - startedAt) / 1000;
         const cpu = cpuSeconds(pid) - cpuBefore;
@@ -313,6 +318,7 @@ function startGateway(tritonGrpc: string): Promise<{ child: ChildProcess; ready:
       MODEL_REPOSITORY: resolve(REPO_ROOT, 'triton-models'),
       TRITON_GRPC_URLS: tritonGrpc,
       LOG_LEVEL: 'error',
+      ...benchGatewayEnv(),
     },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

@@ -60,8 +60,7 @@ export const authEnvShape = {
   GATEWAY_JWT_TENANT_CLAIM: z.string().min(1).default('tenant'),
 };
 
-const authEnvSchema = z.object(authEnvShape);
-type AuthEnv = z.output<typeof authEnvSchema>;
+type AuthEnv = z.output<ReturnType<typeof z.object<typeof authEnvShape>>>;
 
 const JWT_KEYS = [
   'GATEWAY_JWT_JWKS_URL',

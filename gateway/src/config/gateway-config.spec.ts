@@ -1,5 +1,10 @@
 import { resolve } from 'node:path';
+import { generateKeyPairSync } from 'node:crypto';
 import { InvalidConfigurationError, loadGatewayConfig } from './gateway-config';
+
+const PUBLIC_KEY_PEM = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+  .publicKey.export({ type: 'spki', format: 'pem' })
+  .toString();
 
 describe('loadGatewayConfig', () => {
   it('starts from the defaults of the one-command quick start', () => {
@@ -34,6 +39,11 @@ describe('loadGatewayConfig', () => {
       },
       admission: { defaultTimeoutMs: 30_000, maxInFlightPerModel: 32, maxQueuePerModel: 128 },
       readinessPollMs: 1000,
+      auth: {
+        dataDir: resolve('.data/gateway'),
+        apiKeyCacheTtlMs: 30_000,
+        metricsPublic: false,
+      },
       batching: { mode: 'auto', maxQueue: 256, maxBatchesInFlight: 0, p99ObjectiveMs: 100 },
     });
   });
@@ -75,6 +85,102 @@ describe('loadGatewayConfig', () => {
     expect(() => loadGatewayConfig({ [variable]: value })).toThrow(
       new RegExp(`${variable} .*\\(got "${value}"\\)`),
     );
+  });
+
+  describe('authentication settings', () => {
+    const KEY = `tcg_AbCdEfGhIjKl_${'s'.repeat(43)}`;
+
+    it('reads the key store, bootstrap key, cache TTL and metrics access', () => {
+      expect(
+        loadGatewayConfig({
+          GATEWAY_DATA_DIR: '/var/lib/gateway',
+          GATEWAY_DATABASE_URL: 'postgres://gw@db:5432/cp',
+          GATEWAY_BOOTSTRAP_API_KEY: KEY,
+          GATEWAY_API_KEY_CACHE_TTL_MS: '0',
+          GATEWAY_METRICS_PUBLIC: 'true',
+        }).auth,
+      ).toEqual({
+        dataDir: '/var/lib/gateway',
+        databaseUrl: 'postgres://gw@db:5432/cp',
+        bootstrapApiKey: KEY,
+        apiKeyCacheTtlMs: 0,
+        metricsPublic: true,
+      });
+      // An empty line in an env file is the same as unset.
+      expect(
+        loadGatewayConfig({ GATEWAY_BOOTSTRAP_API_KEY: '' }).auth.bootstrapApiKey,
+      ).toBeUndefined();
+    });
+
+    it('reads JWT verification settings', () => {
+      expect(
+        loadGatewayConfig({
+          GATEWAY_JWT_JWKS_URL: 'https://idp.example/jwks.json',
+          GATEWAY_JWT_ISSUER: 'https://idp.example',
+          GATEWAY_JWT_AUDIENCE: 'gateway, other',
+          GATEWAY_JWT_SCOPE_CLAIM: 'permissions',
+        }).auth.jwt,
+      ).toEqual({
+        issuer: 'https://idp.example',
+        audience: ['gateway', 'other'],
+        clockToleranceS: 30,
+        jwksUrl: 'https://idp.example/jwks.json',
+        scopeClaim: 'permissions',
+        tenantClaim: 'tenant',
+      });
+    });
+
+    it.each([
+      ['GATEWAY_DATABASE_URL', 'mysql://db/cp', 'must be a postgres:// or postgresql:// URL'],
+      ['GATEWAY_API_KEY_CACHE_TTL_MS', '-1', ''],
+      ['GATEWAY_METRICS_PUBLIC', 'yes', "must be 'true' or 'false'"],
+      ['GATEWAY_JWT_JWKS_URL', 'ftp://x', 'must be an http:// or https:// URL'],
+      ['GATEWAY_JWT_PUBLIC_KEY', 'not a key', 'must be a PEM public key'],
+      ['GATEWAY_JWT_CLOCK_TOLERANCE_S', '3600', ''],
+    ])('refuses %s=%s naming it', (variable, value, message) => {
+      expect(() => loadGatewayConfig({ [variable]: value })).toThrow(
+        new RegExp(`${variable} [^;]*${message.replace(/[/:.]/g, '\\$&')}`),
+      );
+    });
+
+    it.each([
+      ['GATEWAY_BOOTSTRAP_API_KEY', 'tcg_short_secret', 'must be an API key of the form tcg_'],
+      ['GATEWAY_JWT_HS256_SECRET', 'too-short', 'must be at least 32 bytes long'],
+      ['GATEWAY_DATABASE_URL', 'mysql://user:hunter2@db/cp', 'must be a postgres://'],
+    ])('refuses a bad %s naming it without repeating the secret', (variable, value, message) => {
+      let error: Error | undefined;
+      try {
+        loadGatewayConfig({ [variable]: value });
+      } catch (caught) {
+        error = caught as Error;
+      }
+      expect(error?.message).toContain(`${variable} ${message}`);
+      expect(error?.message).toContain('(got "(secret, not shown)")');
+      expect(error?.message).not.toContain(value);
+    });
+
+    it('needs an issuer and an audience with a JWT key, and one asymmetric key source', () => {
+      expect(() => loadGatewayConfig({ GATEWAY_JWT_JWKS_URL: 'https://idp/jwks' })).toThrow(
+        /GATEWAY_JWT_ISSUER is required when JWT verification is configured \(GATEWAY_JWT_JWKS_URL set\).*GATEWAY_JWT_AUDIENCE is required/,
+      );
+      expect(() => loadGatewayConfig({ GATEWAY_JWT_ISSUER: 'https://idp' })).toThrow(
+        /GATEWAY_JWT_ISSUER has no effect without a key/,
+      );
+      expect(() =>
+        loadGatewayConfig({
+          GATEWAY_JWT_JWKS_URL: 'https://idp/jwks',
+          GATEWAY_JWT_PUBLIC_KEY: PUBLIC_KEY_PEM,
+          GATEWAY_JWT_ISSUER: 'i',
+          GATEWAY_JWT_AUDIENCE: 'a',
+        }),
+      ).toThrow(/GATEWAY_JWT_PUBLIC_KEY cannot be combined with GATEWAY_JWT_JWKS_URL/);
+      const pem = loadGatewayConfig({
+        GATEWAY_JWT_PUBLIC_KEY: PUBLIC_KEY_PEM.replace(/\n/g, '\\n'),
+        GATEWAY_JWT_ISSUER: 'i',
+        GATEWAY_JWT_AUDIENCE: 'a',
+      });
+      expect(pem.auth.jwt?.publicKeyPem).toBe(PUBLIC_KEY_PEM);
+    });
   });
 
   it('logs JSON lines in production unless LOG_FORMAT says otherwise', () => {

@@ -24,6 +24,7 @@ async function createBackend(
           healthIntervalMs: config.triton.healthIntervalMs,
           maxMessageBytes: config.maxBodyBytes,
           repository: config.modelRepository,
+          apiKey: config.triton.apiKey,
           breaker: config.breaker,
           retryBudget: config.triton.retryBudget,
           observer: breakerMetrics(metrics, 'triton'),

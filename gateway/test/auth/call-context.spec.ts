@@ -3,7 +3,7 @@
  * from x-priority, and the images the call carries. Observed on the real pipeline of a real gateway.
  */
 import { create } from '@bufbuild/protobuf';
-import { Metadata, type Client } from '@grpc/grpc-js';
+import type { Client, Metadata } from '@grpc/grpc-js';
 import { GRPCInferenceService } from '@contracts/generated/inference/grpc_service_pb';
 import { DetectRequestSchema, VisionService } from '@contracts/generated/vision/v1/vision_pb';
 import type { CallContext } from '../../src/inference/call-context';
@@ -83,6 +83,8 @@ describe('call context from every front door', () => {
       }),
     });
     expect(response.status).toBe(200);
+    // Read the answer: an unread multi-megabyte body keeps the connection busy past close().
+    await response.arrayBuffer();
     expect(seen).toEqual([{ caller: caller(), priority: 'bulk', images: 2 }]);
   });
 
@@ -118,6 +120,7 @@ describe('call context from every front door', () => {
       body: sampleImage('messi5.jpg'),
     });
     expect(rest.status).toBe(200);
+    await rest.arrayBuffer();
     await unary(
       vision,
       'detect',

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWTPayload } from 'jose';
 
@@ -26,9 +26,14 @@ export class JwksServer {
   static async start(): Promise<JwksServer> {
     const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
     const jwk = { ...(await exportJWK(publicKey)), kid: 'key-1', alg: 'ES256', use: 'sig' };
-    let instance: JwksServer | undefined;
-    const server = createServer((_request, response) => {
-      if (!instance) return;
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const instance = new JwksServer(server, `http://127.0.0.1:${port}/jwks.json`, {
+      kid: 'key-1',
+      privateKey,
+    });
+    server.on('request', (_request: IncomingMessage, response: ServerResponse) => {
       instance.requests += 1;
       if (instance.failWith) {
         response.writeHead(instance.failWith).end();
@@ -37,12 +42,6 @@ export class JwksServer {
       response
         .writeHead(200, { 'content-type': 'application/json' })
         .end(JSON.stringify({ keys: [jwk] }));
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
-    instance = new JwksServer(server, `http://127.0.0.1:${port}/jwks.json`, {
-      kid: 'key-1',
-      privateKey,
     });
     return instance;
   }

@@ -14,9 +14,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { RunningGateway } from '../../src/gateway-app';
 import { NANODET_INPUT_SIZE, NANODET_OUTPUTS, nanodetReference } from '../nanodet-reference';
-import { REPO_ROOT, seededFloats, startTestGateway } from '../test-gateway';
+import { REPO_ROOT, seededFloats, startTestGateway, type TestGateway } from '../test-gateway';
 import { missingPrerequisite } from '@test-support';
 import { readNpyFloat32, writeNpyFloat32 } from './npy';
 import {
@@ -80,7 +79,7 @@ describe('NVIDIA tritonclient against the gateway, unchanged (KServe v2 HTTP + g
   if (missingPrerequisite('tritonclient', probeClient())) return;
 
   const input = seededFloats(2 * NANODET_INPUT_SIZE, SEED);
-  let gateway: RunningGateway;
+  let gateway: TestGateway;
   let outDir: string;
   let summary: ClientSummary;
   /** ONNX Runtime directly: the batch of two, and each sample on its own (batch 1). */
@@ -145,6 +144,8 @@ describe('NVIDIA tritonclient against the gateway, unchanged (KServe v2 HTTP + g
       inputPath,
       '--out',
       outDir,
+      '--api-key',
+      gateway.apiKey,
     ]);
     summary = JSON.parse(readFileSync(join(outDir, 'summary.json'), 'utf8')) as ClientSummary;
     reference = {

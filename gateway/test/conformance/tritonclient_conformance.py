@@ -22,6 +22,7 @@ run, and the exit status is 0 unless the script itself is broken. It writes
 """
 
 import argparse
+import functools
 import hashlib
 import importlib.metadata
 import json
@@ -34,6 +35,30 @@ import tritonclient.http as httpclient
 from tritonclient.utils import InferenceServerException
 
 MISSING_MODEL = "missing-model"
+
+# Calls that take no headers: the stream's credential goes with start_stream.
+CALLS_WITHOUT_HEADERS = {"async_stream_infer", "stop_stream", "close"}
+
+
+class WithHeaders:
+    """A tritonclient client whose every call carries `headers` (tritonclient takes them per call):
+    the gateway's API key, as `x-api-key`; gRPC sends them as metadata."""
+
+    def __init__(self, client, headers):
+        self._client = client
+        self._headers = headers
+
+    def __getattr__(self, name):
+        attr = getattr(self._client, name)
+        if self._headers is None or name in CALLS_WITHOUT_HEADERS or not callable(attr):
+            return attr
+
+        # A fresh dict per call: tritonclient's HTTP infer adds its own headers to the one it is given.
+        @functools.wraps(attr)
+        def call(*args, **kwargs):
+            return attr(*args, headers=dict(self._headers), **kwargs)
+
+        return call
 
 
 def exception_record(error):
@@ -146,8 +171,8 @@ def error_cases(x, make_input):
     ]
 
 
-def run_http(url, model, x, recorder):
-    client = httpclient.InferenceServerClient(url=url)
+def run_http(url, model, x, recorder, headers=None):
+    client = WithHeaders(httpclient.InferenceServerClient(url=url), headers)
     output_names = []
     summary = {
         "live": attempt(client.is_server_live),
@@ -200,8 +225,8 @@ def run_http(url, model, x, recorder):
     return summary
 
 
-def run_grpc(url, model, x, recorder):
-    client = grpcclient.InferenceServerClient(url=url)
+def run_grpc(url, model, x, recorder, headers=None):
+    client = WithHeaders(grpcclient.InferenceServerClient(url=url), headers)
     output_names = []
 
     def model_metadata(version=""):
@@ -286,12 +311,18 @@ def main():
     parser.add_argument("--input", required=True, help=".npy FP32 input with batch >= 2")
     parser.add_argument("--out", required=True, help="directory for the .npy outputs and summary.json")
     parser.add_argument("--model", default="nanodet")
+    parser.add_argument(
+        "--api-key",
+        default=os.environ.get("GATEWAY_API_KEY"),
+        help="API key sent as x-api-key on every call (default: $GATEWAY_API_KEY; none for Triton)",
+    )
     args = parser.parse_args()
 
     x = np.load(args.input)
     if x.dtype != np.float32 or x.ndim < 2 or x.shape[0] < 2:
         parser.error(f"--input must be FP32 with batch >= 2, got {x.dtype} {x.shape}")
     os.makedirs(args.out, exist_ok=True)
+    headers = {"x-api-key": args.api_key} if args.api_key else None
     recorder = Recorder(args.out)
     summary = {
         "versions": {
@@ -300,8 +331,8 @@ def main():
         },
         "input_shape": list(x.shape),
         "input_sha256": hashlib.sha256(np.ascontiguousarray(x).tobytes()).hexdigest(),
-        "http": run_http(args.http, args.model, x, recorder),
-        "grpc": run_grpc(args.grpc, args.model, x, recorder),
+        "http": run_http(args.http, args.model, x, recorder, headers),
+        "grpc": run_grpc(args.grpc, args.model, x, recorder, headers),
     }
     with open(os.path.join(args.out, "summary.json"), "w", encoding="utf-8") as f:
         json.dump(summary, f, indent=2)

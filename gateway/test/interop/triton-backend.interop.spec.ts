@@ -34,12 +34,14 @@ import {
   rawOutputsOf,
 } from '../nanodet-reference';
 import {
+  authHeaders,
   callUnary,
   grpcClient,
   REPO_ROOT,
   sampleImage,
   seededFloats,
   startTestGateway,
+  TEST_API_KEY,
 } from '../test-gateway';
 import {
   startTritonServer,
@@ -58,7 +60,7 @@ const inferRequest = (input: Float32Array, batch: number, id = 'over-triton'): M
 async function detect(httpUrl: string) {
   const response = await fetch(`${httpUrl}/v1/models/nanodet/detect`, {
     method: 'POST',
-    headers: { 'content-type': 'image/jpeg' },
+    headers: { ...authHeaders(), 'content-type': 'image/jpeg' },
     body: sampleImage('messi5.jpg'),
   });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
@@ -155,7 +157,7 @@ describe('the gateway in front of a real Triton Inference Server (Triton backend
           gateway.grpcAddress,
           '--input',
           join(outDir, 'input.npy'),
-        ].concat(['--out', outDir]),
+        ].concat(['--out', outDir, '--api-key', TEST_API_KEY]),
         { timeout: 90_000, maxBuffer: 16 * 1024 * 1024 },
       );
       const summary = JSON.parse(

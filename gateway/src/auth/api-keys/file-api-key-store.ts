@@ -54,12 +54,12 @@ export class FileApiKeyStore implements ApiKeyStore {
     this.keys = new Map(parsed.keys.map((record) => [record.id, record]));
   }
 
-  async get(id: string): Promise<ApiKeyRecord | undefined> {
-    return this.keys.get(id);
+  get(id: string): Promise<ApiKeyRecord | undefined> {
+    return Promise.resolve(this.keys.get(id));
   }
 
-  async list(): Promise<ApiKeyRecord[]> {
-    return [...this.keys.values()];
+  list(): Promise<ApiKeyRecord[]> {
+    return Promise.resolve([...this.keys.values()]);
   }
 
   insert(record: ApiKeyRecord): Promise<void> {

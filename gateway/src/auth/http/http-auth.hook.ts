@@ -1,10 +1,13 @@
+import { Logger } from '@nestjs/common';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { authorize, isPublic, type AccessPolicy } from '../access-policy';
 import { permissionDenied } from '../auth-errors';
 import type { Authenticator } from '../authenticator';
 import type { Caller } from '../caller';
 import { headerValues, presentedCredential } from '../credentials';
-import { recordRoutes } from './http-routes';
+import { recordRoutes, registeredRoutes } from './http-routes';
+
+const logger = new Logger('HttpAuth');
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -28,6 +31,13 @@ export function registerHttpAuth(
   metricsPublic: boolean,
 ): void {
   recordRoutes(fastify);
+  fastify.addHook('onReady', (done) => {
+    // Refused at run time anyway; said at start-up so the mistake is found before a caller finds it.
+    for (const route of registeredRoutes(fastify).filter((entry) => !entry.access)) {
+      logger.error(`${route.method} ${route.url} declares no access policy: every call is refused`);
+    }
+    done();
+  });
   fastify.decorateRequest('caller', null);
   fastify.addHook('onRequest', async (request) => {
     const policy = request.routeOptions.config?.access;

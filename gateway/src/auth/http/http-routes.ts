@@ -16,7 +16,7 @@ export function recordRoutes(fastify: FastifyInstance): void {
   registries.set(fastify, routes);
   fastify.addHook('onRoute', (route: RouteOptions) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
-    const access = (route.config as { access?: AccessPolicy } | undefined)?.access;
+    const access = route.config?.access;
     for (const method of methods) routes.push({ method, url: route.url, access });
   });
 }

@@ -2,9 +2,11 @@ import { create, type MessageInitShape, type MessageShape } from '@bufbuild/prot
 import {
   Client,
   credentials,
+  InterceptingCall,
   Metadata,
   status,
   type ClientDuplexStream,
+  type Interceptor,
   type MethodDefinition,
   type ServiceError,
 } from '@grpc/grpc-js';
@@ -36,6 +38,11 @@ export interface TritonClientOptions {
    * back off to two minutes, and a restarted server would stay unused that long.
    */
   maxReconnectBackoffMs: number;
+  /**
+   * Sent as `x-api-key` metadata on every call: for a Triton behind an authenticating proxy, or
+   * another gateway used as the backend. Never logged.
+   */
+  apiKey?: string;
 }
 
 export interface CallOptions {
@@ -72,6 +79,8 @@ export class TritonClient {
       // HTTP/2's default 64 KiB window would make a 2 MB tensor answer wait for ~30 window
       // updates; a window as large as the largest message lets Triton send it in one go.
       'grpc-node.flow_control_window': options.maxMessageBytes,
+      // An interceptor rather than a Metadata argument per call (see unary(): realm-safe options).
+      interceptors: options.apiKey ? [apiKeyInterceptor(options.apiKey)] : [],
     });
   }
 
@@ -191,6 +200,17 @@ export class TritonClient {
     const own = Date.now() + (options?.timeoutMs ?? this.options.timeoutMs);
     return options?.deadline === undefined ? own : Math.min(own, options.deadline);
   }
+}
+
+/** Adds the API key to the metadata of every call. */
+function apiKeyInterceptor(apiKey: string): Interceptor {
+  return (options, nextCall) =>
+    new InterceptingCall(nextCall(options), {
+      start(metadata, listener, next) {
+        metadata.set('x-api-key', apiKey);
+        next(metadata, listener);
+      },
+    });
 }
 
 /** Runs `cancel` when the signal aborts; returns the function that stops listening. */

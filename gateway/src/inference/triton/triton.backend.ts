@@ -34,6 +34,8 @@ export interface TritonBackendOptions {
   maxMessageBytes: number;
   /** The gateway's local copy of the model repository: label files, and model names as a fallback. */
   repository: string;
+  /** Sent as `x-api-key` on every call (TRITON_API_KEY). */
+  apiKey?: string;
   random?: RandomSource;
   /** Circuit breaker of each endpoint (default: DEFAULT_BREAKER_SETTINGS). */
   breaker?: BreakerSettings;
@@ -76,6 +78,7 @@ export class TritonBackend implements InferenceBackend {
           timeoutMs: options.timeoutMs,
           maxMessageBytes: options.maxMessageBytes,
           maxReconnectBackoffMs: options.healthIntervalMs,
+          apiKey: options.apiKey,
         }),
     );
     const observer = options.observer ?? NO_PROTECTION_OBSERVER;

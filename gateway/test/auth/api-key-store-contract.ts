@@ -1,4 +1,4 @@
-import type { ApiKeyRecord, ApiKeyStore } from './api-key-store';
+import type { ApiKeyRecord, ApiKeyStore } from '../../src/auth/api-keys/api-key-store';
 
 /** A record as the service would store it (the hash is a stand-in: stores never look into it). */
 export function record(id: string, overrides: Partial<ApiKeyRecord> = {}): ApiKeyRecord {

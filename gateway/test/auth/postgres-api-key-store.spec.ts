@@ -1,8 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { missingPrerequisite } from '@test-support';
-import { apiKeyStoreContract, record } from './api-key-store.contract';
-import { API_KEYS_TABLE, PostgresApiKeyStore } from './postgres-api-key-store';
+import { apiKeyStoreContract, record } from './api-key-store-contract';
+import {
+  API_KEYS_TABLE,
+  PostgresApiKeyStore,
+} from '../../src/auth/api-keys/postgres-api-key-store';
 
 /**
  * Against the real throwaway Postgres that scripts/test.sh starts (DATABASE_URL_TEST), in a schema
@@ -67,7 +70,9 @@ describe('PostgresApiKeyStore on a real Postgres server', () => {
     await fresh();
     const store = await open();
     await store.insert(record('AAAAAAAAAAAA'));
-    const { rows } = await admin.query(`SELECT * FROM "${schema}".${API_KEYS_TABLE}`);
+    const { rows } = await admin.query<Record<string, unknown>>(
+      `SELECT * FROM "${schema}".${API_KEYS_TABLE}`,
+    );
     expect(Object.keys(rows[0]).sort()).toEqual([
       'created_at',
       'hash',

@@ -1,8 +1,8 @@
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { apiKeyStoreContract, record } from './api-key-store.contract';
-import { FileApiKeyStore } from './file-api-key-store';
+import { apiKeyStoreContract, record } from './api-key-store-contract';
+import { FileApiKeyStore } from '../../src/auth/api-keys/file-api-key-store';
 
 describe('FileApiKeyStore', () => {
   const root = mkdtempSync(join(tmpdir(), 'api-key-store-'));
@@ -15,7 +15,10 @@ describe('FileApiKeyStore', () => {
     await store.open();
     return store;
   };
-  const fresh = async () => rmSync(directory, { recursive: true, force: true });
+  const fresh = (): Promise<void> => {
+    rmSync(directory, { recursive: true, force: true });
+    return Promise.resolve();
+  };
 
   describe('the store contract', () => apiKeyStoreContract(open, fresh));
 

@@ -1,0 +1,45 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InterceptingCall, type Interceptor } from '@grpc/grpc-js';
+import type { CallContext } from '../../gateway/src/inference/call-context';
+
+/**
+ * The admin API key every benchmark gateway is started with (GATEWAY_BOOTSTRAP_API_KEY), so the
+ * benchmarks measure authenticated calls, as production serves them. Benchmark-only.
+ */
+export const BENCH_API_KEY = 'tcg_Benchmark001_kq3V0b7yH2sW9nFz1XcR4tLpM8dE6aJuQiGo5KvYhBw';
+
+/** HTTP headers that authenticate a benchmark client. */
+export function benchAuthHeaders(): Record<string, string> {
+  return { 'x-api-key': BENCH_API_KEY };
+}
+
+/** A grpc-js client interceptor adding the bench key to every call's metadata. */
+export function benchGrpcInterceptor(): Interceptor {
+  return (options, nextCall) =>
+    new InterceptingCall(nextCall(options), {
+      start(metadata, listener, next) {
+        metadata.set('x-api-key', BENCH_API_KEY);
+        next(metadata, listener);
+      },
+    });
+}
+
+/**
+ * Environment for a benchmark gateway: the bench key, and an API key store of its own in a temporary
+ * folder (not the repository's .data/).
+ */
+export function benchGatewayEnv(): Record<string, string> {
+  return {
+    GATEWAY_BOOTSTRAP_API_KEY: BENCH_API_KEY,
+    GATEWAY_DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-gateway-')),
+  };
+}
+
+/** What a front door would hand the pipeline for an authenticated benchmark call of one image. */
+export const BENCH_CALL: CallContext = {
+  caller: { tenant: 'bench', subject: 'key:Benchmark001', scopes: ['admin'] },
+  priority: 'realtime',
+  images: 1,
+};

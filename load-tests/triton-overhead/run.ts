@@ -35,7 +35,7 @@ function numberList(value: string | undefined, fallback: number[]): number[] {
 }
 
 const settings = {
-  concurrencies: numberList(process.env.BENCH_CONCURRENCIES, [1, 4, 16]),
+  concurrencies: numberList(process.env.BENCH_CONCURRENCIES, [1, 4, 16, 64]),
   /** One perf_analyzer measurement window; each cell is exactly `windows` of them. */
   measurementIntervalMs: Number(process.env.BENCH_WINDOW_MS ?? 3000),
   windows: 3,

@@ -7,8 +7,6 @@ import { status as GrpcStatus } from '@grpc/grpc-js';
  */
 export const ERROR_KINDS = {
   invalid_argument: { http: 400, grpc: GrpcStatus.INVALID_ARGUMENT },
-  unauthenticated: { http: 401, grpc: GrpcStatus.UNAUTHENTICATED },
-  permission_denied: { http: 403, grpc: GrpcStatus.PERMISSION_DENIED },
   not_found: { http: 404, grpc: GrpcStatus.NOT_FOUND },
   payload_too_large: { http: 413, grpc: GrpcStatus.RESOURCE_EXHAUSTED },
   unsupported_media_type: { http: 415, grpc: GrpcStatus.INVALID_ARGUMENT },
@@ -20,22 +18,10 @@ export const ERROR_KINDS = {
 
 export type ErrorKind = keyof typeof ERROR_KINDS;
 
-/**
- * What a refusal tells the caller beyond its message. Front doors write `retryAfterMs` as HTTP
- * `Retry-After` (seconds, rounded up) and as the gRPC trailers `retry-after-ms` and
- * `grpc-retry-pushback-ms`; `headers` go out as HTTP response headers and gRPC trailers as they are
- * (e.g. the IETF `RateLimit` / `RateLimit-Policy` fields).
- */
-export interface ErrorHints {
-  retryAfterMs?: number;
-  headers?: Record<string, string>;
-}
-
 export class GatewayError extends Error {
   constructor(
     readonly kind: ErrorKind,
     message: string,
-    readonly hints: ErrorHints = {},
   ) {
     super(message);
     this.name = 'GatewayError';

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { Metadata, type ServiceError } from '@grpc/grpc-js';
 import { MalformedMessage } from '@contracts/grpc/service-definition';
-import { GatewayError, invalidArgument, toGatewayError } from '../errors/gateway-error';
+import { invalidArgument, toGatewayError } from '../errors/gateway-error';
 
 const logger = new Logger('Grpc');
 
@@ -13,22 +13,8 @@ export function toServiceError(error: unknown): ServiceError {
   return Object.assign(new Error(gatewayError.message), {
     code: gatewayError.grpcStatus,
     details: gatewayError.message,
-    metadata: hintTrailers(gatewayError),
+    metadata: new Metadata(),
   });
-}
-
-/** The refusal's hints as trailers: the retry delay both as gRPC's standard pushback and plainly. */
-function hintTrailers(error: GatewayError): Metadata {
-  const trailers = new Metadata();
-  for (const [key, value] of Object.entries(error.hints.headers ?? {})) {
-    trailers.set(key.toLowerCase(), value);
-  }
-  if (error.hints.retryAfterMs !== undefined) {
-    const delay = String(Math.max(0, Math.ceil(error.hints.retryAfterMs)));
-    trailers.set('retry-after-ms', delay);
-    trailers.set('grpc-retry-pushback-ms', delay);
-  }
-  return trailers;
 }
 
 /** Narrows a leniently decoded request, refusing malformed bytes with INVALID_ARGUMENT. */

@@ -25,20 +25,8 @@ export class HttpErrorFilter implements ExceptionFilter {
     if (error.kind === 'internal') {
       this.logger.error(exception instanceof Error ? exception.stack : String(exception));
     }
-    void reply
-      .headers(hintHeaders(error))
-      .status(error.httpStatus)
-      .send(errorBody(request.url, error));
+    void reply.status(error.httpStatus).send(errorBody(request.url, error));
   }
-}
-
-/** `Retry-After` (whole seconds, rounded up) and any other headers the refusal carries. */
-export function hintHeaders(error: GatewayError): Record<string, string> {
-  const headers = { ...error.hints.headers };
-  if (error.hints.retryAfterMs !== undefined) {
-    headers['retry-after'] = String(Math.max(1, Math.ceil(error.hints.retryAfterMs / 1000)));
-  }
-  return headers;
 }
 
 export function errorBody(url: string, error: GatewayError): unknown {

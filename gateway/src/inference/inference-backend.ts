@@ -34,12 +34,6 @@ export interface InferRequest {
   outputs: string[];
   /** Aborted when the caller goes away: a backend that calls out (Triton) cancels that call. */
   signal?: AbortSignal;
-  /**
-   * When the caller stops waiting (ms since the epoch, `Date.now()` clock): a backend that calls out
-   * passes it on (Triton gets it as the gRPC deadline); the admit stage refuses requests that cannot
-   * finish before it.
-   */
-  deadline?: number;
 }
 
 export interface InferResponse {

@@ -5,7 +5,6 @@ import {
   type InferRequest,
   type InferResponse,
 } from './inference-backend';
-import type { CallContext } from './call-context';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
 import { CallBackendStage } from './stages/call-backend.stage';
 import type { InferenceContext, InferenceStage } from './stages/inference-stage';
@@ -31,8 +30,8 @@ export class InferencePipeline {
     return this.stages.map((stage) => stage.name);
   }
 
-  infer(request: InferRequest, call: CallContext): Promise<InferResponse> {
-    const context: InferenceContext = { request, call, backend: this.backend };
+  infer(request: InferRequest): Promise<InferResponse> {
+    const context: InferenceContext = { request, backend: this.backend };
     const run = (index: number): Promise<InferResponse> => {
       const stage = this.stages[index];
       return stage.handle(context, () => run(index + 1));

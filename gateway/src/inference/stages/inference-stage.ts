@@ -1,4 +1,3 @@
-import type { CallContext } from '../call-context';
 import type {
   InferenceBackend,
   InferRequest,
@@ -9,8 +8,6 @@ import type {
 /** What travels along the request path; stages may enrich it (resolved version, metadata). */
 export interface InferenceContext {
   request: InferRequest;
-  /** Who calls and on what terms (caller, priority, images), from the front door. */
-  call: CallContext;
   /** Set by the validate stage: the model's metadata and the concrete version served. */
   metadata?: ModelMetadata;
   backend: InferenceBackend;

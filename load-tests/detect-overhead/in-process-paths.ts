@@ -1,11 +1,7 @@
-import { Logger } from '@nestjs/common';
 import * as ort from 'onnxruntime-node';
 import type { GatewayConfig } from '../../gateway/src/config/gateway-config';
-import { OnnxRuntimeBackend } from '../../gateway/src/inference/embedded/onnx-runtime.backend';
-import { InferencePipeline } from '../../gateway/src/inference/inference-pipeline';
-import { GatewayMetrics } from '../../gateway/src/metrics/gateway-metrics';
+import { createInProcessDetectPipeline } from '../lib/in-process-detect-pipeline';
 import { withDefaults } from '../../gateway/src/vision/detect-options';
-import { DetectPipeline } from '../../gateway/src/vision/detect-pipeline';
 import type {
   DetectContext,
   DetectRequest,
@@ -35,19 +31,7 @@ export async function createInProcessPaths(
   config: GatewayConfig,
   images: readonly SampleImage[],
 ): Promise<InProcessPaths> {
-  Logger.overrideLogger(['error', 'warn']); // the backend logs each model it loads
-  const backend = new OnnxRuntimeBackend({
-    repository: config.modelRepository,
-    intraOpThreads: config.ortIntraOpThreads,
-  });
-  await backend.load();
-  const metrics = new GatewayMetrics();
-  const pipeline = new DetectPipeline(
-    config,
-    backend,
-    new InferencePipeline(backend, metrics),
-    metrics,
-  );
+  const { backend, pipeline } = await createInProcessDetectPipeline(config);
   const request = (image: SampleImage): DetectRequest => ({
     model: MODEL,
     version: '',

@@ -1,9 +1,5 @@
-import { Logger } from '@nestjs/common';
 import type { GatewayConfig } from '../../gateway/src/config/gateway-config';
-import { OnnxRuntimeBackend } from '../../gateway/src/inference/embedded/onnx-runtime.backend';
-import { InferencePipeline } from '../../gateway/src/inference/inference-pipeline';
-import { GatewayMetrics } from '../../gateway/src/metrics/gateway-metrics';
-import { DetectPipeline } from '../../gateway/src/vision/detect-pipeline';
+import { createInProcessDetectPipeline } from '../lib/in-process-detect-pipeline';
 import type { DetectResult } from '../../gateway/src/vision/detect-types';
 import { MODEL, type Mode } from './settings';
 
@@ -32,19 +28,7 @@ export async function createDetector(
   config: GatewayConfig,
   iouThreshold: number,
 ): Promise<Detector> {
-  Logger.overrideLogger(['error', 'warn']); // the backend logs each model it loads
-  const backend = new OnnxRuntimeBackend({
-    repository: config.modelRepository,
-    intraOpThreads: config.ortIntraOpThreads,
-  });
-  await backend.load();
-  const metrics = new GatewayMetrics();
-  const pipeline = new DetectPipeline(
-    config,
-    backend,
-    new InferencePipeline(backend, metrics),
-    metrics,
-  );
+  const { backend, pipeline } = await createInProcessDetectPipeline(config);
   const metadata = backend.modelMetadata(MODEL);
   const shape = metadata.inputs[0].shape;
   return {

@@ -1,15 +1,7 @@
-import { Logger } from '@nestjs/common';
 import * as ort from 'onnxruntime-node';
 import type { GatewayConfig } from '../../gateway/src/config/gateway-config';
-import { OnnxRuntimeBackend } from '../../gateway/src/inference/embedded/onnx-runtime.backend';
-import { AdmitStage } from '../../gateway/src/admission/admit.stage';
-import { BatchStage } from '../../gateway/src/batching/batch.stage';
-import { InferencePipeline } from '../../gateway/src/inference/inference-pipeline';
-import { RateLimitStage } from '../../gateway/src/rate-limits/rate-limit.stage';
-import { createRateLimitService } from '../../gateway/src/rate-limits/rate-limits.module';
-import { GatewayMetrics } from '../../gateway/src/metrics/gateway-metrics';
+import { createInProcessDetectPipeline } from '../lib/in-process-detect-pipeline';
 import { withDefaults } from '../../gateway/src/vision/detect-options';
-import { DetectPipeline } from '../../gateway/src/vision/detect-pipeline';
 import type {
   DetectContext,
   DetectRequest,
@@ -40,25 +32,7 @@ export async function createInProcessPaths(
   config: GatewayConfig,
   images: readonly SampleImage[],
 ): Promise<InProcessPaths> {
-  Logger.overrideLogger(['error', 'warn']); // the backend logs each model it loads
-  const backend = new OnnxRuntimeBackend({
-    repository: config.modelRepository,
-    intraOpThreads: config.ortIntraOpThreads,
-  });
-  await backend.load();
-  const metrics = new GatewayMetrics();
-  const pipeline = new DetectPipeline(
-    config,
-    backend,
-    new InferencePipeline(
-      backend,
-      metrics,
-      new AdmitStage(config, metrics),
-      new RateLimitStage(createRateLimitService(config, metrics, null)),
-      new BatchStage(config, metrics),
-    ),
-    metrics,
-  );
+  const { backend, pipeline } = await createInProcessDetectPipeline(config);
   const request = (image: SampleImage): DetectRequest => ({
     model: MODEL,
     version: '',

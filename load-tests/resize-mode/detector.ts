@@ -1,13 +1,5 @@
-import { Logger } from '@nestjs/common';
 import type { GatewayConfig } from '../../gateway/src/config/gateway-config';
-import { OnnxRuntimeBackend } from '../../gateway/src/inference/embedded/onnx-runtime.backend';
-import { AdmitStage } from '../../gateway/src/admission/admit.stage';
-import { BatchStage } from '../../gateway/src/batching/batch.stage';
-import { InferencePipeline } from '../../gateway/src/inference/inference-pipeline';
-import { RateLimitStage } from '../../gateway/src/rate-limits/rate-limit.stage';
-import { createRateLimitService } from '../../gateway/src/rate-limits/rate-limits.module';
-import { GatewayMetrics } from '../../gateway/src/metrics/gateway-metrics';
-import { DetectPipeline } from '../../gateway/src/vision/detect-pipeline';
+import { createInProcessDetectPipeline } from '../lib/in-process-detect-pipeline';
 import type { DetectResult } from '../../gateway/src/vision/detect-types';
 import { BENCH_CALL } from '../lib/bench-credentials';
 import { MODEL, type Mode } from './settings';
@@ -37,25 +29,7 @@ export async function createDetector(
   config: GatewayConfig,
   iouThreshold: number,
 ): Promise<Detector> {
-  Logger.overrideLogger(['error', 'warn']); // the backend logs each model it loads
-  const backend = new OnnxRuntimeBackend({
-    repository: config.modelRepository,
-    intraOpThreads: config.ortIntraOpThreads,
-  });
-  await backend.load();
-  const metrics = new GatewayMetrics();
-  const pipeline = new DetectPipeline(
-    config,
-    backend,
-    new InferencePipeline(
-      backend,
-      metrics,
-      new AdmitStage(config, metrics),
-      new RateLimitStage(createRateLimitService(config, metrics, null)),
-      new BatchStage(config, metrics),
-    ),
-    metrics,
-  );
+  const { backend, pipeline } = await createInProcessDetectPipeline(config);
   const metadata = backend.modelMetadata(MODEL);
   const shape = metadata.inputs[0].shape;
   return {

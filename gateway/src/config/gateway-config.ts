@@ -26,7 +26,8 @@ const schema = z.object({
   GATEWAY_GRPC_PORT: port.default(8081),
   MODEL_REPOSITORY: z.string().min(1).default('triton-models'),
   /** Largest accepted request body (HTTP) or message (gRPC). */
-  GATEWAY_MAX_BODY_BYTES: positiveInt.default(64 * 1024 * 1024),
+  // At most 2^31 - 1: gRPC's message-length limit and HTTP/2's largest flow-control window.
+  GATEWAY_MAX_BODY_BYTES: positiveInt.max(2 ** 31 - 1).default(64 * 1024 * 1024),
   /** Decoded-image size cap, so a small compressed file cannot expand into gigabytes of pixels. */
   GATEWAY_MAX_IMAGE_PIXELS: positiveInt.default(40_000_000),
   /** ONNX Runtime intra-op threads per session; 0 lets ONNX Runtime choose. */

@@ -2,9 +2,6 @@ import type { Http2Server, Http2Session } from 'node:http2';
 import type { Server } from '@grpc/grpc-js';
 import { Logger } from '@nestjs/common';
 
-/** HTTP/2 caps a flow-control window at 2^31 - 1 bytes. */
-export const MAX_HTTP2_WINDOW_BYTES = 2 ** 31 - 1;
-
 /**
  * Raises the HTTP/2 flow-control windows of every connection the gRPC server accepts.
  *

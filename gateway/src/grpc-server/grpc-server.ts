@@ -8,7 +8,7 @@ import {
 import { ServerCredentials, type MethodDefinition } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { serverDefinition } from '@contracts/grpc/service-definition';
-import { MAX_HTTP2_WINDOW_BYTES, raiseFlowControlWindow } from './flow-control-window';
+import { raiseFlowControlWindow } from './flow-control-window';
 import {
   file_inference_grpc_service,
   GRPCInferenceService,
@@ -77,7 +77,7 @@ export class GrpcServer implements OnApplicationBootstrap, OnApplicationShutdown
         (error, port) => (error ? reject(error) : resolve(port)),
       );
     });
-    raiseFlowControlWindow(server, Math.min(this.config.maxBodyBytes, MAX_HTTP2_WINDOW_BYTES));
+    raiseFlowControlWindow(server, this.config.maxBodyBytes);
     this.server = server;
     // Not once at start-up: a Triton that goes away (and comes back) must show in Check and Watch.
     this.readiness = new ReadinessWatch(

@@ -18,7 +18,8 @@ import { BatchStage } from '../batching/batch.stage';
 /**
  * The tensor request path, in order. Every front door (KServe REST and gRPC, the vision API) sends
  * its requests through here, so a stage added to this list guards all of them.
- * Planned, in this order: authenticate → rate-limit → route → admit → batch → breaker.
+ * Authentication happens at the front door (HTTP hook, gRPC guard); breakers and retries live in
+ * the Triton backend's guarded calls, one breaker per endpoint.
  */
 @Injectable()
 export class InferencePipeline {

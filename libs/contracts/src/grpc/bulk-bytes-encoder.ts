@@ -1,5 +1,11 @@
-import { toBinary, type DescField, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
-import { ScalarType } from '@bufbuild/protobuf';
+import {
+  ScalarType,
+  toBinary,
+  type DescField,
+  type DescMessage,
+  type MessageShape,
+} from '@bufbuild/protobuf';
+import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 
 /**
  * Encodes a message to one Buffer, writing its top-level `repeated bytes` fields (KServe's
@@ -27,54 +33,30 @@ export function bulkBytesEncoder<Desc extends DescMessage>(
     };
   }
   const emptied = Object.fromEntries(bulkFields.map((field) => [field.localName, []]));
-  const tags = bulkFields.map((field) => varint((field.number << 3) | 2));
   return (message) => {
     const head = toBinary(schema, { ...message, ...emptied });
-    const lists = bulkFields.map(
-      (field) => (message as Record<string, unknown>)[field.localName] as Uint8Array[],
+    // Each entry: its tag and length (written by protobuf-es), then its bytes.
+    const entries = bulkFields.flatMap((field) =>
+      ((message as Record<string, unknown>)[field.localName] as Uint8Array[]).map((bytes) => ({
+        prefix: new BinaryWriter()
+          .tag(field.number, WireType.LengthDelimited)
+          .uint32(bytes.byteLength)
+          .finish(),
+        bytes,
+      })),
     );
-    let total = head.byteLength;
-    lists.forEach((list, index) => {
-      for (const item of list) {
-        total += tags[index].length + varintSize(item.byteLength) + item.byteLength;
-      }
-    });
+    const total = entries.reduce(
+      (sum, entry) => sum + entry.prefix.byteLength + entry.bytes.byteLength,
+      head.byteLength,
+    );
     const out = Buffer.allocUnsafe(total);
     out.set(head, 0);
     let offset = head.byteLength;
-    lists.forEach((list, index) => {
-      for (const item of list) {
-        out.set(tags[index], offset);
-        offset += tags[index].length;
-        offset = writeVarint(out, offset, item.byteLength);
-        out.set(item, offset);
-        offset += item.byteLength;
-      }
-    });
+    for (const { prefix, bytes } of entries) {
+      out.set(prefix, offset);
+      out.set(bytes, offset + prefix.byteLength);
+      offset += prefix.byteLength + bytes.byteLength;
+    }
     return out;
   };
-}
-
-function varintSize(value: number): number {
-  let size = 1;
-  while (value >= 0x80) {
-    value = Math.floor(value / 128);
-    size++;
-  }
-  return size;
-}
-
-function writeVarint(out: Uint8Array, offset: number, value: number): number {
-  while (value >= 0x80) {
-    out[offset++] = (value % 128) | 0x80;
-    value = Math.floor(value / 128);
-  }
-  out[offset++] = value;
-  return offset;
-}
-
-function varint(value: number): Uint8Array {
-  const out = new Uint8Array(varintSize(value));
-  writeVarint(out, 0, value);
-  return out;
 }

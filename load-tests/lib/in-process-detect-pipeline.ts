@@ -1,0 +1,45 @@
+import { Logger } from '@nestjs/common';
+import type { GatewayConfig } from '../../gateway/src/config/gateway-config';
+import { OnnxRuntimeBackend } from '../../gateway/src/inference/embedded/onnx-runtime.backend';
+import { AdmitStage } from '../../gateway/src/admission/admit.stage';
+import { BatchStage } from '../../gateway/src/batching/batch.stage';
+import { InferencePipeline } from '../../gateway/src/inference/inference-pipeline';
+import { RateLimitStage } from '../../gateway/src/rate-limits/rate-limit.stage';
+import { createRateLimitService } from '../../gateway/src/rate-limits/rate-limits.module';
+import { GatewayMetrics } from '../../gateway/src/metrics/gateway-metrics';
+import { DetectPipeline } from '../../gateway/src/vision/detect-pipeline';
+
+export interface InProcessDetectPipeline {
+  backend: OnnxRuntimeBackend;
+  pipeline: DetectPipeline;
+}
+
+/**
+ * The gateway's real DetectPipeline on the embedded ONNX Runtime backend, constructed with `new`
+ * instead of by Nest: only the transport and the framework are missing. One place for every
+ * benchmark that measures or uses the detect path in-process.
+ */
+export async function createInProcessDetectPipeline(
+  config: GatewayConfig,
+): Promise<InProcessDetectPipeline> {
+  Logger.overrideLogger(['error', 'warn']); // the backend logs each model it loads
+  const backend = new OnnxRuntimeBackend({
+    repository: config.modelRepository,
+    intraOpThreads: config.ortIntraOpThreads,
+  });
+  await backend.load();
+  const metrics = new GatewayMetrics();
+  const pipeline = new DetectPipeline(
+    config,
+    backend,
+    new InferencePipeline(
+      backend,
+      metrics,
+      new AdmitStage(config, metrics),
+      new RateLimitStage(createRateLimitService(config, metrics, null)),
+      new BatchStage(config, metrics),
+    ),
+    metrics,
+  );
+  return { backend, pipeline };
+}

@@ -33,10 +33,26 @@ export function renderOverloadReport(results: OverloadResults, resultsDir: strin
       xlabel: 'second',
       ylabel: 'requests',
       series: [
-        { label: 'offered', x: results.perSecond.map((b) => b.second), y: results.perSecond.map((b) => b.offered) },
-        { label: 'admitted (200)', x: results.perSecond.map((b) => b.second), y: results.perSecond.map((b) => b.ok) },
-        { label: 'shed (429)', x: results.perSecond.map((b) => b.second), y: results.perSecond.map((b) => b.shed) },
-        { label: 'deadline (504)', x: results.perSecond.map((b) => b.second), y: results.perSecond.map((b) => b.expired) },
+        {
+          label: 'offered',
+          x: results.perSecond.map((b) => b.second),
+          y: results.perSecond.map((b) => b.offered),
+        },
+        {
+          label: 'admitted (200)',
+          x: results.perSecond.map((b) => b.second),
+          y: results.perSecond.map((b) => b.ok),
+        },
+        {
+          label: 'shed (429)',
+          x: results.perSecond.map((b) => b.second),
+          y: results.perSecond.map((b) => b.shed),
+        },
+        {
+          label: 'deadline (504)',
+          x: results.perSecond.map((b) => b.second),
+          y: results.perSecond.map((b) => b.expired),
+        },
       ],
     },
     {
@@ -44,7 +60,11 @@ export function renderOverloadReport(results: OverloadResults, resultsDir: strin
       xlabel: 'second',
       ylabel: 'ms',
       series: [
-        { label: 'p99 of 200s', x: results.perSecond.map((b) => b.second), y: results.perSecond.map((b) => b.admittedP99Ms) },
+        {
+          label: 'p99 of 200s',
+          x: results.perSecond.map((b) => b.second),
+          y: results.perSecond.map((b) => b.admittedP99Ms),
+        },
       ],
     },
     {

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { Metadata, type ServiceError } from '@grpc/grpc-js';
 import { MalformedMessage } from '@contracts/grpc/service-definition';
-import { GatewayError, invalidArgument, toGatewayError } from '../errors/gateway-error';
+import { type GatewayError, invalidArgument, toGatewayError } from '../errors/gateway-error';
 
 const logger = new Logger('Grpc');
 

@@ -2,6 +2,8 @@ import { join } from 'node:path';
 import type { MachineInfo } from '../lib/machine-info';
 import { plotLines } from '../lib/plot';
 import type { PrioritySummary, SecondBucket } from './analysis';
+import type { BreakerPhaseResults } from './breaker-phase';
+import { renderBreakerSection } from './breaker-report';
 import type { Outcome } from './detect-client';
 
 export interface OverloadResults {
@@ -16,6 +18,8 @@ export interface OverloadResults {
   perSecond: SecondBucket[];
   rss: { tS: number; rssMiB: number }[];
   statusAfterOverload: Outcome;
+  /** Absent when run with BENCH_BREAKER=0. */
+  breaker?: BreakerPhaseResults;
 }
 
 const row = (name: string, s: PrioritySummary): string =>
@@ -103,5 +107,6 @@ export function renderOverloadReport(results: OverloadResults, resultsDir: strin
     '',
     '![overload](overload.png)',
     '',
+    ...(results.breaker ? renderBreakerSection(results.breaker, resultsDir) : []),
   ].join('\n');
 }

@@ -19,6 +19,7 @@ import { seededRandom } from '../lib/seeded-random';
 import { BENCH_API_KEY, benchAuthHeaders } from '../lib/bench-credentials';
 import { perSecond, summarizePriority, type Sample } from './analysis';
 import { detectClient, type Priority } from './detect-client';
+import { runBreakerPhase, type BreakerPhaseSettings } from './breaker-phase';
 import { renderOverloadReport, type OverloadResults } from './report';
 
 const RESULTS_DIR = resolve(__dirname, '../results');
@@ -36,9 +37,34 @@ const settings = {
   capacityWindowMs: 6000,
   seed: 20261121,
   ortIntraOpThreads: 1,
+  /** `BENCH_BREAKER=0` skips the phase with a real Triton killed and restarted. */
+  breakerPhase: process.env.BENCH_BREAKER !== '0',
+};
+
+/** The gateway's own defaults for breakers and health checks: the phase reports what users get. */
+const breakerSettings: BreakerPhaseSettings = {
+  workers: 4,
+  steadyS: 4,
+  outageS: 6,
+  deadlineMs: 1000,
+  hungAfterMs: 15_000,
+  pollMs: 10,
+  gatewayEnv: {},
 };
 
 async function main(): Promise<void> {
+  const results = await overloadPhase();
+  if (settings.breakerPhase) {
+    console.log('breaker phase: real Triton killed and restarted under load …');
+    results.breaker = await runBreakerPhase(breakerSettings, loadImages());
+  }
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  writeFileSync(join(RESULTS_DIR, 'overload.json'), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(join(RESULTS_DIR, 'overload.md'), renderOverloadReport(results, RESULTS_DIR));
+  console.log('wrote load-tests/results/overload.{json,md,png}');
+}
+
+async function overloadPhase(): Promise<OverloadResults> {
   const machine = machineInfo();
   const images = loadImages();
   const gateway = await startGatewayProcess(settings.ortIntraOpThreads, {
@@ -114,10 +140,7 @@ async function main(): Promise<void> {
       rss,
       statusAfterOverload: afterwards,
     };
-    mkdirSync(RESULTS_DIR, { recursive: true });
-    writeFileSync(join(RESULTS_DIR, 'overload.json'), `${JSON.stringify(results, null, 2)}\n`);
-    writeFileSync(join(RESULTS_DIR, 'overload.md'), renderOverloadReport(results, RESULTS_DIR));
-    console.log('wrote load-tests/results/overload.{json,md,png}');
+    return results;
   } finally {
     client.close();
     await gateway.stop();

@@ -24,6 +24,10 @@ describe('tensorCallImages', () => {
     expect(tensorCallImages(request('batching', [4, 3, 8, 8]), models)).toBe(4);
   });
 
+  it('counts at most max_batch_size: a declared batch of a billion costs one full batch, not a billion', () => {
+    expect(tensorCallImages(request('batching', [1e9, 3, 8, 8]), models)).toBe(8);
+  });
+
   it('counts one for a model without a batch dimension, an unknown model or a bad shape', () => {
     expect(tensorCallImages(request('fixed', [3, 8, 8]), models)).toBe(1);
     expect(tensorCallImages(request('yolo', [4, 3, 8, 8]), models)).toBe(1);

@@ -92,6 +92,18 @@ describe('OnnxRuntimeBackend (embedded, one worker thread per model instance)', 
       kind: 'not_found',
     });
   });
+
+  it('close() with runs in flight answers them first, then ends its threads without taking the process down', async () => {
+    const closing = new OnnxRuntimeBackend({ repository: root, intraOpThreads: 1 });
+    await closing.load();
+    const inputs = [11, 12, 13, 14].map((seed) => seededFloats(NANODET_INPUT_SIZE, seed));
+    const inFlight = inputs.map((input) => closing.infer(request(input)));
+    await closing.close();
+    const results = await Promise.all(inFlight);
+    for (const [index, result] of results.entries()) {
+      expect(result.outputs[0].data).toEqual((await nanodetReference(inputs[index], 1)).cls_s32);
+    }
+  });
 });
 
 describe('OnnxRuntimeBackend circuit breaker (the runtime as one endpoint)', () => {

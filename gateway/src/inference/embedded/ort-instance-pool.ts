@@ -2,7 +2,15 @@ import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { Logger } from '@nestjs/common';
 import { GatewayError } from '../../errors/gateway-error';
-import type { OrtWorkerData, WireTensor, WorkerReply } from './ort-worker-protocol';
+import type {
+  OrtWorkerData,
+  WireTensor,
+  WorkerMessage,
+  WorkerReply,
+} from './ort-worker-protocol';
+
+/** How long unload waits for an instance to finish its queued runs before terminating it. */
+const CLOSE_GRACE_MS = 30_000;
 
 interface Pending {
   resolve: (outputs: WireTensor[]) => void;
@@ -52,15 +60,31 @@ export class OrtInstancePool {
     const id = this.nextId++;
     return new Promise<WireTensor[]>((resolve, reject) => {
       instance.pending.set(id, { resolve, reject });
-      instance.worker.postMessage({ id, feeds, fetches, deadline });
+      post(instance, { kind: 'run', id, feeds, fetches, deadline });
     });
   }
 
+  /** Refuses new runs, lets every instance answer the runs it has, then ends its thread. */
   async close(): Promise<void> {
     this.closed = true;
     const instances = this.instances.splice(0);
-    await Promise.all(instances.map((instance) => instance.worker.terminate()));
+    await Promise.all(instances.map((instance) => this.stop(instance)));
     for (const instance of instances) this.failAll(instance, `${this.label} was unloaded`);
+  }
+
+  private async stop(instance: Instance): Promise<void> {
+    const exited = new Promise<void>((resolve) => instance.worker.once('exit', () => resolve()));
+    post(instance, { kind: 'close' });
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(true), CLOSE_GRACE_MS);
+    });
+    const late = await Promise.race([exited.then(() => false), gaveUp]);
+    clearTimeout(timer);
+    if (late) {
+      this.logger.warn(`${this.label}: an instance did not finish within ${CLOSE_GRACE_MS} ms`);
+      await instance.worker.terminate();
+    }
   }
 
   private spawn(): Promise<Instance> {
@@ -123,4 +147,8 @@ export class OrtInstancePool {
       pending.reject(new GatewayError('unavailable', reason));
     instance.pending.clear();
   }
+}
+
+function post(instance: Instance, message: WorkerMessage): void {
+  instance.worker.postMessage(message);
 }

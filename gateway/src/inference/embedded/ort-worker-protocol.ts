@@ -15,12 +15,24 @@ export interface WireTensor {
 }
 
 export interface RunMessage {
+  kind: 'run';
   id: number;
   feeds: WireTensor[];
   fetches: string[];
   /** Epoch ms: a run still waiting for the thread at that time is answered `expired`, not run. */
   deadline?: number;
 }
+
+/**
+ * Sent once on unload: the worker releases its session and lets its thread end. Messages are
+ * handled in order, so every run sent before it is answered first. (Terminating a worker while
+ * ONNX Runtime runs in it aborts the whole process.)
+ */
+export interface CloseMessage {
+  kind: 'close';
+}
+
+export type WorkerMessage = RunMessage | CloseMessage;
 
 export type WorkerReply =
   | { kind: 'ready' }

@@ -1,6 +1,12 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
-import type { OrtWorkerData, RunMessage, WireTensor, WorkerReply } from './ort-worker-protocol';
+import type {
+  OrtWorkerData,
+  RunMessage,
+  WireTensor,
+  WorkerMessage,
+  WorkerReply,
+} from './ort-worker-protocol';
 
 /**
  * One model instance in its own thread. onnxruntime-node runs inference synchronously on the
@@ -17,15 +23,25 @@ ort.InferenceSession.create(modelFile, {
   intraOpNumThreads: intraOpThreads,
 }).then(
   (session) => {
-    port.on('message', (message: RunMessage) => {
+    // Answers may settle after later messages arrive: close waits for every one of them.
+    const answering = new Set<Promise<void>>();
+    port.on('message', (message: WorkerMessage) => {
+      if (message.kind === 'close') {
+        void Promise.all(answering)
+          .then(() => session.release())
+          .finally(() => port.close()); // the thread ends once its port is closed
+        return;
+      }
       // Runs queue up behind each other on this thread; one whose caller stopped waiting is skipped.
       if (message.deadline !== undefined && Date.now() >= message.deadline) {
         reply({ kind: 'expired', id: message.id });
         return;
       }
-      run(session, message).then(reply, (error: Error) =>
+      const answer = run(session, message).then(reply, (error: Error) =>
         reply({ kind: 'run-error', id: message.id, message: error.message }),
       );
+      answering.add(answer);
+      void answer.finally(() => answering.delete(answer));
     });
     reply({ kind: 'ready' });
   },

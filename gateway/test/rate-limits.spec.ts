@@ -9,6 +9,7 @@ import {
   callUnary,
   createApiKey,
   grpcClient,
+  sampleImage,
   seededFloats,
   startTestGateway,
   type TestGateway,
@@ -20,6 +21,8 @@ const LIMITS = {
     'team-http': { requestsPerSecond: 2, imagesPerSecond: 0 },
     'team-grpc': { requestsPerSecond: 1, imagesPerSecond: 0 },
     'team-images': { perModel: { imagesPerSecond: 3 } },
+    'team-detect': { requestsPerSecond: 2, imagesPerSecond: 0 },
+    'team-undecodable': { requestsPerSecond: 2, imagesPerSecond: 0 },
   },
 };
 
@@ -118,6 +121,28 @@ describe('tenant rate limits through a real gateway', () => {
     expect(tooLarge.headers.get('retry-after')).toBeNull();
     // The admin tenant (unlimited per model) is served meanwhile.
     expect((await inferOverHttp(gateway, gateway.apiKey, 1)).status).toBe(200);
+  });
+
+  const detect = (apiKey: string, image: Buffer) =>
+    fetch(`${gateway.httpUrl}/v1/models/nanodet/detect`, {
+      method: 'POST',
+      headers: { ...authHeaders(apiKey), 'content-type': 'image/jpeg' },
+      body: image,
+    }).then(async (response) => ({ status: response.status, body: await response.text() }));
+
+  it('detect is charged once per call, before its image is decoded', async () => {
+    // Two calls within a limit of two: both served (a call charged twice would exhaust it).
+    const key = await keyFor('team-detect');
+    const served = await Promise.all([1, 2].map(() => detect(key, sampleImage('messi5.jpg'))));
+    expect(served.map((answer) => answer.status)).toEqual([200, 200]);
+    // Undecodable bodies: the first two are charged and then refused as images; the third is
+    // refused by the limit without being looked at.
+    const undecodable = await keyFor('team-undecodable');
+    const garbage = Buffer.from('not an image at all');
+    const answers = [];
+    for (let call = 0; call < 3; call += 1) answers.push(await detect(undecodable, garbage));
+    expect(answers.map((answer) => answer.status)).toEqual([415, 415, 429]);
+    expect(answers[2].body).toContain("rate limit exceeded for tenant 'team-undecodable'");
   });
 
   it('gRPC: RESOURCE_EXHAUSTED with the retry delay and the RateLimit fields in trailers', async () => {

@@ -63,6 +63,7 @@ describe('vision detect API (REST and gRPC)', () => {
     expect(people[0].score).toBeGreaterThanOrEqual(0.5);
     expect(iou(people[0].box, MESSI_PLAYER)).toBeGreaterThan(0.85);
     expect(Object.keys(body.timingsMs)).toEqual([
+      'rate-limit',
       'decode',
       'preprocess',
       'infer',

@@ -29,6 +29,7 @@ export async function createInProcessDetectPipeline(
   });
   await backend.load();
   const metrics = new GatewayMetrics();
+  const limits = createRateLimitService(config, metrics, null);
   const pipeline = new DetectPipeline(
     config,
     backend,
@@ -36,10 +37,11 @@ export async function createInProcessDetectPipeline(
       backend,
       metrics,
       new AdmitStage(config, metrics),
-      new RateLimitStage(createRateLimitService(config, metrics, null)),
+      new RateLimitStage(limits),
       new BatchStage(config, metrics),
     ),
     metrics,
+    limits,
   );
   return { backend, pipeline };
 }

@@ -19,7 +19,8 @@ export class RateLimitStage implements InferenceStage {
     next: () => Promise<InferResponse>,
   ): Promise<InferResponse> {
     const { call, request } = context;
-    await this.limits.admit(call.caller.tenant, request.model, call.images);
+    if (!call.limitsCharged)
+      await this.limits.admit(call.caller.tenant, request.model, call.images);
     return next();
   }
 }

@@ -9,8 +9,10 @@ import {
 import type { CallContext } from '../inference/call-context';
 import { InferencePipeline } from '../inference/inference-pipeline';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
+import { RateLimitService } from '../rate-limits/rate-limit.service';
 import type { DetectContext, DetectRequest, DetectResult, DetectStage } from './detect-types';
 import { DecodeDetectionsStage } from './stages/decode-detections.stage';
+import { ChargeLimitsStage } from './stages/charge-limits.stage';
 import { DecodeImageStage } from './stages/decode-image.stage';
 import { InferStage } from './stages/infer.stage';
 import { MapBoxesStage } from './stages/map-boxes.stage';
@@ -22,7 +24,7 @@ const PRE = new Set(['decode', 'preprocess']);
 const POST = new Set(['decode-detections', 'nms', 'map-boxes']);
 
 /**
- * The vision path, in order: image header → resize/normalise → infer (through the tensor request
+ * The vision path, in order: rate limits (before any pixel costs time) → image header → resize/normalise → infer (through the tensor request
  * path) → GFL decode → NMS → boxes back to original pixels. Shared by REST and gRPC.
  */
 @Injectable()
@@ -34,8 +36,10 @@ export class DetectPipeline {
     @Inject(INFERENCE_BACKEND) private readonly backend: InferenceBackend,
     inference: InferencePipeline,
     private readonly metrics: GatewayMetrics,
+    limits: RateLimitService,
   ) {
     this.stages = [
+      new ChargeLimitsStage(limits),
       new DecodeImageStage(config.maxImagePixels),
       new PreprocessStage(config.maxImagePixels),
       new InferStage(inference),

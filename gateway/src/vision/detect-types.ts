@@ -41,8 +41,11 @@ export interface DetectResult {
 /** State handed from stage to stage of one detect request. */
 export interface DetectContext {
   readonly request: DetectRequest;
-  /** Who calls and on what terms; the infer stage hands it to the tensor request path. */
-  readonly call: CallContext;
+  /**
+   * Who calls and on what terms; the infer stage hands it to the tensor request path. The
+   * rate-limit stage replaces it with a copy marked as charged.
+   */
+  call: CallContext;
   readonly metadata: ModelMetadata;
   /** The requested class filter as class ids; undefined keeps every class. */
   readonly classIds?: ReadonlySet<number>;

@@ -15,6 +15,7 @@ import {
 } from '@contracts/generated/inference/grpc_service_pb';
 import type { RunningGateway } from '../src/gateway-app';
 import { TritonClient } from '../src/inference/triton/triton-client';
+import { BatchStage } from '../src/batching/batch.stage';
 import { startGatewayProcess, type GatewayProcess } from './gateway-process';
 import {
   NANODET_INPUT_SIZE,
@@ -71,10 +72,6 @@ describe('Triton backend against a stand-in Triton (a second gateway, embedded b
       // Far beyond how long any step here takes: failing "promptly" must not mean "at the deadline".
       TRITON_TIMEOUT_MS: '30000',
       TRITON_HEALTH_INTERVAL_MS: '250',
-      // These tests put several calls on the wire to the upstream at once; the batcher's cap on
-      // batches in flight (one per model instance) would hold all but one back in its queue.
-      // Batching in front of Triton has its own tests (interop/triton-batching).
-      GATEWAY_BATCHING: 'off',
     });
     kserve = grpcClient(GRPCInferenceService, downstream.grpcAddress);
   });
@@ -110,6 +107,8 @@ describe('Triton backend against a stand-in Triton (a second gateway, embedded b
     const reference = await nanodetReference(input, 2);
     const outputs = rawOutputsOf(response);
     for (const name of NANODET_OUTPUTS) expect(outputs[name]).toEqual(reference[name]);
+    // GATEWAY_BATCHING=auto leaves batching to Triton's own batcher: no gateway batcher exists.
+    expect(downstream.app.get(BatchStage).batcherOf('nanodet', '1')).toBeUndefined();
   });
 
   it('detect finds exactly what the upstream gateway finds itself (labels from the local repository)', async () => {

@@ -44,7 +44,13 @@ export class BatchStage implements InferenceStage, OnApplicationShutdown {
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
     private readonly metrics: GatewayMetrics,
   ) {
-    this.defaults = config.batching;
+    // `auto` leaves batching to Triton's own dynamic batcher, which reads the same config.pbtxt
+    // block, sits next to the GPU and sees every replica's traffic: batching twice only waits twice.
+    const behindTriton = config.triton.urls.length > 0;
+    this.defaults =
+      behindTriton && config.batching.mode === 'auto'
+        ? { ...config.batching, mode: 'off' }
+        : config.batching;
     this.endpoints = Math.max(1, config.triton.urls.length);
   }
 

@@ -117,7 +117,10 @@ const schema = z.object({
   GATEWAY_MAX_QUEUE_PER_MODEL: z.coerce.number().int().min(0).default(128),
   /** How often gRPC health (grpc.health.v1) re-reads the backend's readiness. */
   GATEWAY_READINESS_POLL_MS: positiveInt.min(50).default(1000),
-  /** Dynamic batching: auto (fixed where config.pbtxt has dynamic_batching), off, fixed, adaptive. */
+  /**
+   * Dynamic batching: auto (fixed where config.pbtxt has dynamic_batching, on the embedded backend;
+   * off in front of Triton, whose own batcher does it), off, fixed, adaptive.
+   */
   GATEWAY_BATCHING: z.enum(['auto', 'off', 'fixed', 'adaptive']).default('auto'),
   /** Overrides every model's dynamic_batching.max_queue_delay_microseconds (at most 10 s). */
   GATEWAY_BATCH_MAX_QUEUE_DELAY_US: z.coerce.number().int().min(0).max(10_000_000).optional(),

@@ -19,6 +19,8 @@ interface Load {
   batchSize(limits: BatchLimits): number;
   /** Latency of one member of a batch of `size` formed under `limits`, before noise. */
   latencyMs(size: number, limits: BatchLimits): number;
+  /** The batch's own backend time; by default its members' latency (no backlog). */
+  serviceMs?(size: number): number;
 }
 
 /** Feeds the controller batch after batch; returns its limits and the served latencies over time. */
@@ -39,7 +41,8 @@ function simulate(controller: AdaptiveController, load: Load, batches: number, s
       const base = load.latencyMs(size, limits) * (0.8 + 0.4 * random());
       return random() < 0.02 ? base * 2 : base;
     });
-    controller.completed({ size, limit: limits.maxBatchSize, latenciesMs });
+    const serviceMs = load.serviceMs ? load.serviceMs(size) : Math.max(...latenciesMs);
+    controller.completed({ size, limit: limits.maxBatchSize, latenciesMs, serviceMs });
     latencies.push(...latenciesMs);
     history.push(limits);
   }
@@ -105,6 +108,26 @@ describe('AdaptiveController', () => {
     slow = false;
     const recovered = simulate(controller, load, 2000, 13).history.at(-1)!.maxBatchSize;
     expect(recovered).toBeGreaterThan(after);
+  });
+
+  it('does not shrink fast batches when the time is spent queueing behind a backlog: it grows them', () => {
+    // A closed loop past saturation: every request waits ~400 ms behind others whatever the batch
+    // size, while a batch of b itself takes 10 + 3·b ms. Smaller batches would serve fewer.
+    const backlog: Load = {
+      ...saturated,
+      latencyMs: (size) => 400 + 10 + 3 * size,
+      serviceMs: (size) => 10 + 3 * size,
+    };
+    const controller = new AdaptiveController({
+      objectiveMs: OBJECTIVE,
+      initial: { maxBatchSize: 4, maxQueueDelayMs: 2 },
+      maxBatchSize: 16,
+    });
+    const sizes = simulate(controller, backlog, 2000).history.map((limits) => limits.maxBatchSize);
+    expect(Math.min(...sizes)).toBe(4);
+    // Grows while a batch still fits in the budget: 2 × (10 + 3·b) stays under 85% of 100 ms.
+    expect(sizes.at(-1)).toBeGreaterThan(8);
+    expect(10 + 3 * sizes.at(-1)!).toBeLessThanOrEqual(OBJECTIVE / 2);
   });
 
   it('spends latency headroom on the queue delay when batches close on the delay, within its ceiling', () => {

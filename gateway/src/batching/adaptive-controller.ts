@@ -14,6 +14,8 @@ export interface CompletedBatch {
   limit: number;
   /** Each member's time from entering the queue to its answer. */
   latenciesMs: readonly number[];
+  /** The batch's own time in the backend (dispatch to answer). */
+  serviceMs: number;
 }
 
 /** What the batcher asks of a tuner; fixed mode has none. */
@@ -60,8 +62,11 @@ const MIN_DELAY_MS = 0.05;
  * request spends in the batcher and the backend under an objective while making batches as large as
  * that allows. Every `samplesPerDecision` latencies it compares the window's p99 with the objective:
  * - above it: multiplicative decrease: delay × 0.5, and batch size × 0.75 (at least −1) if some
- *   batch reached the limit (a limit no batch reached did not make them slow); then no increase
- *   for COOLDOWN_DECISIONS decisions;
+ *   batch reached the limit and the batches themselves are slow (p99 batch time above what the
+ *   objective leaves for waiting behind one batch and running in the next); then no increase for
+ *   COOLDOWN_DECISIONS decisions. When the batches are fast and full, the time was spent queueing
+ *   behind more work than the backend can do: a smaller batch would only serve less of it, so the
+ *   size grows instead while the batch time leaves room (shedding that backlog is admission's job);
  * - below (1 − HEADROOM) × objective, over a window at least half full (a p99 of few samples is
  *   little more than their maximum, and one quiet stretch must not look like headroom): additive
  *   increase of one knob: the batch size (+1) when batches fill up to it, otherwise the delay (+2%
@@ -80,6 +85,8 @@ export class AdaptiveController implements BatchTuner {
   private readonly delayStepMs: number;
   private readonly samplesPerDecision: number;
   private readonly window: LatencyWindow;
+  /** Batch times (dispatch to answer) since the last change. */
+  private readonly serviceWindow: LatencyWindow;
   private samples = 0;
   private batches = 0;
   private fillSum = 0;
@@ -94,6 +101,7 @@ export class AdaptiveController implements BatchTuner {
     this.delayStepMs = options.objectiveMs * DELAY_STEP_SHARE;
     this.samplesPerDecision = options.samplesPerDecision ?? 64;
     this.window = new LatencyWindow(options.windowSize ?? 512);
+    this.serviceWindow = new LatencyWindow(Math.max(8, (options.windowSize ?? 512) / 8));
     this.batchSize = clamp(Math.round(options.initial.maxBatchSize), 1, options.maxBatchSize);
     this.delayMs = clamp(options.initial.maxQueueDelayMs, 0, this.maxDelayMs);
   }
@@ -117,6 +125,7 @@ export class AdaptiveController implements BatchTuner {
 
   completed(batch: CompletedBatch): void {
     for (const latency of batch.latenciesMs) this.window.add(latency);
+    this.serviceWindow.add(batch.serviceMs);
     this.samples += batch.latenciesMs.length;
     this.batches += 1;
     this.fillSum += Math.min(1, batch.size / Math.max(1, batch.limit));
@@ -137,15 +146,28 @@ export class AdaptiveController implements BatchTuner {
     const objective = this.options.objectiveMs;
 
     if (p99 > objective) {
-      // A limit no batch reached is not what made them slow: lowering it would change nothing.
-      if (reachedLimit) {
-        this.batchSize = Math.max(
-          1,
-          Math.min(this.batchSize - 1, Math.floor(this.batchSize * BATCH_DECREASE)),
-        );
+      // A request may wait for the batch ahead of it and then run in its own: two batch times.
+      const batchBudgetMs = (objective - this.delayMs) / 2;
+      const serviceP99 = this.serviceWindow.quantile(0.99) ?? 0;
+      if (serviceP99 > batchBudgetMs) {
+        // A limit no batch reached is not what made them slow: lowering it would change nothing.
+        if (reachedLimit) {
+          this.batchSize = Math.max(
+            1,
+            Math.min(this.batchSize - 1, Math.floor(this.batchSize * BATCH_DECREASE)),
+          );
+        }
+        this.cooldown = COOLDOWN_DECISIONS;
+      } else if (this.cooldown > 0) {
+        this.cooldown -= 1;
+      } else if (
+        fill >= FULL &&
+        (serviceP99 * (this.batchSize + 1)) / this.batchSize < (1 - HEADROOM) * batchBudgetMs
+      ) {
+        // Backlog behind fast, full batches: larger ones drain it sooner.
+        this.batchSize = Math.min(this.options.maxBatchSize, this.batchSize + 1);
       }
       this.delayMs = this.floorDelay(this.delayMs * DELAY_DECREASE);
-      this.cooldown = COOLDOWN_DECISIONS;
     } else {
       if (this.cooldown > 0) {
         this.cooldown -= 1;
@@ -169,6 +191,7 @@ export class AdaptiveController implements BatchTuner {
       after.maxQueueDelayMs !== before.maxQueueDelayMs
     ) {
       this.window.clear();
+      this.serviceWindow.clear();
     }
   }
 

@@ -481,7 +481,7 @@ describe('Batcher', () => {
       clock.advance(3);
       backend.calls[0].answer();
       await flush();
-      expect(observed).toEqual([{ size: 2, limit: 2, latenciesMs: [4, 4] }]);
+      expect(observed).toEqual([{ size: 2, limit: 2, latenciesMs: [4, 4], serviceMs: 4 }]);
       expect(arrivals).toBe(3);
     });
 

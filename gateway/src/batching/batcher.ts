@@ -363,6 +363,7 @@ export class Batcher<C> {
         size,
         limit,
         latenciesMs: members.map((member) => now - member.enqueuedAt),
+        serviceMs: batchMs,
       });
       this.observer.limits?.(this.limits(), tuner.observedP99Ms);
     }

@@ -1,6 +1,7 @@
 """Line charts for the benchmarks: reads a JSON figure spec on stdin, writes one PNG.
 
 Spec: {"output": path, "title": str, "panels": [{"title", "xlabel", "ylabel", "logy"?: bool,
+"logx2"?: bool (log-2 x axis ticked at the data's x values),
 "series": [{"label", "x": [...], "y": [...], "style"?: "line"|"step"|"points"}],
 "marks"?: [{"x": number, "label": str}]}]}. Panels stack vertically and share nothing.
 """
@@ -32,6 +33,10 @@ def main() -> None:
                           rotation=90, va="top", ha="right", fontsize=8, color="grey")
         if panel.get("logy"):
             axis.set_yscale("log")
+        if panel.get("logx2"):
+            axis.set_xscale("log", base=2)
+            ticks = sorted({x for series in panel["series"] for x in series["x"]})
+            axis.set_xticks(ticks, [f"{x:g}" for x in ticks])
         axis.set_title(panel["title"], fontsize=10)
         axis.set_xlabel(panel["xlabel"])
         axis.set_ylabel(panel["ylabel"])

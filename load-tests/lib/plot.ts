@@ -15,6 +15,8 @@ export interface Panel {
   xlabel: string;
   ylabel: string;
   logy?: boolean;
+  /** Log base 2 x axis with the data's x values as ticks (e.g. concurrency 1, 4, 16, 64). */
+  logx2?: boolean;
   series: Series[];
   /** Vertical markers, e.g. "backend killed". */
   marks?: { x: number; label: string }[];

@@ -1,6 +1,7 @@
 """Writes a Triton model repository in which every ONNX Runtime model runs on the Python backend.
 
 usage: generate-python-backend-repository.py SOURCE_REPOSITORY DEST [--intra-op-threads N]
+       [--no-dynamic-batching]
 
 Test tooling for the interop tier. The `tritonserver` bundled in nvidia-pytriton has the Python
 backend but not the ONNX Runtime one, so each `onnxruntime_onnx` model of SOURCE_REPOSITORY (the
@@ -11,7 +12,9 @@ policy, version folders and parameters (the gateway reads vision.*). What change
   - platform onnxruntime_onnx -> backend python; default_model_filename dropped (model.py loads);
   - parameters onnx_path (the original file; the model fills in "{version}") and intra_op_threads;
   - instance groups run on the CPU (this server has no GPU); `optimization` (ORT accelerators)
-    dropped.
+    dropped;
+  - with --no-dynamic-batching, the dynamic_batching block is dropped too, so Triton runs every
+    request alone (benchmarks compare Triton's batcher with the gateway's: load-tests/batching).
 Ensembles and Python-backend models are copied unchanged; any other backend is refused.
 
 config.pbtxt is read and written with Triton's own ModelConfig schema (tritonclient ships it), so an
@@ -94,8 +97,10 @@ def label_files(config):
     return sorted({output.label_filename for output in config.output if output.label_filename})
 
 
-def generate_model(model_dir, dest_dir, intra_op_threads):
+def generate_model(model_dir, dest_dir, intra_op_threads, dynamic_batching=True):
     config = read_config(model_dir)
+    if not dynamic_batching:
+        config.ClearField("dynamic_batching")
     kind = config.platform or config.backend
     os.makedirs(dest_dir)
     if config.platform in ONNX_PLATFORMS or config.backend in ONNX_BACKENDS:
@@ -130,6 +135,11 @@ def main():
         help="ONNX Runtime intra-op threads per instance (default: the model's "
         "intra_op_thread_count parameter, else 1)",
     )
+    parser.add_argument(
+        "--no-dynamic-batching",
+        action="store_true",
+        help="drop every model's dynamic_batching block (Triton then runs each request alone)",
+    )
     args = parser.parse_args()
 
     if os.path.exists(args.dest) and os.listdir(args.dest):
@@ -148,6 +158,7 @@ def main():
                 os.path.join(args.source, model),
                 os.path.join(args.dest, model),
                 args.intra_op_threads,
+                dynamic_batching=not args.no_dynamic_batching,
             )
             print(f"{name}: {served_by}")
     except GenerationError as error:

@@ -11,6 +11,7 @@
 #     --shm-prefix NAME     prefix of the Python backend's /dev/shm regions (default triton-<pid>-)
 #     --intra-op-threads N  ONNX Runtime threads per model instance (default 1)
 #     --max-lifetime SEC    hard limit: SIGTERM after SEC seconds, SIGKILL 10 s later (default none)
+#     --no-dynamic-batching drop the models' dynamic_batching blocks (Triton runs requests alone)
 #
 # Needs .venv-triton (scripts/setup.sh --interop; TRITON_VENV overrides the path). The server replaces
 # this script (same pid) and gets SIGTERM when the process that started the script dies.
@@ -20,6 +21,7 @@ HERE="$ROOT/scripts/triton"
 
 http_port=8000 grpc_port=8001 metrics_port=8002
 work_dir="$ROOT/.cache/triton-server" shm_prefix="triton-$$-" threads=1 lifetime=0 repo=""
+generator_flags=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --*=*) set -- "${1%%=*}" "${1#*=}" "${@:2}"; continue ;;  # --opt=value as --opt value
@@ -30,7 +32,8 @@ while [ $# -gt 0 ]; do
     --shm-prefix) shm_prefix="$2"; shift 2 ;;
     --intra-op-threads) threads="$2"; shift 2 ;;
     --max-lifetime) lifetime="$2"; shift 2 ;;
-    -h | --help) sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --no-dynamic-batching) generator_flags+=(--no-dynamic-batching); shift ;;
+    -h | --help) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "start-triton.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     *) repo="$1"; shift ;;
   esac
@@ -60,7 +63,7 @@ rm -rf "$work_dir/repository" "$work_dir/backends"
 mkdir -p "$work_dir/backends/python"
 cp "$server"/backends/python/*.so "$server"/backends/python/*.py "$stub" "$work_dir/backends/python/"
 "$python" "$HERE/generate-python-backend-repository.py" --intra-op-threads "$threads" \
-  "$repo" "$work_dir/repository" >/dev/null
+  "${generator_flags[@]}" "$repo" "$work_dir/repository" >/dev/null
 
 echo "triton: http 127.0.0.1:$http_port, grpc 127.0.0.1:$grpc_port," \
   "metrics 127.0.0.1:$metrics_port, repository $work_dir/repository (from $repo)" >&2

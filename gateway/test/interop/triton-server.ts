@@ -46,6 +46,11 @@ export interface TritonServerOptions {
   readyTimeoutMs?: number;
   /** SIGTERM then, whatever the tests do (default 900 s). */
   maxLifetimeS?: number;
+  /**
+   * false: the served configs lose their dynamic_batching blocks, so Triton runs every request alone
+   * (load-tests/batching compares Triton's batcher with the gateway's). Default: as config.pbtxt says.
+   */
+  dynamicBatching?: boolean;
 }
 
 export interface RunningTriton {
@@ -238,6 +243,7 @@ class TritonServer implements RunningTriton {
       `--shm-prefix=${shmPrefix}`,
       `--intra-op-threads=${this.options.intraOpThreads ?? 1}`,
       `--max-lifetime=${this.options.maxLifetimeS ?? 900}`,
+      ...(this.options.dynamicBatching === false ? ['--no-dynamic-batching'] : []),
       this.repository,
     ];
     let child: ChildProcess;

@@ -21,6 +21,8 @@ interface Addresses {
 }
 
 export interface GatewayProcess extends Addresses {
+  /** Its process id, to read its own memory and CPU from /proc. */
+  pid: number;
   /** SIGKILL: the crash case. Resolves once the process is gone. */
   kill(): Promise<void>;
 }
@@ -65,7 +67,7 @@ export function startGatewayProcess(env: Record<string, string> = {}): Promise<G
     });
     child.once('message', (message: Addresses) => {
       clearTimeout(timer);
-      resolve({ ...message, kill: () => kill(child, exited) });
+      resolve({ ...message, pid: child.pid ?? 0, kill: () => kill(child, exited) });
     });
   });
 }

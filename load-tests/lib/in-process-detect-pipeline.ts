@@ -30,18 +30,20 @@ export async function createInProcessDetectPipeline(
   await backend.load();
   const metrics = new GatewayMetrics();
   const limits = createRateLimitService(config, metrics, null);
+  const admission = new AdmitStage(config, metrics);
   const pipeline = new DetectPipeline(
     config,
     backend,
     new InferencePipeline(
       backend,
       metrics,
-      new AdmitStage(config, metrics),
+      admission,
       new RateLimitStage(limits),
       new BatchStage(config, metrics),
     ),
     metrics,
     limits,
+    admission,
   );
   return { backend, pipeline };
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import type { Priority } from '../inference/call-context';
-import type { InferResponse } from '../inference/inference-backend';
+import type { InferRequest, InferResponse, ModelMetadata } from '../inference/inference-backend';
 import type { InferenceContext, InferenceStage } from '../inference/stages/inference-stage';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
 import { deadlineIn } from './call-bounds';
@@ -41,6 +41,23 @@ export class AdmitStage implements InferenceStage {
   ): Promise<InferResponse> {
     const { request, call, metadata } = context;
     if (!metadata) throw new Error('admit needs the validate stage first');
+    // The vision path admitted the whole detect call before decoding its image (runAdmitted).
+    if (call.admitted) return next();
+    return this.runAdmitted(request, metadata, call.priority, next);
+  }
+
+  /**
+   * Runs `work` as one admitted request of `request`'s model version, within its deadline (set on
+   * `request` here when the caller gave none). For the tensor request path `work` is the rest of
+   * the path; the vision path admits a detect call as a whole, before decoding its image, so under
+   * overload a request that is shed costs no pixel work and the CPU goes to those that are served.
+   */
+  async runAdmitted<T>(
+    request: Pick<InferRequest, 'model' | 'version' | 'deadline' | 'signal'>,
+    metadata: ModelMetadata,
+    priority: Priority,
+    work: () => Promise<T>,
+  ): Promise<T> {
     const policy = this.policies.of(metadata);
     const deadline = request.deadline ?? deadlineIn(policy.timeoutMs, this.clock.now());
     request.deadline = deadline;
@@ -48,11 +65,11 @@ export class AdmitStage implements InferenceStage {
     admission.setLimits(policy);
 
     const permit = await admission.admit({
-      priority: call.priority,
+      priority,
       deadline,
       signal: request.signal,
     });
-    const labels = { model: request.model, version: request.version, priority: call.priority };
+    const labels = { model: request.model, version: request.version, priority };
     const onEnd = (end: BackendEnd): void => {
       if (end === 'deadline')
         this.metrics.admissionExpired.inc({ ...labels, reason: 'at_backend' });
@@ -66,7 +83,7 @@ export class AdmitStage implements InferenceStage {
         );
       }
     };
-    return callWithinDeadline(request, deadline, next, permit, this.clock, admission.label, onEnd);
+    return callWithinDeadline(request, deadline, work, permit, this.clock, admission.label, onEnd);
   }
 
   private admission(model: string, version: string): ModelAdmission {

@@ -1,4 +1,4 @@
-import type { InferRequest, InferResponse } from '../inference/inference-backend';
+import type { InferRequest } from '../inference/inference-backend';
 import { callerCancelled, expiredAtBackend } from './admission-errors';
 import type { Clock } from './clock';
 import type { Permit } from './model-admission';
@@ -16,15 +16,15 @@ export type BackendEnd = 'answered' | 'failed' | 'deadline' | 'cancelled';
  * time is observed for answered requests and for those that ran into their deadline (a lower bound
  * that teaches the estimate the model is slow), never for failures or cancellations.
  */
-export async function callWithinDeadline(
-  request: InferRequest,
+export async function callWithinDeadline<T>(
+  request: Pick<InferRequest, 'signal'>,
   deadline: number,
-  next: () => Promise<InferResponse>,
+  next: () => Promise<T>,
   permit: Permit,
   clock: Clock,
   label: string,
   onEnd: (end: BackendEnd) => void = () => undefined,
-): Promise<InferResponse> {
+): Promise<T> {
   const started = clock.now();
   const caller = request.signal;
   const controller = new AbortController();

@@ -14,4 +14,6 @@ export interface CallContext {
   images: number;
   /** Already charged to the rate limits by the front door (the vision path charges before decoding). */
   limitsCharged?: boolean;
+  /** Already admitted by the front door (the vision path admits before decoding): admit passes it. */
+  admitted?: boolean;
 }

@@ -127,9 +127,11 @@ describe('call context from every front door', () => {
       create(DetectRequestSchema, { model: 'nanodet', image: sampleImage('messi5.jpg') }),
       metadata('bulk'),
     );
+    // The vision path charged the rate limits and admitted the call itself, before decoding.
+    const visionPath = { limitsCharged: true, admitted: true };
     expect(seen).toEqual([
-      { caller: caller(), priority: 'realtime', images: 1 },
-      { caller: caller(), priority: 'bulk', images: 1 },
+      { caller: caller(), priority: 'realtime', images: 1, ...visionPath },
+      { caller: caller(), priority: 'bulk', images: 1, ...visionPath },
     ]);
   });
 });

@@ -327,8 +327,9 @@ describe('admission: deadlines, bounded queue, priorities, cancellation (embedde
     const expired = await infer(1, { 'x-request-timeout': '300ms' });
     expect(expired.status).toBe(504);
     expect(expired.error).toMatch(/^the deadline /);
-    // gRPC: the client's deadline (grpc-timeout) is what admission holds the request to.
-    const grpc = await grpcInfer(1, { deadline: Date.now() + 500 });
+    // gRPC: the client's deadline (grpc-timeout) is what admission holds the request to; short, so
+    // it passes while the batch of 8 still runs even on a busy machine.
+    const grpc = await grpcInfer(1, { deadline: Date.now() + 200 });
     expect(grpc?.code).toBe(status.DEADLINE_EXCEEDED);
     const counted = Date.now() + 10_000;
     while ((await expiredBeforeBackend()) < expiredBefore + 2 && Date.now() < counted) {

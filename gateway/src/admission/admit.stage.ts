@@ -27,7 +27,10 @@ export class AdmitStage implements InferenceStage {
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
     private readonly metrics: GatewayMetrics,
   ) {
-    this.policies = new ModelAdmissionPolicies(config.admission);
+    this.policies = new ModelAdmissionPolicies(
+      config.admission,
+      Math.max(1, config.triton.urls.length),
+    );
   }
 
   /** The admission state of a model version, if a request for it has been seen (tests, metrics). */

@@ -15,6 +15,20 @@ describe('ModelAdmissionPolicies', () => {
     });
   });
 
+  it('by default admits one batch per model instance and endpoint', () => {
+    const batching = {
+      name: 'm',
+      parameters: {},
+      maxBatchSize: 8,
+      config: { instanceGroup: [{ count: 2 }] },
+    } as unknown as ModelMetadata;
+    const auto = { ...defaults, maxInFlightPerModel: 0 };
+    expect(new ModelAdmissionPolicies(auto).of(batching).maxInFlight).toBe(16);
+    expect(new ModelAdmissionPolicies(auto, 3).of(batching).maxInFlight).toBe(48);
+    const unbatched = { ...batching, maxBatchSize: 0 } as ModelMetadata;
+    expect(new ModelAdmissionPolicies(auto).of(unbatched).maxInFlight).toBe(2);
+  });
+
   it("reads the model's own gateway.timeout_ms, gateway.max_in_flight and gateway.max_queue", () => {
     const policy = new ModelAdmissionPolicies(defaults).of(
       model({

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { GatewayConfig } from '../config/gateway-config';
 import type { ModelMetadata } from '../inference/inference-backend';
+import { modelInstanceCount } from '../inference/model-instances';
 import { MAX_TIMER_MS } from './clock';
 
 /** How one model version is admitted; the gateway-wide defaults unless its config.pbtxt says otherwise. */
@@ -29,7 +30,11 @@ export class ModelAdmissionPolicies {
   private readonly logger = new Logger('Admission');
   private readonly cache = new WeakMap<ModelMetadata, ModelAdmissionPolicy>();
 
-  constructor(private readonly defaults: Defaults) {}
+  /** `endpoints`: backend endpoints serving each model (Triton servers; 1 embedded). */
+  constructor(
+    private readonly defaults: Defaults,
+    private readonly endpoints = 1,
+  ) {}
 
   of(metadata: ModelMetadata): ModelAdmissionPolicy {
     let policy = this.cache.get(metadata);
@@ -54,8 +59,23 @@ export class ModelAdmissionPolicies {
     };
     return {
       timeoutMs: parameter('timeoutMs', this.defaults.defaultTimeoutMs, 1),
-      maxInFlight: parameter('maxInFlight', this.defaults.maxInFlightPerModel, 1),
+      maxInFlight: parameter(
+        'maxInFlight',
+        this.defaults.maxInFlightPerModel || this.autoInFlight(metadata),
+        1,
+      ),
       maxQueue: parameter('maxQueue', this.defaults.maxQueuePerModel, 0),
     };
+  }
+
+  /**
+   * Enough requests at the backend to fill one batch (max_batch_size, 1 without batching) on each
+   * model instance of each endpoint. More would not be served sooner, only queue inside the
+   * backend, where deadlines and priorities no longer apply, and stretch every call: with 32 detect
+   * calls in flight on two CPU cores each one took longer than a 1 s deadline, so admission refused
+   * nearly everything as infeasible (load-tests/overload).
+   */
+  private autoInFlight(metadata: ModelMetadata): number {
+    return modelInstanceCount(metadata) * this.endpoints * Math.max(1, metadata.maxBatchSize);
   }
 }

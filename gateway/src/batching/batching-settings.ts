@@ -5,6 +5,7 @@ import {
 } from '@contracts/generated/inference/model_config_pb';
 import type { GatewayConfig } from '../config/gateway-config';
 import type { ModelMetadata } from '../inference/inference-backend';
+import { modelInstanceCount } from '../inference/model-instances';
 
 export type BatchingMode = 'off' | 'fixed' | 'adaptive';
 
@@ -77,7 +78,7 @@ export function resolveBatchingSettings(
     maxBatchesInFlight:
       defaults.maxBatchesInFlight > 0
         ? defaults.maxBatchesInFlight
-        : instanceCount(metadata) * Math.max(1, endpoints),
+        : modelInstanceCount(metadata) * Math.max(1, endpoints),
     queuePolicies: queuePolicies(block, defaults.maxQueue),
     p99ObjectiveMs: p99Objective(metadata, defaults.p99ObjectiveMs, warn),
   };
@@ -103,14 +104,6 @@ function queuePolicies(block: ModelDynamicBatching | undefined, maxQueue: number
 }
 
 /** Triton's instance_group: how many copies of the model one endpoint runs at once. */
-function instanceCount(metadata: ModelMetadata): number {
-  const total = metadata.config.instanceGroup.reduce(
-    (sum, group) => sum + Math.max(1, group.count),
-    0,
-  );
-  return Math.max(1, total);
-}
-
 function p99Objective(
   metadata: ModelMetadata,
   fallback: number,

@@ -111,8 +111,11 @@ const schema = z.object({
   GATEWAY_REPLICAS: positiveInt.max(10_000).default(1),
   /** Deadline of a request whose caller gave none and whose model sets no gateway.timeout_ms. */
   GATEWAY_DEFAULT_TIMEOUT_MS: positiveInt.max(MAX_TIMER_MS).default(30_000),
-  /** Requests of one model version at the backend at once (model override: gateway.max_in_flight). */
-  GATEWAY_MAX_IN_FLIGHT_PER_MODEL: positiveInt.default(32),
+  /**
+   * Requests of one model version at the backend at once (model override: gateway.max_in_flight);
+   * 0: one batch per model instance and endpoint (max_batch_size × instances × endpoints).
+   */
+  GATEWAY_MAX_IN_FLIGHT_PER_MODEL: z.coerce.number().int().min(0).default(0),
   /** Requests of one model version waiting for a slot (gateway.max_queue); 0: refuse when all are busy. */
   GATEWAY_MAX_QUEUE_PER_MODEL: z.coerce.number().int().min(0).default(128),
   /** How often gRPC health (grpc.health.v1) re-reads the backend's readiness. */

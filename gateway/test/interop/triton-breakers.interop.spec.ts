@@ -6,32 +6,16 @@
  * retry delay instead of waiting for a timeout) and restarted (served again). State is read from
  * the gateway's /metrics and the backend, never inferred from timings.
  */
-import { status, type Client, type ServiceError } from '@grpc/grpc-js';
+import { status, type ServiceError } from '@grpc/grpc-js';
 import { GRPCInferenceService } from '@contracts/generated/inference/grpc_service_pb';
 import { INFERENCE_BACKEND } from '../../src/inference/inference-backend';
 import type { TritonBackend } from '../../src/inference/triton/triton.backend';
-import { NANODET_INPUT_SIZE, nanodetInferRequest } from '../nanodet-reference';
-import {
-  authHeaders,
-  callUnary,
-  grpcClient,
-  sampleImage,
-  seededFloats,
-  startTestGateway,
-  type TestGateway,
-} from '../test-gateway';
+import { authHeaders, grpcClient, sampleImage, startTestGateway } from '../test-gateway';
+import { startModelInferLoad, type ClosedLoopLoad } from './closed-loop-load';
+import { metric } from './gateway-metrics-reader';
+import { endpointOf } from './triton-endpoint-state';
 import { startTritonServer, withoutTriton, type RunningTriton } from './triton-server';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls until `condition` holds; fails naming what never happened (a bound, not a timing claim). */
-async function until(condition: () => boolean, what: string, withinMs = 60_000): Promise<void> {
-  const deadline = Date.now() + withinMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${withinMs} ms`);
-    await sleep(10);
-  }
-}
+import { sleep, until } from './wait-until';
 
 /** The gateway settings of both gateways here: quick health rounds, a short reset timeout. */
 const GATEWAY_ENV = {
@@ -40,70 +24,6 @@ const GATEWAY_ENV = {
   TRITON_HEALTH_INTERVAL_MS: '500',
   GATEWAY_BREAKER_RESET_MS: '1500',
 };
-
-interface Outcome {
-  startedAt: number;
-  endedAt: number;
-  error?: ServiceError;
-}
-
-/** Closed-loop load: `workers` callers sending nanodet ModelInfer one after another. */
-function startLoad(client: Client & Record<string, unknown>, workers: number) {
-  const request = nanodetInferRequest(seededFloats(NANODET_INPUT_SIZE, 7), 1, { id: 'breakers' });
-  const outcomes: Outcome[] = [];
-  let running = true;
-  const worker = async (): Promise<void> => {
-    while (running) {
-      const startedAt = Date.now();
-      const error = await callUnary(client, 'modelInfer', request).then(
-        () => undefined,
-        (caught: ServiceError) => caught,
-      );
-      outcomes.push({ startedAt, endedAt: Date.now(), error });
-      if (error) await sleep(20); // a failing backend must not turn the loop into a spin
-    }
-  };
-  const all = Array.from({ length: workers }, () => worker());
-  return {
-    outcomes,
-    successes: () => outcomes.filter((outcome) => !outcome.error).length,
-    stop: async () => {
-      running = false;
-      await Promise.all(all);
-      return outcomes;
-    },
-  };
-}
-
-/** One sample of the gateway's Prometheus text; 0 when the series does not exist. */
-async function metric(
-  gateway: TestGateway,
-  name: string,
-  labels: Record<string, string>,
-): Promise<number> {
-  const response = await fetch(`${gateway.httpUrl}/metrics`, { headers: authHeaders() });
-  const text = await response.text();
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`)) continue;
-    const found = Object.fromEntries(
-      [...line.slice(0, line.lastIndexOf('}')).matchAll(/(\w+)="([^"]*)"/g)].map((match) => [
-        match[1],
-        match[2],
-      ]),
-    );
-    if (Object.entries(labels).every(([key, value]) => found[key] === value)) {
-      return Number(line.slice(line.lastIndexOf(' ') + 1));
-    }
-  }
-  return 0;
-}
-
-function endpointOf(gateway: TestGateway, address: string) {
-  const backend = gateway.app.get<TritonBackend>(INFERENCE_BACKEND);
-  const state = backend.endpointStates().find((endpoint) => endpoint.address === address);
-  if (!state) throw new Error(`the gateway has no endpoint ${address}`);
-  return state;
-}
 
 describe('circuit breakers and the retry budget in front of real Triton servers', () => {
   if (withoutTriton('the breaker interop spec')) return;
@@ -133,13 +53,13 @@ describe('circuit breakers and the retry budget in front of real Triton servers'
         from,
         to,
       });
-    let load: ReturnType<typeof startLoad> | undefined;
+    let load: ClosedLoopLoad<ServiceError> | undefined;
     try {
       await until(
         () => gateway.app.get<TritonBackend>(INFERENCE_BACKEND).isModelReady('nanodet', ''),
         'nanodet ready through the gateway',
       );
-      const running = (load = startLoad(client, 4));
+      const running = (load = startModelInferLoad(client, 4, { id: 'breakers' }));
       await until(() => running.successes() >= 8, 'warm-up answers');
       // Kill A while calls are on the wire to it (sent, not yet answered).
       await until(() => endpointOf(gateway, a).outstanding >= 1, 'a call on the wire to A');
@@ -202,13 +122,13 @@ describe('circuit breakers and the retry budget in front of real Triton servers'
         headers: { ...authHeaders(), 'content-type': 'image/jpeg' },
         body: sampleImage('messi5.jpg'),
       });
-    let load: ReturnType<typeof startLoad> | undefined;
+    let load: ClosedLoopLoad<ServiceError> | undefined;
     try {
       await until(
         () => gateway.app.get<TritonBackend>(INFERENCE_BACKEND).isModelReady('nanodet', ''),
         'nanodet ready through the gateway',
       );
-      const running = (load = startLoad(client, 2));
+      const running = (load = startModelInferLoad(client, 2, { id: 'breakers' }));
       await until(() => running.successes() >= 4, 'warm-up answers');
       await until(() => endpointOf(gateway, b).outstanding >= 1, 'a call on the wire to B');
       await tritonB.kill();

@@ -1,0 +1,17 @@
+/** Waiting in interop specs: state is polled from the gateway, never inferred from timings. */
+
+export const sleep = (ms: number): Promise<void> =>
+  new Promise((resolvePromise) => setTimeout(resolvePromise, ms));
+
+/** Polls until `condition` holds; fails naming what never happened (a bound, not a timing claim). */
+export async function until(
+  condition: () => boolean | Promise<boolean>,
+  what: string,
+  withinMs = 60_000,
+): Promise<void> {
+  const deadline = Date.now() + withinMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${withinMs} ms`);
+    await sleep(10);
+  }
+}

@@ -69,7 +69,9 @@ async function overloadPhase(): Promise<OverloadResults> {
   const images = loadImages();
   const gateway = await startGatewayProcess(settings.ortIntraOpThreads, {
     GATEWAY_BOOTSTRAP_API_KEY: BENCH_API_KEY,
-    ...(process.env.BENCH_GATEWAY_ENV ? (JSON.parse(process.env.BENCH_GATEWAY_ENV) as Record<string, string>) : {}),
+    ...(process.env.BENCH_GATEWAY_ENV
+      ? (JSON.parse(process.env.BENCH_GATEWAY_ENV) as Record<string, string>)
+      : {}),
   });
   const client = detectClient(
     gateway.httpUrl,

@@ -25,7 +25,7 @@ describe('ModelAdmissionPolicies', () => {
     const auto = { ...defaults, maxInFlightPerModel: 0 };
     expect(new ModelAdmissionPolicies(auto).of(batching).maxInFlight).toBe(16);
     expect(new ModelAdmissionPolicies(auto, 3).of(batching).maxInFlight).toBe(48);
-    const unbatched = { ...batching, maxBatchSize: 0 } as ModelMetadata;
+    const unbatched = { ...batching, maxBatchSize: 0 };
     expect(new ModelAdmissionPolicies(auto).of(unbatched).maxInFlight).toBe(2);
   });
 

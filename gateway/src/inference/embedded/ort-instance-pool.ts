@@ -2,12 +2,7 @@ import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { Logger } from '@nestjs/common';
 import { GatewayError } from '../../errors/gateway-error';
-import type {
-  OrtWorkerData,
-  WireTensor,
-  WorkerMessage,
-  WorkerReply,
-} from './ort-worker-protocol';
+import type { OrtWorkerData, WireTensor, WorkerMessage, WorkerReply } from './ort-worker-protocol';
 
 /** How long unload waits for an instance to finish its queued runs before terminating it. */
 const CLOSE_GRACE_MS = 30_000;

@@ -69,13 +69,14 @@ export class ModelAdmissionPolicies {
   }
 
   /**
-   * Enough requests at the backend to fill one batch (max_batch_size, 1 without batching) on each
-   * model instance of each endpoint. More would not be served sooner, only queue inside the
-   * backend, where deadlines and priorities no longer apply, and stretch every call: with 32 detect
-   * calls in flight on two CPU cores each one took longer than a 1 s deadline, so admission refused
-   * nearly everything as infeasible (load-tests/overload).
+   * Enough requests at the backend for two batches (max_batch_size, 1 without batching) on each
+   * model instance of each endpoint: one running while the next one forms. More would not be
+   * served sooner, only queue inside the backend, where deadlines and priorities no longer apply,
+   * and stretch every call: with 32 detect calls in flight on two CPU cores each one took longer
+   * than a 1 s deadline, so admission refused nearly everything as infeasible (load-tests/overload).
    */
   private autoInFlight(metadata: ModelMetadata): number {
-    return modelInstanceCount(metadata) * this.endpoints * Math.max(1, metadata.maxBatchSize);
+    const batch = Math.max(1, metadata.maxBatchSize);
+    return 2 * batch * modelInstanceCount(metadata) * this.endpoints;
   }
 }

@@ -31,6 +31,19 @@ export function renderMarkdown(results: BatchingResults): string {
     'The speed-up target is stated for c = 16; other concurrencies are context. "Batching" is the fastest batched setting (fixed or adaptive) whose p99 is under the limit, or the fastest of all when none is. The adaptive objective covers the time a request spends in the batch queue and the backend; the client p99 adds transport and the other stages, so it is the stricter reading.',
     '',
   );
+  lines.push(
+    '## What batching can gain here: the model itself',
+    '',
+    `Bare ONNX Runtime in the benchmark process (same ONNX file, ${settings.ortIntraOpThreads} intra-op thread(s) like each gateway instance), median per batch: batching can raise throughput only as far as a batch of b costs less than b batches of one.`,
+    '',
+    '| batch | ms per batch | ms per image | images/s (one instance) |',
+    '| ---: | ---: | ---: | ---: |',
+    ...results.modelScaling.map(
+      (point) =>
+        `| ${point.batch} | ${point.msPerBatch} | ${point.msPerImage} | ${point.imagesPerSecond} |`,
+    ),
+    '',
+  );
   lines.push('## Embedded backend', '', ...configurationList(results, 'embedded'), '');
   lines.push(
     ...cellTable(

@@ -28,6 +28,7 @@ import {
 import { writeFigure } from './figure';
 import { createInferClient } from './infer-client';
 import { measureCell, type Target } from './measure';
+import { measureModelScaling } from './model-scaling';
 import { renderMarkdown } from './report';
 import {
   loadSettings,
@@ -232,6 +233,8 @@ async function main(): Promise<number> {
   }, settings.watchdogSeconds * 1000);
   watchdog.unref();
 
+  log('bare ONNX Runtime: cost per batch size …');
+  const modelScaling = await measureModelScaling(settings.ortIntraOpThreads);
   const images = loadImages();
   const payloads = await buildPayloads(images);
   log(
@@ -275,6 +278,7 @@ async function main(): Promise<number> {
       ...EMBEDDED_CONFIGURATIONS,
       ...(settings.interop ? INTEROP_CONFIGURATIONS : []),
     ],
+    modelScaling,
     schedule: [...embedded.schedule, ...(interop?.schedule ?? [])],
     agreement,
     cells,

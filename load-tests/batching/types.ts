@@ -1,5 +1,6 @@
 import type { MachineInfo } from '../lib/machine-info';
 import type { Agreement } from './agreement';
+import type { ModelScalingPoint } from './model-scaling';
 import type { Configuration, Tier } from './configurations';
 import type { BatchingBenchSettings } from './settings';
 
@@ -56,6 +57,8 @@ export interface BatchingResults {
     percentileMethod: 'nearest-rank';
   };
   configurations: Configuration[];
+  /** Bare ONNX Runtime cost per batch size, measured before the tiers. */
+  modelScaling: ModelScalingPoint[];
   /** The order configurations ran in at each concurrency (rotated, so drift spreads over them). */
   schedule: { tier: Tier; concurrency: number; order: string[] }[];
   agreement: Agreement[];

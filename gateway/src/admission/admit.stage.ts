@@ -30,6 +30,7 @@ export class AdmitStage implements InferenceStage {
     this.policies = new ModelAdmissionPolicies(
       config.admission,
       Math.max(1, config.triton.urls.length),
+      config.triton.urls.length > 0,
     );
   }
 

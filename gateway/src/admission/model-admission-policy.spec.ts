@@ -15,7 +15,7 @@ describe('ModelAdmissionPolicies', () => {
     });
   });
 
-  it('by default admits two batches per model instance and endpoint: one running, one forming', () => {
+  it('by default admits one batch per model instance and endpoint, two in front of Triton', () => {
     const batching = {
       name: 'm',
       parameters: {},
@@ -23,10 +23,10 @@ describe('ModelAdmissionPolicies', () => {
       config: { instanceGroup: [{ count: 2 }] },
     } as unknown as ModelMetadata;
     const auto = { ...defaults, maxInFlightPerModel: 0 };
-    expect(new ModelAdmissionPolicies(auto).of(batching).maxInFlight).toBe(32);
-    expect(new ModelAdmissionPolicies(auto, 3).of(batching).maxInFlight).toBe(96);
+    expect(new ModelAdmissionPolicies(auto).of(batching).maxInFlight).toBe(16);
+    expect(new ModelAdmissionPolicies(auto, 3, true).of(batching).maxInFlight).toBe(96);
     const unbatched = { ...batching, maxBatchSize: 0 };
-    expect(new ModelAdmissionPolicies(auto).of(unbatched).maxInFlight).toBe(4);
+    expect(new ModelAdmissionPolicies(auto).of(unbatched).maxInFlight).toBe(2);
   });
 
   it("reads the model's own gateway.timeout_ms, gateway.max_in_flight and gateway.max_queue", () => {

@@ -30,10 +30,14 @@ export class ModelAdmissionPolicies {
   private readonly logger = new Logger('Admission');
   private readonly cache = new WeakMap<ModelMetadata, ModelAdmissionPolicy>();
 
-  /** `endpoints`: backend endpoints serving each model (Triton servers; 1 embedded). */
+  /**
+   * `endpoints`: backend endpoints serving each model (Triton servers; 1 embedded).
+   * `remote`: the backend runs elsewhere (Triton), so a second batch may wait there while one runs.
+   */
   constructor(
     private readonly defaults: Defaults,
     private readonly endpoints = 1,
+    private readonly remote = false,
   ) {}
 
   of(metadata: ModelMetadata): ModelAdmissionPolicy {
@@ -69,14 +73,17 @@ export class ModelAdmissionPolicies {
   }
 
   /**
-   * Enough requests at the backend for two batches (max_batch_size, 1 without batching) on each
-   * model instance of each endpoint: one running while the next one forms. More would not be
-   * served sooner, only queue inside the backend, where deadlines and priorities no longer apply,
-   * and stretch every call: with 32 detect calls in flight on two CPU cores each one took longer
-   * than a 1 s deadline, so admission refused nearly everything as infeasible (load-tests/overload).
+   * Enough requests at the backend for one batch (max_batch_size, 1 without batching) on each model
+   * instance of each endpoint, two in front of Triton (one running while the next forms there).
+   * More would not be served sooner, only queue inside the backend, where deadlines and priorities
+   * no longer apply, and stretch every call. Measured with detect at 10× capacity on two cores
+   * (load-tests/overload): 32 in flight served 3% of the offered load, 16 served 6% (12% of
+   * real-time), 8 served 8% (31% of real-time); in-process, the gateway's own decoding competes
+   * with the model for the same cores.
    */
   private autoInFlight(metadata: ModelMetadata): number {
+    const batches = this.remote ? 2 : 1;
     const batch = Math.max(1, metadata.maxBatchSize);
-    return 2 * batch * modelInstanceCount(metadata) * this.endpoints;
+    return batches * batch * modelInstanceCount(metadata) * this.endpoints;
   }
 }

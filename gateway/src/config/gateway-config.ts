@@ -113,7 +113,8 @@ const schema = z.object({
   GATEWAY_DEFAULT_TIMEOUT_MS: positiveInt.max(MAX_TIMER_MS).default(30_000),
   /**
    * Requests of one model version at the backend at once (model override: gateway.max_in_flight);
-   * 0: two batches per model instance and endpoint (2 × max_batch_size × instances × endpoints).
+   * 0: one batch per model instance (max_batch_size × instances), two per instance and endpoint in
+   * front of Triton.
    */
   GATEWAY_MAX_IN_FLIGHT_PER_MODEL: z.coerce.number().int().min(0).default(0),
   /** Requests of one model version waiting for a slot (gateway.max_queue); 0: refuse when all are busy. */

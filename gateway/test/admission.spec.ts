@@ -9,7 +9,11 @@ import { GRPCInferenceService } from '@contracts/generated/inference/grpc_servic
 import { AdmitStage } from '../src/admission/admit.stage';
 import type { ModelAdmission } from '../src/admission/model-admission';
 import { GatewayMetrics } from '../src/metrics/gateway-metrics';
-import { NANODET_INPUT_SIZE, NANODET_OUTPUTS, nanodetInferRequest } from './nanodet-reference';
+import {
+  NANODET_INPUT_SIZE,
+  nanodetBinaryInferBody,
+  nanodetInferRequest,
+} from './nanodet-reference';
 import {
   authHeaders,
   grpcClient,
@@ -27,31 +31,6 @@ interface Reply {
   retryAfter: string | null;
   /** The KServe error message, for anything but 200. */
   error?: string;
-}
-
-/** A KServe REST infer body (binary tensor extension) for nanodet with `batch` images. */
-function inferBody(batch: number): { body: Buffer; headers: Record<string, string> } {
-  const input = seededFloats(batch * NANODET_INPUT_SIZE, batch);
-  const header = Buffer.from(
-    JSON.stringify({
-      inputs: [
-        {
-          name: 'images',
-          datatype: 'FP32',
-          shape: [batch, 3, 416, 416],
-          parameters: { binary_data_size: input.byteLength },
-        },
-      ],
-      outputs: NANODET_OUTPUTS.map((name) => ({ name, parameters: { binary_data: true } })),
-    }),
-  );
-  return {
-    body: Buffer.concat([header, Buffer.from(input.buffer, input.byteOffset, input.byteLength)]),
-    headers: {
-      'content-type': 'application/octet-stream',
-      'inference-header-content-length': String(header.byteLength),
-    },
-  };
 }
 
 /** Sum of a metric's samples whose labels include `labels` (counters, gauges, histogram counts). */
@@ -105,7 +84,10 @@ describe('admission: deadlines, bounded queue, priorities, cancellation (embedde
     headers: Record<string, string> = {},
     signal?: AbortSignal,
   ): Promise<Reply> => {
-    const { body, headers: bodyHeaders } = inferBody(batch);
+    const { body, headers: bodyHeaders } = nanodetBinaryInferBody(
+      seededFloats(batch * NANODET_INPUT_SIZE, batch),
+      batch,
+    );
     const response = await fetch(url('/v2/models/nanodet/infer'), {
       method: 'POST',
       headers: { ...authHeaders(), ...bodyHeaders, ...headers },

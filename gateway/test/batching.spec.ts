@@ -20,6 +20,7 @@ import {
   startTestGateway,
   type TestGateway,
 } from './test-gateway';
+import { sampleValue } from './prometheus-text';
 
 const IMAGES: [name: string, type: string][] = [
   ['messi5.jpg', 'image/jpeg'],
@@ -90,18 +91,6 @@ async function runAll(gateway: TestGateway): Promise<RunResults> {
   }
 }
 
-/** The value of one Prometheus sample line whose name and labels all match. */
-function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
-  const line = text
-    .split('\n')
-    .find(
-      (candidate) =>
-        candidate.startsWith(`${name}{`) &&
-        Object.entries(labels).every(([key, value]) => candidate.includes(`${key}="${value}"`)),
-    );
-  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
-}
-
 async function metricsOf(gateway: TestGateway): Promise<string> {
   return (await fetch(`${gateway.httpUrl}/metrics`, { headers: authHeaders() })).text();
 }
@@ -116,7 +105,9 @@ describe('dynamic batching (embedded backend, real gateways)', () => {
     try {
       unbatched = await runAll(gateway);
       // Off means off: nothing went through a batcher.
-      expect(sample(await metricsOf(gateway), 'gateway_batch_size_count', NANODET)).toBeUndefined();
+      expect(
+        sampleValue(await metricsOf(gateway), 'gateway_batch_size_count', NANODET),
+      ).toBeUndefined();
     } finally {
       await gateway.close();
     }
@@ -144,18 +135,18 @@ describe('dynamic batching (embedded backend, real gateways)', () => {
 
       const text = await metricsOf(gateway);
       const images = TENSOR_BATCHES.reduce((sum, batch) => sum + batch, 0) + 2 * IMAGES.length;
-      const batches = sample(text, 'gateway_batch_size_count', NANODET)!;
+      const batches = sampleValue(text, 'gateway_batch_size_count', NANODET)!;
       // Every image went through the batcher, in fewer backend calls than requests.
-      expect(sample(text, 'gateway_batch_size_sum', NANODET)).toBe(images);
+      expect(sampleValue(text, 'gateway_batch_size_sum', NANODET)).toBe(images);
       expect(batches).toBeLessThan(TENSOR_BATCHES.length + 2 * IMAGES.length);
-      expect(sample(text, 'gateway_batch_size_bucket', { ...NANODET, le: '1' })).toBeLessThan(
+      expect(sampleValue(text, 'gateway_batch_size_bucket', { ...NANODET, le: '1' })).toBeLessThan(
         batches,
       );
-      expect(sample(text, 'gateway_inference_duration_seconds_count', NANODET)).toBe(batches);
-      expect(sample(text, 'gateway_batch_max_size', NANODET)).toBe(8);
-      expect(sample(text, 'gateway_batch_max_queue_delay_seconds', NANODET)).toBe(0.1);
-      expect(sample(text, 'gateway_batch_queue_depth', NANODET)).toBe(0);
-      expect(sample(text, 'gateway_batches_in_flight', NANODET)).toBe(0);
+      expect(sampleValue(text, 'gateway_inference_duration_seconds_count', NANODET)).toBe(batches);
+      expect(sampleValue(text, 'gateway_batch_max_size', NANODET)).toBe(8);
+      expect(sampleValue(text, 'gateway_batch_max_queue_delay_seconds', NANODET)).toBe(0.1);
+      expect(sampleValue(text, 'gateway_batch_queue_depth', NANODET)).toBe(0);
+      expect(sampleValue(text, 'gateway_batches_in_flight', NANODET)).toBe(0);
     } finally {
       await gateway.close();
     }
@@ -175,8 +166,8 @@ describe('dynamic batching (embedded backend, real gateways)', () => {
       });
       expect(batched.restDetections).toEqual(unbatched.restDetections);
       const text = await metricsOf(gateway);
-      expect(sample(text, 'gateway_batch_size_sum', NANODET)).toBeGreaterThan(0);
-      expect(sample(text, 'gateway_batch_max_size', NANODET)).toBeGreaterThanOrEqual(1);
+      expect(sampleValue(text, 'gateway_batch_size_sum', NANODET)).toBeGreaterThan(0);
+      expect(sampleValue(text, 'gateway_batch_max_size', NANODET)).toBeGreaterThanOrEqual(1);
     } finally {
       await gateway.close();
     }
@@ -200,7 +191,8 @@ describe('dynamic batching (embedded backend, real gateways)', () => {
       const waiting = [infer(1), infer(2)];
       // Both queued before the third arrives: the queue depth gauge says so.
       for (let tries = 0; tries < 200; tries += 1) {
-        if (sample(await metricsOf(gateway), 'gateway_batch_queue_depth', NANODET) === 2) break;
+        if (sampleValue(await metricsOf(gateway), 'gateway_batch_queue_depth', NANODET) === 2)
+          break;
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
       const refused = (await infer(3).catch((error: unknown) => error)) as ServiceError;
@@ -211,9 +203,9 @@ describe('dynamic batching (embedded backend, real gateways)', () => {
       expect(answered.map((response) => response.id)).toEqual(['q1', 'q2']);
       const text = await metricsOf(gateway);
       expect(
-        sample(text, 'gateway_batch_refused_total', { ...NANODET, priority: 'realtime' }),
+        sampleValue(text, 'gateway_batch_refused_total', { ...NANODET, priority: 'realtime' }),
       ).toBe(1);
-      expect(sample(text, 'gateway_batch_size_bucket', { ...NANODET, le: '2' })).toBe(1);
+      expect(sampleValue(text, 'gateway_batch_size_bucket', { ...NANODET, le: '2' })).toBe(1);
     } finally {
       client.close();
       await gateway.close();

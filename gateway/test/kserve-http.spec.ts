@@ -1,5 +1,10 @@
 import type { RunningGateway } from '../src/gateway-app';
-import { NANODET_INPUT_SIZE, NANODET_OUTPUTS, nanodetReference } from './nanodet-reference';
+import {
+  NANODET_INPUT_SIZE,
+  NANODET_OUTPUTS,
+  nanodetBinaryInferBody,
+  nanodetReference,
+} from './nanodet-reference';
 import { seededFloats, startTestGateway, withAuth } from './test-gateway';
 
 interface OutputJson {
@@ -8,32 +13,6 @@ interface OutputJson {
   shape: number[];
   data?: number[];
   parameters?: { binary_data_size?: number };
-}
-
-/** Builds a binary-tensor-data-extension body: JSON header then the raw input bytes. */
-function binaryBody(
-  input: Float32Array,
-  batch: number,
-  extra: Record<string, unknown> = {},
-): { body: Buffer; headerLength: number } {
-  const header = Buffer.from(
-    JSON.stringify({
-      inputs: [
-        {
-          name: 'images',
-          datatype: 'FP32',
-          shape: [batch, 3, 416, 416],
-          parameters: { binary_data_size: input.byteLength },
-        },
-      ],
-      outputs: NANODET_OUTPUTS.map((name) => ({ name, parameters: { binary_data: true } })),
-      ...extra,
-    }),
-  );
-  return {
-    body: Buffer.concat([header, Buffer.from(input.buffer, input.byteOffset, input.byteLength)]),
-    headerLength: header.byteLength,
-  };
 }
 
 /** Splits a binary response into its JSON header and each output's bytes as float32. */
@@ -158,7 +137,7 @@ describe('KServe v2 REST front door (embedded ONNX Runtime backend)', () => {
 
   it('speaks the binary tensor data extension, batch of 2, bit-identical to ONNX Runtime', async () => {
     const input = seededFloats(2 * NANODET_INPUT_SIZE, 11);
-    const { body, headerLength } = binaryBody(input, 2);
+    const { body, headerLength } = nanodetBinaryInferBody(input, 2);
     const response = await fetch(
       url('/v2/models/nanodet/versions/1/infer'),
       withAuth({

@@ -2,18 +2,7 @@ import { create } from '@bufbuild/protobuf';
 import { DetectRequestSchema, VisionService } from '@contracts/generated/vision/v1/vision_pb';
 import type { RunningGateway } from '../src/gateway-app';
 import { authHeaders, callUnary, grpcClient, sampleImage, startTestGateway } from './test-gateway';
-
-/** The value of one Prometheus sample line whose name and labels all match. */
-function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
-  const line = text
-    .split('\n')
-    .find(
-      (candidate) =>
-        candidate.startsWith(`${name}{`) &&
-        Object.entries(labels).every(([key, value]) => candidate.includes(`${key}="${value}"`)),
-    );
-  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
-}
+import { sampleValue } from './prometheus-text';
 
 describe('gateway metrics', () => {
   let gateway: RunningGateway;
@@ -41,7 +30,7 @@ describe('gateway metrics', () => {
     ).text();
     const route = '/v1/models/:model/detect';
     expect(
-      sample(text, 'gateway_request_duration_seconds_count', {
+      sampleValue(text, 'gateway_request_duration_seconds_count', {
         protocol: 'http',
         route,
         model: 'nanodet',
@@ -49,7 +38,7 @@ describe('gateway metrics', () => {
       }),
     ).toBe(1);
     expect(
-      sample(text, 'gateway_request_duration_seconds_count', {
+      sampleValue(text, 'gateway_request_duration_seconds_count', {
         protocol: 'http',
         route,
         model: 'nanodet',
@@ -57,26 +46,30 @@ describe('gateway metrics', () => {
       }),
     ).toBe(1);
     expect(
-      sample(text, 'gateway_request_duration_seconds_count', {
+      sampleValue(text, 'gateway_request_duration_seconds_count', {
         protocol: 'grpc',
         route: 'vision.v1.VisionService/Detect',
         outcome: 'ok',
       }),
     ).toBe(1);
     expect(
-      sample(text, 'gateway_inference_duration_seconds_count', {
+      sampleValue(text, 'gateway_inference_duration_seconds_count', {
         backend: 'embedded-onnxruntime',
         model: 'nanodet',
         version: '1',
       }),
     ).toBe(2);
-    expect(sample(text, 'gateway_preprocess_duration_seconds_count', { model: 'nanodet' })).toBe(2);
-    expect(sample(text, 'gateway_postprocess_duration_seconds_count', { model: 'nanodet' })).toBe(
-      2,
-    );
-    expect(sample(text, 'gateway_detections_total', { model: 'nanodet', label: 'person' })).toBe(2);
+    expect(
+      sampleValue(text, 'gateway_preprocess_duration_seconds_count', { model: 'nanodet' }),
+    ).toBe(2);
+    expect(
+      sampleValue(text, 'gateway_postprocess_duration_seconds_count', { model: 'nanodet' }),
+    ).toBe(2);
+    expect(
+      sampleValue(text, 'gateway_detections_total', { model: 'nanodet', label: 'person' }),
+    ).toBe(2);
     // The scrape itself is in flight while the gauge is read.
-    expect(sample(text, 'gateway_requests_in_flight', { protocol: 'http' })).toBe(1);
+    expect(sampleValue(text, 'gateway_requests_in_flight', { protocol: 'http' })).toBe(1);
     expect(text).toContain('process_resident_memory_bytes');
   });
 
@@ -90,6 +83,6 @@ describe('gateway metrics', () => {
       await fetch(`${gateway.httpUrl}/metrics`, { headers: authHeaders() })
     ).text();
     // The /metrics request itself is the one in flight.
-    expect(sample(text, 'gateway_requests_in_flight', { protocol: 'http' })).toBe(1);
+    expect(sampleValue(text, 'gateway_requests_in_flight', { protocol: 'http' })).toBe(1);
   });
 });

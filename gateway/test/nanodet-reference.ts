@@ -68,3 +68,37 @@ export function rawOutputsOf(response: ModelInferResponse): Record<string, Float
     ]),
   );
 }
+
+/**
+ * A KServe v2 REST infer body for nanodet with the binary tensor data extension: the JSON header
+ * (every output asked for as binary, plus `extra` fields), then the raw input bytes; with the
+ * headers that say where the JSON ends.
+ */
+export function nanodetBinaryInferBody(
+  input: Float32Array,
+  batch: number,
+  extra: Record<string, unknown> = {},
+): { body: Buffer; headerLength: number; headers: Record<string, string> } {
+  const header = Buffer.from(
+    JSON.stringify({
+      inputs: [
+        {
+          name: 'images',
+          datatype: 'FP32',
+          shape: [batch, 3, 416, 416],
+          parameters: { binary_data_size: input.byteLength },
+        },
+      ],
+      outputs: NANODET_OUTPUTS.map((name) => ({ name, parameters: { binary_data: true } })),
+      ...extra,
+    }),
+  );
+  return {
+    body: Buffer.concat([header, Buffer.from(input.buffer, input.byteOffset, input.byteLength)]),
+    headerLength: header.byteLength,
+    headers: {
+      'content-type': 'application/octet-stream',
+      'inference-header-content-length': String(header.byteLength),
+    },
+  };
+}

@@ -3,7 +3,11 @@ import {
   GRPCInferenceService,
   type ModelInferResponse,
 } from '@contracts/generated/inference/grpc_service_pb';
-import { NANODET_INPUT_SIZE, NANODET_OUTPUTS, nanodetInferRequest } from './nanodet-reference';
+import {
+  NANODET_INPUT_SIZE,
+  nanodetBinaryInferBody,
+  nanodetInferRequest,
+} from './nanodet-reference';
 import {
   authHeaders,
   callUnary,
@@ -37,28 +41,11 @@ interface Answer {
  * read in full: an unread 2 MB answer would hold its connection open and the gateway's close with it.
  */
 async function inferOverHttp(gateway: TestGateway, apiKey: string, batch: number): Promise<Answer> {
-  const input = seededFloats(batch * NANODET_INPUT_SIZE, batch);
-  const header = Buffer.from(
-    JSON.stringify({
-      inputs: [
-        {
-          name: 'images',
-          datatype: 'FP32',
-          shape: [batch, 3, 416, 416],
-          parameters: { binary_data_size: input.byteLength },
-        },
-      ],
-      outputs: NANODET_OUTPUTS.map((name) => ({ name, parameters: { binary_data: true } })),
-    }),
-  );
+  const infer = nanodetBinaryInferBody(seededFloats(batch * NANODET_INPUT_SIZE, batch), batch);
   const response = await fetch(`${gateway.httpUrl}/v2/models/nanodet/infer`, {
     method: 'POST',
-    headers: {
-      ...authHeaders(apiKey),
-      'content-type': 'application/octet-stream',
-      'inference-header-content-length': String(header.byteLength),
-    },
-    body: Buffer.concat([header, Buffer.from(input.buffer)]),
+    headers: { ...authHeaders(apiKey), ...infer.headers },
+    body: infer.body,
   });
   const body = Buffer.from(await response.arrayBuffer());
   return { status: response.status, headers: response.headers, body };

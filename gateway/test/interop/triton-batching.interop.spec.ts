@@ -23,6 +23,7 @@ import {
   startTestGateway,
 } from '../test-gateway';
 import { startTritonServer, tritonHttp, withoutTriton, type RunningTriton } from './triton-server';
+import { sampleValue } from '../prometheus-text';
 
 /** Eight single images and one request carrying two. */
 const BATCHES = [1, 1, 1, 1, 1, 1, 1, 1, 2];
@@ -38,17 +39,6 @@ function sameBits(a: Float32Array, b: Float32Array): boolean {
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(
     Buffer.from(b.buffer, b.byteOffset, b.byteLength),
   );
-}
-
-function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
-  const line = text
-    .split('\n')
-    .find(
-      (candidate) =>
-        candidate.startsWith(`${name}{`) &&
-        Object.entries(labels).every(([key, value]) => candidate.includes(`${key}="${value}"`)),
-    );
-  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
 }
 
 describe("the gateway's dynamic batcher in front of a real Triton", () => {
@@ -114,9 +104,9 @@ describe("the gateway's dynamic batcher in front of a real Triton", () => {
       await fetch(`${gateway.httpUrl}/metrics`, { headers: authHeaders() })
     ).text();
     const nanodet = { model: 'nanodet', version: '1' };
-    const batches = sample(text, 'gateway_batch_size_count', nanodet)!;
+    const batches = sampleValue(text, 'gateway_batch_size_count', nanodet)!;
     const images = BATCHES.reduce((sum, batch) => sum + batch, 0);
-    expect(sample(text, 'gateway_batch_size_sum', nanodet)).toBe(images);
+    expect(sampleValue(text, 'gateway_batch_size_sum', nanodet)).toBe(images);
     expect(batches).toBeLessThan(BATCHES.length);
     // Triton saw one request per gateway batch, carrying every image.
     expect(after.inference_stats.success.count - before.inference_stats.success.count).toBe(

@@ -12,7 +12,7 @@ import { INFERENCE_BACKEND } from '../../src/inference/inference-backend';
 import type { TritonBackend } from '../../src/inference/triton/triton.backend';
 import { authHeaders, grpcClient, sampleImage, startTestGateway } from '../test-gateway';
 import { startModelInferLoad, type ClosedLoopLoad } from './closed-loop-load';
-import { metric } from './gateway-metrics-reader';
+import { scrapeMetric } from '../prometheus-text';
 import { endpointOf } from './triton-endpoint-state';
 import { startTritonServer, withoutTriton, type RunningTriton } from './triton-server';
 import { sleep, until } from './wait-until';
@@ -47,7 +47,7 @@ describe('circuit breakers and the retry budget in front of real Triton servers'
     const client = grpcClient(GRPCInferenceService, gateway.grpcAddress);
     const a = tritonA.grpcAddress;
     const transitions = (from: string, to: string) =>
-      metric(gateway, 'gateway_breaker_transitions_total', {
+      scrapeMetric(gateway, 'gateway_breaker_transitions_total', {
         backend: 'triton',
         endpoint: a,
         from,
@@ -71,7 +71,7 @@ describe('circuit breakers and the retry budget in front of real Triton servers'
 
       // The calls that were on A failed UNAVAILABLE and went to B within the budget.
       expect(
-        await metric(gateway, 'gateway_backend_retries_total', {
+        await scrapeMetric(gateway, 'gateway_backend_retries_total', {
           backend: 'triton',
           reason: 'unavailable',
         }),
@@ -79,7 +79,7 @@ describe('circuit breakers and the retry budget in front of real Triton servers'
       expect(await transitions('closed', 'open')).toBe(1);
       // Open, or half-open once the reset timeout passed: either way A gets no call while down.
       expect(
-        await metric(gateway, 'gateway_breaker_state', { backend: 'triton', endpoint: a }),
+        await scrapeMetric(gateway, 'gateway_breaker_state', { backend: 'triton', endpoint: a }),
       ).toBeGreaterThanOrEqual(1);
 
       await tritonA.restart();
@@ -94,10 +94,10 @@ describe('circuit breakers and the retry budget in front of real Triton servers'
       expect(await transitions('open', 'half_open')).toBeGreaterThanOrEqual(1);
       expect(await transitions('half_open', 'closed')).toBe(1);
       expect(
-        await metric(gateway, 'gateway_breaker_state', { backend: 'triton', endpoint: a }),
+        await scrapeMetric(gateway, 'gateway_breaker_state', { backend: 'triton', endpoint: a }),
       ).toBe(0);
       expect(
-        await metric(gateway, 'gateway_breaker_state', {
+        await scrapeMetric(gateway, 'gateway_breaker_state', {
           backend: 'triton',
           endpoint: tritonB.grpcAddress,
         }),
@@ -155,7 +155,7 @@ describe('circuit breakers and the retry budget in front of real Triton servers'
       expect(rest.headers.get('retry-after')).toMatch(/^[1-9]\d*$/);
       expect(await rest.json()).toMatchObject({ error: { code: 'unavailable' } });
       expect(
-        await metric(gateway, 'gateway_breaker_transitions_total', {
+        await scrapeMetric(gateway, 'gateway_breaker_transitions_total', {
           backend: 'triton',
           endpoint: b,
           from: 'closed',
@@ -173,7 +173,7 @@ describe('circuit breakers and the retry budget in front of real Triton servers'
       expect(answer.status).toBe(200);
       expect(endpointOf(gateway, b)).toMatchObject({ healthy: true, breaker: 'closed' });
       expect(
-        await metric(gateway, 'gateway_breaker_transitions_total', {
+        await scrapeMetric(gateway, 'gateway_breaker_transitions_total', {
           backend: 'triton',
           endpoint: b,
           from: 'half_open',

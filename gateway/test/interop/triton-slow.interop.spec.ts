@@ -31,7 +31,7 @@ import {
   type HttpFailure,
   type Outcome,
 } from './closed-loop-load';
-import { metric } from './gateway-metrics-reader';
+import { scrapeMetric } from '../prometheus-text';
 import { endpointOf, tritonBackendOf } from './triton-endpoint-state';
 import {
   groupMembers,
@@ -216,7 +216,7 @@ describe('a Triton made slow (frozen) under load', () => {
     const gateway = await startTestGateway({ ...GATEWAY_ENV, TRITON_GRPC_URLS: address });
     const client = grpcClient(GRPCInferenceService, gateway.grpcAddress);
     const transitions = (from: string, to: string) =>
-      metric(gateway, 'gateway_breaker_transitions_total', {
+      scrapeMetric(gateway, 'gateway_breaker_transitions_total', {
         backend: 'triton',
         endpoint: address,
         from,
@@ -285,7 +285,7 @@ describe('a Triton made slow (frozen) under load', () => {
       ];
       expect(median(refusals.map(elapsed))).toBeLessThan(TRITON_TIMEOUT_MS / 2);
       expect(
-        await metric(gateway, 'gateway_breaker_fast_fails_total', {
+        await scrapeMetric(gateway, 'gateway_breaker_fast_fails_total', {
           backend: 'triton',
           model: 'nanodet',
         }),
@@ -297,7 +297,10 @@ describe('a Triton made slow (frozen) under load', () => {
       expect(await transitions('open', 'half_open')).toBeGreaterThanOrEqual(1);
       expect(await transitions('half_open', 'closed')).toBe(1);
       expect(
-        await metric(gateway, 'gateway_breaker_state', { backend: 'triton', endpoint: address }),
+        await scrapeMetric(gateway, 'gateway_breaker_state', {
+          backend: 'triton',
+          endpoint: address,
+        }),
       ).toBe(0);
       expectNothingHeld(gateway);
       const ready = await fetch(`${gateway.httpUrl}/readyz`);
@@ -320,7 +323,7 @@ describe('a Triton made slow (frozen) under load', () => {
     });
     const client = grpcClient(GRPCInferenceService, gateway.grpcAddress);
     const transitions = (endpoint: string, from: string, to: string) =>
-      metric(gateway, 'gateway_breaker_transitions_total', {
+      scrapeMetric(gateway, 'gateway_breaker_transitions_total', {
         backend: 'triton',
         endpoint,
         from,

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InterceptingCall, type Interceptor } from '@grpc/grpc-js';
@@ -31,10 +31,18 @@ export function benchGrpcInterceptor(): Interceptor {
  * folder (not the repository's .data/).
  */
 export function benchGatewayEnv(): Record<string, string> {
-  return {
-    GATEWAY_BOOTSTRAP_API_KEY: BENCH_API_KEY,
-    GATEWAY_DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-gateway-')),
-  };
+  const dataDir = mkdtempSync(join(tmpdir(), 'bench-gateway-'));
+  if (dataDirs.size === 0) process.once('exit', removeDataDirs);
+  dataDirs.add(dataDir);
+  return { GATEWAY_BOOTSTRAP_API_KEY: BENCH_API_KEY, GATEWAY_DATA_DIR: dataDir };
+}
+
+/** Removed when the benchmark process exits, however it exits (its gateway children die with it). */
+const dataDirs = new Set<string>();
+
+function removeDataDirs(): void {
+  for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
+  dataDirs.clear();
 }
 
 /** What a front door would hand the pipeline for an authenticated benchmark call of one image. */

@@ -73,6 +73,28 @@ describe('gateway metrics', () => {
     expect(text).toContain('process_resident_memory_bytes');
   });
 
+  it('counts gRPC calls the auth guard refuses, as HTTP refusals are counted', async () => {
+    const route = 'vision.v1.VisionService/Detect';
+    const refused = async () =>
+      sampleValue(
+        await (await fetch(`${gateway.httpUrl}/metrics`, { headers: authHeaders() })).text(),
+        'gateway_request_duration_seconds_count',
+        { protocol: 'grpc', route, outcome: 'client_error' },
+      ) ?? 0;
+    const before = await refused();
+    const anonymous = grpcClient(VisionService, gateway.grpcAddress, { apiKey: null });
+    try {
+      const request = create(DetectRequestSchema, {
+        model: 'nanodet',
+        image: sampleImage('messi5.jpg'),
+      });
+      await expect(callUnary(anonymous, 'detect', request)).rejects.toMatchObject({ code: 16 });
+    } finally {
+      anonymous.close();
+    }
+    expect(await refused()).toBe(before + 1);
+  });
+
   it('keeps the in-flight gauge at zero when requests are refused before they are counted', async () => {
     // Regression (fuzzing): the auth hook refused these before the in-flight hook ran, but the
     // response hook still decremented, so the gauge went negative.

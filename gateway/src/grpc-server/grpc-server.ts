@@ -23,6 +23,7 @@ import { addReflection } from './grpc-reflection';
 import { Authenticator } from '../auth/authenticator';
 import { GuardedServer } from '../auth/grpc/grpc-guard';
 import { ReadinessWatch } from '../health/readiness-watch';
+import { GatewayMetrics } from '../metrics/gateway-metrics';
 
 /** Services whose grpc.health.v1 status follows the backend's readiness ('' is the whole server). */
 const HEALTH_SERVICES = ['', GRPCInferenceService.typeName, VisionService.typeName];
@@ -42,6 +43,7 @@ export class GrpcServer implements OnApplicationBootstrap, OnApplicationShutdown
     private readonly kserve: KServeGrpcService,
     private readonly vision: VisionGrpcService,
     private readonly authenticator: Authenticator,
+    private readonly metrics: GatewayMetrics,
   ) {}
 
   get port(): number | undefined {
@@ -61,6 +63,11 @@ export class GrpcServer implements OnApplicationBootstrap, OnApplicationShutdown
         'grpc.max_send_message_length': this.config.maxBodyBytes,
       },
       this.authenticator,
+      (route, seconds) =>
+        this.metrics.requestDuration.observe(
+          { protocol: 'grpc', route, model: '', version: '', outcome: 'client_error' },
+          seconds,
+        ),
     );
     server.addService(serverDefinition(GRPCInferenceService), this.kserve.implementation());
     server.addService(serverDefinition(VisionService), this.vision.implementation());

@@ -20,6 +20,9 @@ type AnyMethod = MethodDefinition<unknown, unknown>;
 type Call = { metadata: Metadata; request?: unknown; emit(event: 'error', error: unknown): void };
 type Callback = (error: unknown) => void;
 
+/** Told of every call the guard refuses (route without its leading slash, seconds taken). */
+export type RefusalObserver = (route: string, seconds: number) => void;
+
 /**
  * A grpc-js server whose every service (ours, grpc-health-check's, reflection's) is guarded: each
  * method authenticates from metadata before anything else, then is authorised by its entry in
@@ -32,6 +35,8 @@ export class GuardedServer extends Server {
   constructor(
     options: ServerOptions,
     private readonly authenticator: Authenticator,
+    // Refused calls never reach a handler, which is where calls are otherwise timed.
+    private readonly observeRefusal: RefusalObserver = () => undefined,
   ) {
     super(options);
   }
@@ -64,11 +69,17 @@ export class GuardedServer extends Server {
     const invoke = handler ?? unimplemented(method);
     if (access && isPublic(access.policy, false)) return invoke;
     const unary = !method.requestStream;
+    const route = method.path.replace(/^\//, '');
     return ((call: Call, callback?: Callback) => {
+      const started = process.hrtime.bigint();
       const fail = (error: unknown): void => {
         const serviceError = toServiceError(error);
         if (!method.responseStream && callback) callback(serviceError);
         else call.emit('error', serviceError);
+      };
+      const refuse = (error: unknown): void => {
+        this.observeRefusal(route, Number(process.hrtime.bigint() - started) / 1e9);
+        fail(error);
       };
       this.check(method.path, access, call, unary ? call.request : undefined).then(() => {
         try {
@@ -76,7 +87,7 @@ export class GuardedServer extends Server {
         } catch (error) {
           fail(error);
         }
-      }, fail);
+      }, refuse);
     }) as UntypedHandleCall;
   }
 

@@ -109,28 +109,6 @@ describe('API keys', () => {
       expect((await detect(gateway, { authorization: `Bearer ${nanodetKey}` })).status).toBe(200);
     });
 
-    it('bounds wrong secrets per key id: past ten a minute, 429 at once; the verified owner is still served', async () => {
-      const owner = (await createApiKey(gateway.httpUrl, { tenant: 'team-g', scopes: ['infer:*'] }))
-        .key;
-      expect((await detect(gateway, { 'x-api-key': owner })).status).toBe(200);
-      const last = owner.at(-1) === 'A' ? 'B' : 'A';
-      const guess = `${owner.slice(0, -1)}${last}`;
-      const id = owner.split('_')[1];
-      for (let attempt = 0; attempt < 10; attempt += 1) {
-        expect((await detect(gateway, { 'x-api-key': guess })).status).toBe(401);
-      }
-      const refused = await detect(gateway, { 'x-api-key': guess });
-      expect(refused.status).toBe(429);
-      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
-      expect(refused.body).toEqual({
-        error: {
-          code: 'resource_exhausted',
-          message: `too many failed attempts with API key '${id}'; try again later`,
-        },
-      });
-      expect((await detect(gateway, { 'x-api-key': owner })).status).toBe(200);
-    });
-
     it('refuses an anonymous call with 401, a Bearer challenge and what to send', async () => {
       const answer = await detect(gateway, {});
       expect(answer.status).toBe(401);

@@ -6,7 +6,6 @@ import { AUTH_CONFIG, type AuthConfig } from '../auth-config';
 import { generateApiKey, parseApiKey } from './api-key-format';
 import { hashSecret, verifySecret } from './api-key-hash';
 import { API_KEY_STORE, type ApiKeyRecord, type ApiKeyStore } from './api-key-store';
-import { FailedAttempts } from './failed-attempts';
 import { VerificationCache } from './verification-cache';
 
 export interface NewApiKey {
@@ -40,7 +39,6 @@ export interface IssuedApiKey extends ApiKeyView {
 export class ApiKeyService implements OnApplicationShutdown {
   private readonly logger = new Logger('ApiKeys');
   private readonly cache: VerificationCache;
-  private readonly failedAttempts = new FailedAttempts();
 
   constructor(
     @Inject(API_KEY_STORE) private readonly store: ApiKeyStore,
@@ -63,10 +61,8 @@ export class ApiKeyService implements OnApplicationShutdown {
         retryAfterMs: 1000,
       });
     });
-    if (record) await this.failedAttempts.check(parsed.id);
     if (!record || !(await verifySecret(parsed.secret, record.secret))) {
       this.logger.debug(`authentication failed: API key ${parsed.id} unknown or secret wrong`);
-      if (record) await this.failedAttempts.record(parsed.id);
       throw unauthenticated(`API key '${parsed.id}' is not valid`);
     }
     if (record.revokedAt) {

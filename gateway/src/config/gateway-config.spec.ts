@@ -37,7 +37,7 @@ describe('loadGatewayConfig', () => {
         redisTimeoutMs: 200,
         replicas: 1,
       },
-      admission: { defaultTimeoutMs: 30_000, maxInFlightPerModel: 32, maxQueuePerModel: 128 },
+      admission: { defaultTimeoutMs: 30_000, maxInFlightPerModel: 0, maxQueuePerModel: 128 },
       readinessPollMs: 1000,
       auth: {
         dataDir: resolve('.data/gateway'),
@@ -77,7 +77,7 @@ describe('loadGatewayConfig', () => {
     ['GATEWAY_HSTS_MAX_AGE_SECONDS', '1.5'],
     ['GATEWAY_DEFAULT_TIMEOUT_MS', '0'],
     ['GATEWAY_DEFAULT_TIMEOUT_MS', '3000000000'],
-    ['GATEWAY_MAX_IN_FLIGHT_PER_MODEL', '0'],
+    ['GATEWAY_MAX_IN_FLIGHT_PER_MODEL', '-1'],
     ['GATEWAY_MAX_QUEUE_PER_MODEL', '-1'],
     ['GATEWAY_READINESS_POLL_MS', '10'],
   ])('refuses %s=%s with an error naming the variable and its value', (variable, value) => {

@@ -22,8 +22,7 @@ import {
   startTestGateway,
   type TestGateway,
 } from './test-gateway';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { sleep, until } from './wait-until';
 
 /** A REST answer, read to the end. */
 interface Reply {
@@ -61,13 +60,6 @@ const backendCalls = (gateway: TestGateway) =>
   metricValue(gateway, 'gateway_inference_duration_seconds_count', { model: 'nanodet' });
 
 /** Polls `condition` every 5 ms; fails the test when it does not hold within `ms`. */
-async function until(what: string, condition: () => boolean, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`not within ${ms} ms: ${what}`);
-    await sleep(5);
-  }
-}
 
 describe('admission: deadlines, bounded queue, priorities, cancellation (embedded backend)', () => {
   let gateway: TestGateway;
@@ -119,7 +111,7 @@ describe('admission: deadlines, bounded queue, priorities, cancellation (embedde
   /** Takes the model's only slot with a batch of 8 images; `running` is its answer. */
   const occupySlot = async (signal?: AbortSignal): Promise<{ running: Promise<Reply> }> => {
     const running = infer(8, {}, signal);
-    await until('the batch of 8 is in flight', () => admission().inFlightCount === 1);
+    await until(() => admission().inFlightCount === 1, 'the batch of 8 is in flight', 20_000);
     return { running };
   };
 
@@ -199,7 +191,7 @@ describe('admission: deadlines, bounded queue, priorities, cancellation (embedde
   it('beyond max in flight and max queue: 429 / RESOURCE_EXHAUSTED at once, with Retry-After', async () => {
     const { running } = await occupySlot();
     const queued = infer(1);
-    await until('one request is queued', () => admission().queuedCount === 1);
+    await until(() => admission().queuedCount === 1, 'one request is queued', 20_000);
     const before = await backendCalls(gateway);
 
     const refused = await infer(1);
@@ -225,7 +217,7 @@ describe('admission: deadlines, bounded queue, priorities, cancellation (embedde
   it('a full queue sheds a queued bulk request for an arriving real-time one', async () => {
     const { running } = await occupySlot();
     const bulk = infer(1, { 'x-priority': 'bulk' });
-    await until('the bulk request is queued', () => admission().queuedCount === 1);
+    await until(() => admission().queuedCount === 1, 'the bulk request is queued', 20_000);
 
     const realtime = infer(1, { 'x-priority': 'realtime' });
     const shed = await bulk;
@@ -250,10 +242,10 @@ describe('admission: deadlines, bounded queue, priorities, cancellation (embedde
 
     const controller = new AbortController();
     const abandoned = infer(1, {}, controller.signal).catch((error: Error) => error);
-    await until('the HTTP request is queued', () => admission().queuedCount === 1);
+    await until(() => admission().queuedCount === 1, 'the HTTP request is queued', 20_000);
     controller.abort();
     expect(await abandoned).toBeInstanceOf(Error);
-    await until('the queue is empty again', () => admission().queuedCount === 0, 5000);
+    await until(() => admission().queuedCount === 0, 'the queue is empty again', 5000);
 
     const request = nanodetInferRequest(seededFloats(NANODET_INPUT_SIZE, 3), 1, { id: 'gone' });
     const call = (
@@ -264,9 +256,9 @@ describe('admission: deadlines, bounded queue, priorities, cancellation (embedde
         cancel(): void;
       }
     ).call(kserve, request, () => undefined);
-    await until('the gRPC request is queued', () => admission().queuedCount === 1);
+    await until(() => admission().queuedCount === 1, 'the gRPC request is queued', 20_000);
     call.cancel();
-    await until('the queue is empty again', () => admission().queuedCount === 0, 5000);
+    await until(() => admission().queuedCount === 0, 'the queue is empty again', 5000);
 
     expect((await running).status).toBe(200);
     expect(await backendCalls(gateway)).toBe(before + 1); // only the batch that held the slot
@@ -294,7 +286,7 @@ describe('admission: deadlines, bounded queue, priorities, cancellation (embedde
     }
     expect(cancelled).toBe(cancelledBefore + 1);
     // ONNX Runtime cannot stop mid-run: the slot is held until the run ends, then freed.
-    await until('the slot is free again', () => admission().inFlightCount === 0);
+    await until(() => admission().inFlightCount === 0, 'the slot is free again', 20_000);
     expect((await infer(1)).status).toBe(200);
   });
 

@@ -19,6 +19,7 @@ import {
   startTestGateway,
   type TestGateway,
 } from './test-gateway';
+import { until } from './wait-until';
 
 // 2 requests per second over 5-second windows: a quota of 10 per window that no slow test machine
 // can outrun, shared by two replicas (an insurance quota of 5 each while Redis is away).
@@ -81,14 +82,6 @@ async function admitted(replicas: Replica[], tenant: string, count: number): Pro
   return ok;
 }
 
-async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await delay(20);
-  }
-}
-
 const ready = (replicas: Replica[]) => () => replicas.every((r) => r.client.status === 'ready');
 
 describe('rate limits shared by two replicas in a real Redis', () => {
@@ -107,7 +100,7 @@ describe('rate limits shared by two replicas in a real Redis', () => {
     redis = await RedisServer.start();
     a = createReplica('a', redis.url);
     b = createReplica('b', redis.url);
-    await until(ready([a, b]), 'both replicas to connect to Redis');
+    await until(ready([a, b]), 'both replicas to connect to Redis', 10_000);
   });
   afterAll(async () => {
     a?.client.disconnect();
@@ -117,7 +110,7 @@ describe('rate limits shared by two replicas in a real Redis', () => {
   afterEach(async () => {
     redis.resume();
     if (!redis.isRunning) await redis.restart();
-    await until(ready([a, b]), 'both replicas to reconnect to Redis');
+    await until(ready([a, b]), 'both replicas to reconnect to Redis', 10_000);
   });
 
   it('enforces one limit across both replicas', async () => {
@@ -148,7 +141,11 @@ describe('rate limits shared by two replicas in a real Redis', () => {
 
     await delay(300);
     await redis.kill();
-    await until(() => a.client.status !== 'ready' && b.client.status !== 'ready', 'the drop');
+    await until(
+      () => a.client.status !== 'ready' && b.client.status !== 'ready',
+      'the drop',
+      10_000,
+    );
     const fallbacksBefore = a.fallbacks + b.fallbacks;
     // Redis is gone: each replica enforces its share of the limit on its own.
     expect(await admitted([a], freshTenant('outage-a'), 3 * QUOTA)).toBe(PER_REPLICA);
@@ -157,7 +154,7 @@ describe('rate limits shared by two replicas in a real Redis', () => {
     await delay(500);
 
     await redis.restart();
-    await until(ready([a, b]), 'both replicas to reconnect after the restart');
+    await until(ready([a, b]), 'both replicas to reconnect after the restart', 10_000);
     const fallbacksAfterRestart = a.fallbacks + b.fallbacks;
     // Shared again: one replica alone gets the whole quota, both together no more than it.
     expect(await admitted([a], freshTenant('recovered-a'), 3 * QUOTA)).toBe(QUOTA);

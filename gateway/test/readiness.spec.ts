@@ -6,16 +6,7 @@ import { INFERENCE_BACKEND } from '../src/inference/inference-backend';
 import type { OnnxRuntimeBackend } from '../src/inference/embedded/onnx-runtime.backend';
 import { healthClient, type HealthClient } from './grpc-health';
 import { startTestGateway, type TestGateway } from './test-gateway';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(what: string, condition: () => boolean | Promise<boolean>, ms = 10_000) {
-  const deadline = Date.now() + ms;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`not within ${ms} ms: ${what}`);
-    await sleep(20);
-  }
-}
+import { until } from './wait-until';
 
 describe('readiness follows the backend (gRPC health and /readyz)', () => {
   let gateway: TestGateway;
@@ -37,17 +28,21 @@ describe('readiness follows the backend (gRPC health and /readyz)', () => {
     try {
       expect(await health.check()).toBe('SERVING');
       expect(await readyz()).toBe(200);
-      await until('Watch reports SERVING', () => watched.statuses.length > 0);
+      await until(() => watched.statuses.length > 0, 'Watch reports SERVING', 10_000);
 
       await backend.close();
       expect(await readyz()).toBe(503);
-      await until('Check says NOT_SERVING', async () => (await health.check()) === 'NOT_SERVING');
+      await until(
+        async () => (await health.check()) === 'NOT_SERVING',
+        'Check says NOT_SERVING',
+        10_000,
+      );
       expect(await health.check('vision.v1.VisionService')).toBe('NOT_SERVING');
 
       await backend.load();
       expect(await readyz()).toBe(200);
-      await until('Check says SERVING', async () => (await health.check()) === 'SERVING');
-      await until('Watch saw both changes', () => watched.statuses.length >= 3);
+      await until(async () => (await health.check()) === 'SERVING', 'Check says SERVING', 10_000);
+      await until(() => watched.statuses.length >= 3, 'Watch saw both changes', 10_000);
       expect(watched.statuses).toEqual(['SERVING', 'NOT_SERVING', 'SERVING']);
     } finally {
       watched.cancel();

@@ -10,7 +10,7 @@ import { loadavg } from 'node:os';
 import sharp from 'sharp';
 import { loadGatewayConfig } from '../../gateway/src/config/gateway-config';
 import { machineInfo } from '../lib/machine-info';
-import { seededRandom, shuffled } from '../lib/seeded-random';
+import { seededRandom, shuffled } from '@test-support';
 import { compareDetections, type Agreement } from './agreement';
 import type { BenchPath } from './bench-path';
 import { createGatewayPaths, type GatewayPaths } from './gateway-paths';

@@ -1,4 +1,4 @@
-import { seededRandom } from './seeded-random';
+import { seededRandom } from '@test-support';
 
 /**
  * Open-loop load: requests leave on a seeded Poisson schedule at `ratePerSecond` whatever the server

@@ -15,7 +15,7 @@ import { round } from '../lib/latency-stats';
 import { machineInfo } from '../lib/machine-info';
 import { runOpenLoop } from '../lib/open-loop';
 import { memory } from '../lib/process-stats';
-import { seededRandom } from '../lib/seeded-random';
+import { seededRandom } from '@test-support';
 import { BENCH_API_KEY, benchAuthHeaders } from '../lib/bench-credentials';
 import { perSecond, summarizePriority, type Sample } from './analysis';
 import { detectClient, type Priority } from './detect-client';

@@ -1,6 +1,6 @@
 import { planPreprocess } from '@vision-math';
 import { round, summarize, type LatencySummary } from '../lib/latency-stats';
-import { seededRandom } from '../lib/seeded-random';
+import { seededRandom } from '@test-support';
 import { centreMatchCount, greedyMatch, type Box } from './boxes';
 import type { Collected, Detection, FrameRecord, Timings } from './collect';
 import { MODES, PERSON, PLAUSIBLE_VTEST_CLASSES, type Mode, type StudySettings } from './settings';

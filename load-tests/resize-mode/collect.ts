@@ -1,5 +1,5 @@
 import type { DetectedObject, DetectResult } from '../../gateway/src/vision/detect-types';
-import { seededRandom, shuffled } from '../lib/seeded-random';
+import { seededRandom, shuffled } from '@test-support';
 import { unpad, type Box } from './boxes';
 import type { Detector } from './detector';
 import { padToAspect, type Still, type VideoFrame } from './media';

@@ -3,9 +3,8 @@
  * against the gateway in front of that same Triton (TRITON_GRPC_URLS), over KServe v2 HTTP and gRPC,
  * at several concurrencies, in one run. See load-tests/triton-overhead/README.md.
  */
-import { BENCH_API_KEY, benchGatewayEnv } from '../lib/bench-credentials';
-import { GATEWAY_NODE_FLAGS } from '../lib/gateway-node-flags';
-import { execFileSync, fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { BENCH_API_KEY } from '../lib/bench-credentials';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -18,7 +17,6 @@ import {
   tritonPrerequisites,
   type RunningTriton,
 } from '../../gateway/test/interop/triton-server';
-import type { GatewayReady } from '../detect-overhead/gateway-child';
 import { startGatewayProcess, type GatewayProcess } from '../detect-overhead/gateway-process';
 import { loadImages } from '../detect-overhead/images';
 import { measureDetect } from './detect-phase';
@@ -53,15 +51,16 @@ const settings = {
 
 const started: {
   triton?: RunningTriton;
-  gateway?: ChildProcess;
+  gateway?: GatewayProcess;
   embedded?: GatewayProcess;
   analyzer?: ChildProcess;
 } = {};
 
 function killAll(): void {
   started.analyzer?.kill('SIGKILL');
-  started.gateway?.kill('SIGKILL');
-  if (started.embedded) process.kill(started.embedded.pid, 'SIGKILL');
+  for (const gateway of [started.gateway, started.embedded]) {
+    if (gateway) process.kill(gateway.pid, 'SIGKILL');
+  }
   void started.triton?.kill();
 }
 
@@ -94,14 +93,15 @@ async function main(): Promise<void> {
   const tmp = mkdtempSync(join(tmpdir(), 'triton-overhead-'));
   try {
     console.log(`Triton http ${triton.httpAddress} grpc ${triton.grpcAddress}; starting gateway …`);
-    const gateway = await startGateway(triton.grpcAddress);
-    started.gateway = gateway.child;
-    const httpAddress = gateway.ready.httpUrl.replace(/^https?:\/\//, '').replace(/\/$/, '');
+    // In front of Triton the ONNX Runtime thread count is unused.
+    const gateway = await startGatewayProcess(1, { TRITON_GRPC_URLS: triton.grpcAddress });
+    started.gateway = gateway;
+    const httpAddress = gateway.httpUrl.replace(/^https?:\/\//, '').replace(/\/$/, '');
     const addresses: Record<CellTarget, string> = {
       'direct-http': triton.httpAddress,
       'direct-grpc': triton.grpcAddress,
       'gateway-http': httpAddress,
-      'gateway-grpc': gateway.ready.grpcAddress,
+      'gateway-grpc': gateway.grpcAddress,
     };
 
     const cells: Cell[] = [];
@@ -111,7 +111,7 @@ async function main(): Promise<void> {
       for (const target of order) {
         const [, protocol] = target.split('-') as [string, 'http' | 'grpc'];
         const csv = join(tmp, `${target}-${concurrency}.csv`);
-        const pid = gateway.child.pid as number;
+        const pid = gateway.pid;
         const peakReset = resetPeakRss(pid);
         const cpuBefore = cpuSeconds(pid);
         const tritonBefore = tritonCpuSeconds(triton);
@@ -193,7 +193,7 @@ async function main(): Promise<void> {
     started.embedded = embedded;
     const detect = await measureDetect(
       [
-        { backend: 'triton', ...gateway.ready, pid: gateway.child.pid as number },
+        { backend: 'triton', ...gateway },
         { backend: 'embedded', ...embedded },
       ],
       loadImages(),
@@ -224,10 +224,11 @@ async function main(): Promise<void> {
     );
     writeFileSync(join(RESULTS_DIR, 'triton-overhead.md'), renderMarkdown(results));
     console.log('wrote load-tests/results/triton-overhead.{json,md}');
-    await stopChild(gateway.child);
+    await gateway.stop();
+    started.gateway = undefined;
     if (cells.some((cell) => !cell.ok)) process.exitCode = 1;
   } finally {
-    started.gateway?.kill('SIGKILL');
+    await started.gateway?.stop();
     await started.embedded?.stop();
     await triton.stop();
     rmSync(tmp, { recursive: true, force: true });
@@ -304,56 +305,6 @@ function parseCsv(path: string): {
     p99Ms: ms('p99 latency'),
     avgMs: avgUs === undefined ? undefined : round(avgUs / 1000, 2),
   };
-}
-
-function startGateway(tritonGrpc: string): Promise<{ child: ChildProcess; ready: GatewayReady }> {
-  const child = fork(resolve(__dirname, '../detect-overhead/gateway-child.ts'), [], {
-    cwd: REPO_ROOT,
-    execArgv: ['-r', '@swc-node/register', ...GATEWAY_NODE_FLAGS],
-    env: {
-      ...process.env,
-      GATEWAY_HOST: '127.0.0.1',
-      GATEWAY_HTTP_PORT: '0',
-      GATEWAY_GRPC_PORT: '0',
-      MODEL_REPOSITORY: resolve(REPO_ROOT, 'triton-models'),
-      TRITON_GRPC_URLS: tritonGrpc,
-      LOG_LEVEL: 'error',
-      ...benchGatewayEnv(),
-    },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  return new Promise((resolveStart, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error('gateway did not start within 120 s'));
-    }, 120_000);
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`gateway exited during start-up (code ${code}, signal ${signal})`));
-    });
-    child.once('message', (message: unknown) => {
-      clearTimeout(timer);
-      const ready = message as Partial<GatewayReady> | null;
-      if (typeof ready?.httpUrl !== 'string' || typeof ready.grpcAddress !== 'string') {
-        child.kill('SIGKILL');
-        reject(new Error(`unexpected start-up message: ${JSON.stringify(message)}`));
-        return;
-      }
-      resolveStart({ child, ready: ready as GatewayReady });
-    });
-  });
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolveStop) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolveStop();
-    });
-    child.kill('SIGTERM');
-  });
 }
 
 main().catch((error: unknown) => {

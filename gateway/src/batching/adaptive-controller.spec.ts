@@ -1,16 +1,5 @@
+import { seededRandom } from '@test-support';
 import { AdaptiveController, type BatchLimits } from './adaptive-controller';
-
-/** Deterministic noise (mulberry32), so every run sees the same latencies. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 interface Load {
   /** Time between arrivals (ms). */
@@ -25,7 +14,7 @@ interface Load {
 
 /** Feeds the controller batch after batch; returns its limits and the served latencies over time. */
 function simulate(controller: AdaptiveController, load: Load, batches: number, seed = 7) {
-  const random = seeded(seed);
+  const random = seededRandom(seed);
   const history: BatchLimits[] = [];
   const latencies: number[] = [];
   let now = 0;

@@ -7,19 +7,10 @@
 import { INFERENCE_BACKEND } from '../../src/inference/inference-backend';
 import type { TritonBackend } from '../../src/inference/triton/triton.backend';
 import { healthClient, type HealthClient } from '../grpc-health';
-import { NANODET_INPUT_SIZE, NANODET_OUTPUTS } from '../nanodet-reference';
+import { NANODET_INPUT_SIZE, nanodetBinaryInferBody } from '../nanodet-reference';
 import { authHeaders, seededFloats, startTestGateway, type TestGateway } from '../test-gateway';
 import { startTritonServer, tritonHttp, withoutTriton, type RunningTriton } from './triton-server';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(what: string, condition: () => boolean | Promise<boolean>, ms = 30_000) {
-  const deadline = Date.now() + ms;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`not within ${ms} ms: ${what}`);
-    await sleep(50);
-  }
-}
+import { until } from '../wait-until';
 
 /** A KServe REST infer (binary tensor extension) for nanodet with `batch` images. */
 function infer(
@@ -27,29 +18,11 @@ function infer(
   batch: number,
   headers: Record<string, string> = {},
 ): Promise<Response> {
-  const input = seededFloats(batch * NANODET_INPUT_SIZE, 11);
-  const header = Buffer.from(
-    JSON.stringify({
-      inputs: [
-        {
-          name: 'images',
-          datatype: 'FP32',
-          shape: [batch, 3, 416, 416],
-          parameters: { binary_data_size: input.byteLength },
-        },
-      ],
-      outputs: NANODET_OUTPUTS.map((name) => ({ name, parameters: { binary_data: true } })),
-    }),
-  );
+  const infer = nanodetBinaryInferBody(seededFloats(batch * NANODET_INPUT_SIZE, 11), batch);
   return fetch(`${gateway.httpUrl}/v2/models/nanodet/infer`, {
     method: 'POST',
-    headers: {
-      ...authHeaders(),
-      'content-type': 'application/octet-stream',
-      'inference-header-content-length': String(header.byteLength),
-      ...headers,
-    },
-    body: Buffer.concat([header, Buffer.from(input.buffer, input.byteOffset, input.byteLength)]),
+    headers: { ...authHeaders(), ...infer.headers, ...headers },
+    body: infer.body,
   });
 }
 
@@ -102,7 +75,11 @@ describe('deadlines and readiness in front of a real Triton Inference Server', (
     );
     expect(elapsed).toBeLessThan(5000); // generous: what matters is it did not wait for Triton
     const backend = gateway.app.get<TritonBackend>(INFERENCE_BACKEND);
-    await until('no call to Triton is left outstanding', () => backend.outstandingCalls() === 0);
+    await until(
+      () => backend.outstandingCalls() === 0,
+      'no call to Triton is left outstanding',
+      30_000,
+    );
   }, 60_000);
 
   it('a deadline too short for the model is refused before Triton sees the request', async () => {
@@ -126,14 +103,18 @@ describe('deadlines and readiness in front of a real Triton Inference Server', (
       expect(await readyz()).toBe(200);
 
       await triton.stop();
-      await until('Check says NOT_SERVING', async () => (await health.check()) === 'NOT_SERVING');
+      await until(
+        async () => (await health.check()) === 'NOT_SERVING',
+        'Check says NOT_SERVING',
+        30_000,
+      );
       expect(await health.check('inference.GRPCInferenceService')).toBe('NOT_SERVING');
       expect(await readyz()).toBe(503);
 
       await triton.restart();
-      await until('Check says SERVING', async () => (await health.check()) === 'SERVING');
+      await until(async () => (await health.check()) === 'SERVING', 'Check says SERVING', 30_000);
       expect(await readyz()).toBe(200);
-      await until('Watch saw both changes', () => watched.statuses.length >= 3);
+      await until(() => watched.statuses.length >= 3, 'Watch saw both changes', 30_000);
       expect(watched.statuses).toEqual(['SERVING', 'NOT_SERVING', 'SERVING']);
     } finally {
       watched.cancel();

@@ -15,7 +15,7 @@ import { startModelInferLoad, type ClosedLoopLoad } from './closed-loop-load';
 import { scrapeMetric } from '../prometheus-text';
 import { endpointOf } from './triton-endpoint-state';
 import { startTritonServer, withoutTriton, type RunningTriton } from './triton-server';
-import { sleep, until } from './wait-until';
+import { sleep, until } from '../wait-until';
 
 /** The gateway settings of both gateways here: quick health rounds, a short reset timeout. */
 const GATEWAY_ENV = {

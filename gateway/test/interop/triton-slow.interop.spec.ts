@@ -39,7 +39,7 @@ import {
   withoutTriton,
   type RunningTriton,
 } from './triton-server';
-import { until } from './wait-until';
+import { until } from '../wait-until';
 
 /**
  * The gateway's own deadline of each Triton call, shorter than the callers' deadline so that its

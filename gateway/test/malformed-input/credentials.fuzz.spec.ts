@@ -11,10 +11,10 @@ import {
 } from '@grpc/grpc-js';
 import { create, toBinary } from '@bufbuild/protobuf';
 import { DetectRequestSchema } from '@contracts/generated/vision/v1/vision_pb';
-import { authHeaders, sampleImage, startTestGateway, type TestGateway } from '../test-gateway';
+import { sampleImage, startTestGateway, type TestGateway } from '../test-gateway';
 import { FUZZ_TEST_TIMEOUT_MS, fuzzParameters, printable } from './fuzz-settings';
 import { garbageAuthorization, garbageKey, priority } from './header-arbitraries';
-import { expectSuccessOrClientError, send } from './http-outcome';
+import { detectJpeg, expectSuccessOrClientError, send } from './http-outcome';
 
 /** The gateway verifies JWTs with this secret, so the fuzzer can sign tokens whose claims are garbage. */
 const JWT_SECRET = 'malformed-input-fuzzing-hs256-secret-0123456789';
@@ -61,12 +61,7 @@ describe('malformed input: credentials (property-based)', () => {
   });
 
   afterEach(async () => {
-    const outcome = await send(gateway.httpUrl, '/v1/models/nanodet/detect', {
-      method: 'POST',
-      headers: { ...authHeaders(), 'content-type': 'image/jpeg' },
-      body: image,
-    });
-    expect(outcome.status).toBe(200);
+    expect((await detectJpeg(gateway.httpUrl, image)).status).toBe(200);
   });
 
   it('answers garbage x-api-key and Authorization values with 401, never a 5xx', async () => {

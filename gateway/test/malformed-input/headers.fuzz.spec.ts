@@ -10,7 +10,7 @@ import {
 } from '../test-gateway';
 import { FUZZ_TEST_TIMEOUT_MS, fuzzParameters, printable } from './fuzz-settings';
 import { headerText, priority, requestTimeout } from './header-arbitraries';
-import { expectErrorBody, expectSuccessOrClientError, send } from './http-outcome';
+import { detectJpeg, expectErrorBody, expectSuccessOrClientError, send } from './http-outcome';
 import { contentEncoding } from './kserve-arbitraries';
 import { imageContentType } from './image-arbitraries';
 
@@ -28,12 +28,7 @@ describe('malformed input: HTTP headers and framing (property-based)', () => {
   afterAll(() => gateway.close());
 
   afterEach(async () => {
-    const outcome = await send(gateway.httpUrl, '/v1/models/nanodet/detect', {
-      method: 'POST',
-      headers: { ...authHeaders(), 'content-type': 'image/jpeg' },
-      body: image,
-    });
-    expect(outcome.status).toBe(200);
+    expect((await detectJpeg(gateway.httpUrl, image)).status).toBe(200);
   });
 
   it('answers arbitrary content-type, content-encoding, x-request-timeout and x-priority with 200 or a typed 4xx', async () => {

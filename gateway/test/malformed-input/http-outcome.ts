@@ -1,4 +1,5 @@
 import { ERROR_KINDS } from '../../src/errors/gateway-error';
+import { authHeaders } from '../test-gateway';
 
 /** What the gateway answered to one HTTP request, read completely. */
 export interface HttpOutcome {
@@ -16,6 +17,15 @@ export async function send(baseUrl: string, path: string, init: RequestInit): Pr
     headers: response.headers,
     body: Buffer.from(await response.arrayBuffer()),
   };
+}
+
+/** A well-formed detect with the test credential: after fuzzing, the gateway must still serve it. */
+export function detectJpeg(baseUrl: string, image: Buffer): Promise<HttpOutcome> {
+  return send(baseUrl, '/v1/models/nanodet/detect', {
+    method: 'POST',
+    headers: { ...authHeaders(), 'content-type': 'image/jpeg' },
+    body: image,
+  });
 }
 
 /**

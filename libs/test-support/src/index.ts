@@ -1,1 +1,2 @@
 export { missingPrerequisite } from './missing-prerequisite';
+export { seededRandom, shuffled } from './seeded-random';

@@ -1,6 +1,6 @@
 /**
- * Deterministic pseudo-randomness for benchmark scheduling (mulberry32): a run's path order can be
- * reproduced from the seed recorded in its results.
+ * Deterministic pseudo-randomness (mulberry32) for benchmarks and tests: a run can be reproduced
+ * from the seed it records.
  */
 export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;

@@ -1,4 +1,4 @@
-/** Waiting in interop specs: state is polled from the gateway, never inferred from timings. */
+/** Waiting in tests: state is polled from the gateway (or a server), never inferred from timings. */
 
 export const sleep = (ms: number): Promise<void> =>
   new Promise((resolvePromise) => setTimeout(resolvePromise, ms));

@@ -9,6 +9,8 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { GATEWAY_NODE_FLAGS } from '../../load-tests/lib/gateway-node-flags';
 import { loadGatewayConfig } from '../src/config/gateway-config';
 import { startGateway } from '../src/gateway-app';
 import { MODEL_REPOSITORY, REPO_ROOT, TEST_API_KEY } from './test-gateway';
@@ -23,8 +25,24 @@ interface Addresses {
 export interface GatewayProcess extends Addresses {
   /** Its process id, to read its own memory and CPU from /proc. */
   pid: number;
+  /** Whether the process is still running (it did not crash). */
+  alive(): boolean;
+  /** Its exit code and signal once it is gone (a crash names them). */
+  exit?: { code: number | null; signal: NodeJS.Signals | null };
+  /**
+   * What the process saw from inside since the last call: the longest event-loop stall and its
+   * memory now (heap, external, array buffers). Starts a new window.
+   */
+  inside(): Promise<InsideReading>;
   /** SIGKILL: the crash case. Resolves once the process is gone. */
   kill(): Promise<void>;
+}
+
+/** Read inside the gateway process over IPC (gateway-process.ts child side). */
+export interface InsideReading {
+  /** Longest event-loop delay in the window, ms (perf_hooks.monitorEventLoopDelay, 5 ms resolution). */
+  eventLoopMaxMs: number;
+  memory: NodeJS.MemoryUsage;
 }
 
 /**
@@ -35,7 +53,8 @@ export function startGatewayProcess(env: Record<string, string> = {}): Promise<G
   const dataDir = mkdtempSync(join(tmpdir(), 'gateway-process-'));
   const child = fork(__filename, [], {
     cwd: REPO_ROOT,
-    execArgv: ['-r', '@swc-node/register'],
+    // The flags production starts it with (package.json start:gateway), so its costs are those.
+    execArgv: ['-r', '@swc-node/register', ...GATEWAY_NODE_FLAGS],
     env: {
       ...process.env,
       GATEWAY_HOST: '127.0.0.1',
@@ -50,8 +69,10 @@ export function startGatewayProcess(env: Record<string, string> = {}): Promise<G
     },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
+  let exit: GatewayProcess['exit'];
   const exited = new Promise<void>((resolve) =>
-    child.once('exit', () => {
+    child.once('exit', (code, signal) => {
+      exit = { code, signal };
       rmSync(dataDir, { recursive: true, force: true });
       resolve();
     }),
@@ -67,8 +88,29 @@ export function startGatewayProcess(env: Record<string, string> = {}): Promise<G
     });
     child.once('message', (message: Addresses) => {
       clearTimeout(timer);
-      resolve({ ...message, pid: child.pid ?? 0, kill: () => kill(child, exited) });
+      resolve({
+        ...message,
+        pid: child.pid ?? 0,
+        alive: () => child.exitCode === null && child.signalCode === null,
+        get exit() {
+          return exit;
+        },
+        inside: () => readInside(child),
+        kill: () => kill(child, exited),
+      });
     });
+  });
+}
+
+function readInside(child: ChildProcess): Promise<InsideReading> {
+  return new Promise((resolve, reject) => {
+    const onExit = (): void => reject(new Error('the gateway process exited'));
+    child.once('exit', onExit);
+    child.once('message', (reading: InsideReading) => {
+      child.off('exit', onExit);
+      resolve(reading);
+    });
+    child.send('inside');
   });
 }
 
@@ -79,6 +121,17 @@ function kill(child: ChildProcess, exited: Promise<void>): Promise<void> {
 
 async function childMain(): Promise<void> {
   const gateway = await startGateway(loadGatewayConfig(process.env));
+  const delay = monitorEventLoopDelay({ resolution: 5 });
+  delay.enable();
+  process.on('message', (message) => {
+    if (message !== 'inside') return;
+    const reading: InsideReading = {
+      eventLoopMaxMs: delay.max / 1e6,
+      memory: process.memoryUsage(),
+    };
+    delay.reset();
+    process.send?.(reading);
+  });
   process.send?.({ httpUrl: gateway.httpUrl, grpcAddress: gateway.grpcAddress });
   // The test process went away (even killed): do not outlive it holding ports and cores.
   process.on('disconnect', () => process.exit(0));

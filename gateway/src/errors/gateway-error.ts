@@ -1,4 +1,5 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
+import { truncated } from './quoted-value';
 
 /**
  * The one vocabulary of failures on the request path. Each front door (KServe REST, KServe gRPC,
@@ -12,7 +13,11 @@ export const ERROR_KINDS = {
   not_found: { http: 404, grpc: GrpcStatus.NOT_FOUND },
   /** The target is in a state that forbids the change (e.g. rotating a revoked API key). */
   conflict: { http: 409, grpc: GrpcStatus.FAILED_PRECONDITION },
+  /** The request (head or body) did not arrive within its deadline. */
+  request_timeout: { http: 408, grpc: GrpcStatus.DEADLINE_EXCEEDED },
   payload_too_large: { http: 413, grpc: GrpcStatus.RESOURCE_EXHAUSTED },
+  /** The request head is over Node's limit (HTTP only: gRPC metadata has its own). */
+  headers_too_large: { http: 431, grpc: GrpcStatus.RESOURCE_EXHAUSTED },
   unsupported_media_type: { http: 415, grpc: GrpcStatus.INVALID_ARGUMENT },
   resource_exhausted: { http: 429, grpc: GrpcStatus.RESOURCE_EXHAUSTED },
   unavailable: { http: 503, grpc: GrpcStatus.UNAVAILABLE },
@@ -36,13 +41,19 @@ export interface ErrorHints {
   headers?: Record<string, string>;
 }
 
+/**
+ * Longest message an error carries. Call sites cut the caller values they quote (quoted-value.ts);
+ * this bound holds for any message they build, so no answer grows with its input.
+ */
+export const MAX_ERROR_MESSAGE_CHARS = 1000;
+
 export class GatewayError extends Error {
   constructor(
     readonly kind: ErrorKind,
     message: string,
     readonly hints: ErrorHints = {},
   ) {
-    super(message);
+    super(truncated(message, MAX_ERROR_MESSAGE_CHARS));
     this.name = 'GatewayError';
   }
 

@@ -1,4 +1,5 @@
 import { invalidArgument } from '../errors/gateway-error';
+import { quoted } from '../errors/quoted-value';
 import { MAX_TIMER_MS } from './clock';
 
 /** The HTTP header a caller sets to say how long it will wait for the answer. */
@@ -15,7 +16,8 @@ const FORMAT = /^(\d+(?:\.\d+)?)(ms|s|m)?$/;
 export function parseRequestTimeout(value: string): number {
   const text = value.trim();
   const match = FORMAT.exec(text);
-  const refuse = (why: string) => invalidArgument(`${REQUEST_TIMEOUT_HEADER} '${value}' ${why}`);
+  const refuse = (why: string) =>
+    invalidArgument(`${REQUEST_TIMEOUT_HEADER} ${quoted(value)} ${why}`);
   if (!match) {
     throw refuse(
       'is not a timeout: give milliseconds (250) or a number with a unit (250ms, 2s, 1m)',

@@ -1,5 +1,5 @@
 import { GatewayError } from '../errors/gateway-error';
-import { headerValues, presentedCredential } from './credentials';
+import { headerValues, presentedCredential, rawHeaderValues } from './credentials';
 
 const KEY = `tcg_AbCdEfGhIjKl_${'a'.repeat(43)}`;
 const JWT = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl';
@@ -37,5 +37,21 @@ describe('presentedCredential', () => {
     expect(headerValues(undefined)).toEqual([]);
     expect(headerValues('a')).toEqual(['a']);
     expect(headerValues(['a', 'b'])).toEqual(['a', 'b']);
+  });
+
+  it('reads every value of a header from Node rawHeaders, whatever its case', () => {
+    const raw = [
+      'Host',
+      'x',
+      'Authorization',
+      'Bearer a',
+      'x-api-key',
+      'k',
+      'authorization',
+      'Bearer b',
+    ];
+    expect(rawHeaderValues(raw, 'authorization')).toEqual(['Bearer a', 'Bearer b']);
+    expect(rawHeaderValues(raw, 'x-api-key')).toEqual(['k']);
+    expect(rawHeaderValues(raw, 'cookie')).toEqual([]);
   });
 });

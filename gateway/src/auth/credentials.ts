@@ -35,6 +35,19 @@ export function presentedCredential(
   return { kind: JWT_SHAPE.test(bearer[1]) ? 'jwt' : 'api-key', value: bearer[1] };
 }
 
+/**
+ * Every value of header `name` as the caller sent it, from Node's `rawHeaders` ([name, value, ...]):
+ * Node keeps only the first of repeated `authorization` headers and joins repeated unknown ones
+ * (`x-api-key`) with ", ", so both would hide a second credential that must be refused.
+ */
+export function rawHeaderValues(rawHeaders: readonly string[], name: string): string[] {
+  const values: string[] = [];
+  for (let index = 0; index + 1 < rawHeaders.length; index += 2) {
+    if (rawHeaders[index].toLowerCase() === name) values.push(rawHeaders[index + 1]);
+  }
+  return values;
+}
+
 /** A Node header value (absent, one, or repeated) as a list. */
 export function headerValues(value: string | string[] | undefined): string[] {
   if (value === undefined) return [];

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { invalidArgument } from '../errors/gateway-error';
+import { quoted } from '../errors/quoted-value';
 import { errorBody } from './http-error.filter';
 import type { ApplySecurityHeaders } from './security-headers';
 
@@ -12,7 +13,7 @@ export function frameworkErrorHandler(applySecurityHeaders: ApplySecurityHeaders
   return (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void => {
     applySecurityHeaders(request.raw, reply.raw);
     const url = request.raw.url ?? '';
-    const shown = JSON.stringify(url.length > 80 ? `${url.slice(0, 80)}…` : url);
+    const shown = quoted(url, 80);
     const refusal = invalidArgument(
       error.code === 'FST_ERR_MAX_PARAM_LENGTH'
         ? `a path segment of ${shown} is too long (model names and versions: at most ${MAX_PARAM_LENGTH} characters)`

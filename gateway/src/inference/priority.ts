@@ -1,4 +1,5 @@
 import { invalidArgument } from '../errors/gateway-error';
+import { quoted } from '../errors/quoted-value';
 import type { Priority } from './call-context';
 
 /**
@@ -9,6 +10,6 @@ export function parsePriority(values: readonly string[], where: 'header' | 'meta
   if (values.length === 0) return 'realtime';
   const value = values.length === 1 ? values[0].trim().toLowerCase() : undefined;
   if (value === 'realtime' || value === 'bulk') return value;
-  const got = values.length === 1 ? `'${values[0]}'` : `${values.length} values`;
+  const got = values.length === 1 ? quoted(values[0]) : `${values.length} values`;
   throw invalidArgument(`${where} 'x-priority' must be 'realtime' or 'bulk' (got ${got})`);
 }

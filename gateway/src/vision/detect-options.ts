@@ -1,17 +1,62 @@
 import { z } from 'zod';
 import type { GatewayConfig } from '../config/gateway-config';
 import { invalidArgument } from '../errors/gateway-error';
+import { quoted } from '../errors/quoted-value';
 import type { DetectOptions } from './detect-types';
 
-const probability = z.coerce.number().min(0).max(1);
+/**
+ * Numbers as a query gives them: plain decimals (`0.5`, `.5`, `10`). Number() would also take
+ * `0x1`, `1e-1`, `' 0.5'` and `''` (as 0), so a typo would pass as another value.
+ */
+const DECIMAL = /^(?:\d+(?:\.\d*)?|\.\d+)$/;
+const WHOLE = /^\d+$/;
+/** Class names a request may filter on, and the longest one: far above any detector's labels. */
+const MAX_CLASSES = 1000;
+const MAX_CLASS_NAME_CHARS = 100;
+/** Unknown parameter names an answer lists before it only counts them. */
+const MAX_NAMES_SHOWN = 5;
+
+/** A number parameter: a decimal string (REST query) or a number (gRPC options). */
+function numeric(pattern: RegExp, expected: string) {
+  return z.union([z.number(), z.string().regex(pattern).transform(Number)], {
+    error: `must be ${expected}`,
+  });
+}
+
+const probability = numeric(DECIMAL, 'a decimal number from 0 to 1, e.g. 0.5').pipe(
+  z.number().min(0, 'must be from 0 to 1').max(1, 'must be from 0 to 1'),
+);
+
+/** Comma-separated class names, each non-empty; bounded before it is split. */
+const classList = z
+  .string({ error: 'must be class names separated by commas, e.g. person,car' })
+  .max(MAX_CLASSES * (MAX_CLASS_NAME_CHARS + 1), `is longer than ${MAX_CLASSES} class names`)
+  .transform((value) => value.split(',').map((name) => name.trim()))
+  .refine((names) => names.length <= MAX_CLASSES, `names more than ${MAX_CLASSES} classes`)
+  .refine(
+    (names) => names.every((name) => name !== ''),
+    'has an empty class name: give class names separated by commas, e.g. person,car',
+  )
+  .refine(
+    (names) => names.every((name) => name.length <= MAX_CLASS_NAME_CHARS),
+    `has a class name longer than ${MAX_CLASS_NAME_CHARS} characters`,
+  );
 
 /** Query parameters of POST /v1/models/{model}/detect, all optional. */
 const querySchema = z
   .object({
     scoreThreshold: probability.optional(),
     iouThreshold: probability.optional(),
-    maxDetections: z.coerce.number().int().min(1).max(1000).optional(),
-    classes: z.string().min(1).optional(),
+    maxDetections: numeric(WHOLE, 'a whole number from 1 to 1000')
+      .pipe(
+        z
+          .number()
+          .int('must be a whole number from 1 to 1000')
+          .min(1, 'must be from 1 to 1000')
+          .max(1000, 'must be from 1 to 1000'),
+      )
+      .optional(),
+    classes: classList.optional(),
     resize: z.enum(['stretch', 'letterbox']).optional(),
   })
   .strict();
@@ -24,7 +69,10 @@ export interface RawDetectOptions {
   resize?: 'stretch' | 'letterbox';
 }
 
-/** Validates detect options from a query string; unknown parameters are refused by name. */
+/**
+ * Validates detect options from a query string (or gRPC's options, given as one): each bad value
+ * is refused naming its parameter; unknown parameters are refused by name.
+ */
 export function detectOptionsFromQuery(
   query: unknown,
   defaults: GatewayConfig['detectDefaults'],
@@ -32,20 +80,19 @@ export function detectOptionsFromQuery(
   const parsed = querySchema.safeParse(query ?? {});
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const where = issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : issue.path.join('.');
-    throw invalidArgument(`invalid query parameter '${where}': ${issue.message}`);
+    if (issue.code === 'unrecognized_keys') {
+      const shown = issue.keys.slice(0, MAX_NAMES_SHOWN).map((key) => quoted(key));
+      const more =
+        issue.keys.length > MAX_NAMES_SHOWN
+          ? ` and ${issue.keys.length - MAX_NAMES_SHOWN} more`
+          : '';
+      throw invalidArgument(
+        `unknown query parameter ${shown.join(', ')}${more}; known: scoreThreshold, iouThreshold, maxDetections, classes, resize`,
+      );
+    }
+    throw invalidArgument(`invalid query parameter '${issue.path.join('.')}': ${issue.message}`);
   }
-  const { classes, ...rest } = parsed.data;
-  return withDefaults(
-    {
-      ...rest,
-      classes: classes
-        ?.split(',')
-        .map((name) => name.trim())
-        .filter(Boolean),
-    },
-    defaults,
-  );
+  return withDefaults(parsed.data, defaults);
 }
 
 /** Fills unset options from the gateway's defaults (shared by REST and gRPC). */

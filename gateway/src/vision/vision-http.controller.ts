@@ -6,6 +6,7 @@ import { Access } from '../auth/http/access.decorator';
 import { httpCallContext } from '../http-server/http-call-context';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { GatewayError, invalidArgument } from '../errors/gateway-error';
+import { quoted } from '../errors/quoted-value';
 import { detectOptionsFromQuery } from './detect-options';
 import { DetectPipeline } from './detect-pipeline';
 import type { DetectResult } from './detect-types';
@@ -57,7 +58,7 @@ export class VisionHttpController {
     if (!IMAGE_TYPES.has(contentType)) {
       throw new GatewayError(
         'unsupported_media_type',
-        `content-type '${contentType || '(none)'}' is not supported; send image/jpeg, image/png or image/webp`,
+        `content-type ${contentType ? quoted(contentType) : '(none)'} is not supported; send image/jpeg, image/png or image/webp`,
       );
     }
     if (!Buffer.isBuffer(request.body) || request.body.byteLength === 0)

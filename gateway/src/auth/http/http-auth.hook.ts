@@ -4,7 +4,7 @@ import { authorize, isPublic, type AccessPolicy } from '../access-policy';
 import { permissionDenied } from '../auth-errors';
 import type { Authenticator } from '../authenticator';
 import type { Caller } from '../caller';
-import { headerValues, presentedCredential } from '../credentials';
+import { presentedCredential, rawHeaderValues } from '../credentials';
 import { recordRoutes, registeredRoutes } from './http-routes';
 
 const logger = new Logger('HttpAuth');
@@ -42,12 +42,11 @@ export function registerHttpAuth(
   fastify.addHook('onRequest', async (request) => {
     const policy = request.routeOptions.config?.access;
     if (policy && isPublic(policy, metricsPublic)) return;
-    request.caller = await authenticator.authenticate(
-      presentedCredential(
-        headerValues(request.headers['x-api-key']),
-        headerValues(request.headers.authorization),
-      ),
+    const credential = presentedCredential(
+      rawHeaderValues(request.raw.rawHeaders, 'x-api-key'),
+      rawHeaderValues(request.raw.rawHeaders, 'authorization'),
     );
+    request.caller = await authenticator.authenticate(credential);
     if (policy) {
       authorize(request.caller, policy, modelParam(request));
     } else if (!request.is404) {

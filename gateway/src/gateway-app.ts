@@ -8,7 +8,14 @@ import { GrpcServer } from './grpc-server/grpc-server';
 import { configureFastify, smallBodyLimit } from './http-server/configure-fastify';
 import { HttpErrorFilter } from './http-server/http-error.filter';
 import { frameworkErrorHandler, MAX_PARAM_LENGTH } from './http-server/framework-errors';
-import { registerSecurityHeaders, securityHeaders } from './http-server/security-headers';
+import { registerBodyGuard } from './http-server/body-guard';
+import { httpServerOptions } from './http-server/http-server-options';
+import {
+  registerSecurityHeaders,
+  securityHeaderFields,
+  securityHeaders,
+} from './http-server/security-headers';
+import { INFERENCE_BACKEND, type InferenceBackend } from './inference/inference-backend';
 import { GatewayLogger } from './logging/gateway-logger';
 import { GatewayMetrics } from './metrics/gateway-metrics';
 
@@ -28,6 +35,8 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     logger: false,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     frameworkErrors: frameworkErrorHandler(applySecurityHeaders),
+    // Deadlines, and what Node's parser refuses answered in our shape (http-server-options.ts).
+    ...httpServerOptions(config.http, securityHeaderFields(applySecurityHeaders)),
   });
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forConfig(config),
@@ -39,6 +48,8 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       bodyParser: false,
     },
   );
+  // Before any request: metric labels name only the models and versions the backend serves.
+  app.get(GatewayMetrics).labelModelsServedBy(app.get<InferenceBackend>(INFERENCE_BACKEND));
   // On every answer, refusals by the auth hook and router errors included (security-headers.ts).
   registerSecurityHeaders(app.getHttpAdapter().getInstance(), applySecurityHeaders);
   // Before the routes exist (Nest adds them at listen) and before any body is read.
@@ -52,6 +63,8 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     app.get(GatewayMetrics),
     config.maxBodyBytes,
   );
+  // After authentication (preParsing): only authenticated callers' bodies are read and counted.
+  registerBodyGuard(app.getHttpAdapter().getInstance(), config.http);
   app.useGlobalFilters(new HttpErrorFilter());
   app.enableShutdownHooks();
   try {

@@ -20,6 +20,12 @@ describe('loadGatewayConfig', () => {
       logLevel: 'log',
       logFormat: 'pretty',
       hstsMaxAgeSeconds: 31_536_000,
+      http: {
+        requestTimeoutMs: 30_000,
+        headersTimeoutMs: 10_000,
+        keepAliveTimeoutMs: 72_000,
+        bodyBudgetBytes: 256 * 1024 * 1024,
+      },
       triton: {
         urls: [],
         timeoutMs: 10_000,
@@ -80,6 +86,12 @@ describe('loadGatewayConfig', () => {
     ['GATEWAY_MAX_IN_FLIGHT_PER_MODEL', '-1'],
     ['GATEWAY_MAX_QUEUE_PER_MODEL', '-1'],
     ['GATEWAY_READINESS_POLL_MS', '10'],
+    ['GATEWAY_HTTP_REQUEST_TIMEOUT_MS', '0'],
+    ['GATEWAY_HTTP_REQUEST_TIMEOUT_MS', '3000000000'],
+    ['GATEWAY_HTTP_HEADERS_TIMEOUT_MS', '50'],
+    ['GATEWAY_HTTP_KEEP_ALIVE_TIMEOUT_MS', '0'],
+    ['GATEWAY_HTTP_BODY_BUDGET_BYTES', '0'],
+    ['GATEWAY_HTTP_BODY_BUDGET_BYTES', '1000'],
   ])('refuses %s=%s with an error naming the variable and its value', (variable, value) => {
     expect(() => loadGatewayConfig({ [variable]: value })).toThrow(InvalidConfigurationError);
     expect(() => loadGatewayConfig({ [variable]: value })).toThrow(
@@ -193,6 +205,39 @@ describe('loadGatewayConfig', () => {
 
   it('turns HSTS off with GATEWAY_HSTS_MAX_AGE_SECONDS=0', () => {
     expect(loadGatewayConfig({ GATEWAY_HSTS_MAX_AGE_SECONDS: '0' }).hstsMaxAgeSeconds).toBe(0);
+  });
+
+  it('reads the HTTP deadlines and body budget, and keeps them consistent', () => {
+    expect(
+      loadGatewayConfig({
+        GATEWAY_HTTP_REQUEST_TIMEOUT_MS: '5000',
+        GATEWAY_HTTP_HEADERS_TIMEOUT_MS: '2000',
+        GATEWAY_HTTP_KEEP_ALIVE_TIMEOUT_MS: '5000',
+        GATEWAY_MAX_BODY_BYTES: '1048576',
+        GATEWAY_HTTP_BODY_BUDGET_BYTES: '1048576',
+      }).http,
+    ).toEqual({
+      requestTimeoutMs: 5000,
+      headersTimeoutMs: 2000,
+      keepAliveTimeoutMs: 5000,
+      bodyBudgetBytes: 1_048_576,
+    });
+    expect(() =>
+      loadGatewayConfig({
+        GATEWAY_HTTP_REQUEST_TIMEOUT_MS: '5000',
+        GATEWAY_HTTP_HEADERS_TIMEOUT_MS: '6000',
+      }),
+    ).toThrow(/GATEWAY_HTTP_HEADERS_TIMEOUT_MS must not exceed GATEWAY_HTTP_REQUEST_TIMEOUT_MS/);
+    // Unset, the head's deadline follows a shorter request deadline.
+    expect(
+      loadGatewayConfig({ GATEWAY_HTTP_REQUEST_TIMEOUT_MS: '3000' }).http.headersTimeoutMs,
+    ).toBe(3000);
+    expect(() =>
+      loadGatewayConfig({
+        GATEWAY_MAX_BODY_BYTES: '2000000',
+        GATEWAY_HTTP_BODY_BUDGET_BYTES: '1000000',
+      }),
+    ).toThrow(/GATEWAY_HTTP_BODY_BUDGET_BYTES must be at least GATEWAY_MAX_BODY_BYTES/);
   });
 
   it('reads the batching settings and names a bad one', () => {

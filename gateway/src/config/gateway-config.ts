@@ -40,6 +40,16 @@ const schema = z.object({
   LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
   /** Strict-Transport-Security max-age on every HTTP answer; 0 sends none. */
   GATEWAY_HSTS_MAX_AGE_SECONDS: z.coerce.number().int().min(0).default(31_536_000),
+  /** Longest an HTTP request (head and body) may take to arrive; past it 408 and the connection closes. */
+  GATEWAY_HTTP_REQUEST_TIMEOUT_MS: positiveInt.min(100).max(MAX_TIMER_MS).default(30_000),
+  /** Longest the head of an HTTP request (request line, headers) may take to arrive; past it 408. */
+  GATEWAY_HTTP_HEADERS_TIMEOUT_MS: positiveInt.min(100).max(MAX_TIMER_MS).optional(),
+  /** How long an idle keep-alive connection waits for its next request (longer than a load balancer's idle timeout). */
+  GATEWAY_HTTP_KEEP_ALIVE_TIMEOUT_MS: positiveInt.max(MAX_TIMER_MS).default(72_000),
+  /** Bytes all unfinished HTTP request bodies may hold together; past it the largest is refused (503). */
+  GATEWAY_HTTP_BODY_BUDGET_BYTES: positiveInt
+    .max(Number.MAX_SAFE_INTEGER)
+    .default(256 * 1024 * 1024),
   /** Triton gRPC endpoints (host:port, comma-separated); unset or empty keeps the embedded backend. */
   TRITON_GRPC_URLS: z
     .string()
@@ -138,6 +148,25 @@ const schema = z.object({
   GATEWAY_BATCH_P99_OBJECTIVE_MS: z.coerce.number().positive().max(MAX_TIMER_MS).default(100),
 });
 
+/** HTTP settings that bound each other: Node refuses a head deadline past the request's. */
+function checkHttpEnv(raw: RawConfig, context: z.RefinementCtx): void {
+  const headersMs = raw.GATEWAY_HTTP_HEADERS_TIMEOUT_MS;
+  if (headersMs !== undefined && headersMs > raw.GATEWAY_HTTP_REQUEST_TIMEOUT_MS) {
+    context.addIssue({
+      code: 'custom',
+      path: ['GATEWAY_HTTP_HEADERS_TIMEOUT_MS'],
+      message: `must not exceed GATEWAY_HTTP_REQUEST_TIMEOUT_MS (${raw.GATEWAY_HTTP_REQUEST_TIMEOUT_MS})`,
+    });
+  }
+  if (raw.GATEWAY_HTTP_BODY_BUDGET_BYTES < raw.GATEWAY_MAX_BODY_BYTES) {
+    context.addIssue({
+      code: 'custom',
+      path: ['GATEWAY_HTTP_BODY_BUDGET_BYTES'],
+      message: `must be at least GATEWAY_MAX_BODY_BYTES (${raw.GATEWAY_MAX_BODY_BYTES}), or no body of that size could arrive`,
+    });
+  }
+}
+
 /** Why `entry` is not host:port (IPv6 hosts in brackets), or undefined when it is. */
 function hostPortProblem(entry: string): string | undefined {
   const match = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d+)$/.exec(entry);
@@ -168,6 +197,13 @@ export interface GatewayConfig {
   logLevel: RawConfig['LOG_LEVEL'];
   logFormat: 'json' | 'pretty';
   hstsMaxAgeSeconds: number;
+  /** Deadlines and memory of the HTTP server (http-server/http-server-options.ts, body-guard.ts). */
+  http: {
+    requestTimeoutMs: number;
+    headersTimeoutMs: number;
+    keepAliveTimeoutMs: number;
+    bodyBudgetBytes: number;
+  };
   /** `urls` empty: the embedded ONNX Runtime backend serves the models instead of Triton. */
   triton: {
     urls: string[];
@@ -206,7 +242,7 @@ export class InvalidConfigurationError extends Error {}
 
 /** Validates the environment once at start-up; the error names every bad variable and its value. */
 export function loadGatewayConfig(env: NodeJS.ProcessEnv): GatewayConfig {
-  const parsed = schema.superRefine(checkAuthEnv).safeParse(env);
+  const parsed = schema.superRefine(checkAuthEnv).superRefine(checkHttpEnv).safeParse(env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       const variable = String(issue.path[0]);
@@ -231,6 +267,15 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv): GatewayConfig {
     logLevel: raw.LOG_LEVEL,
     logFormat: raw.LOG_FORMAT ?? (env.NODE_ENV === 'production' ? 'json' : 'pretty'),
     hstsMaxAgeSeconds: raw.GATEWAY_HSTS_MAX_AGE_SECONDS,
+    http: {
+      requestTimeoutMs: raw.GATEWAY_HTTP_REQUEST_TIMEOUT_MS,
+      // Unset: 10 s, or the whole request's deadline when that is shorter.
+      headersTimeoutMs:
+        raw.GATEWAY_HTTP_HEADERS_TIMEOUT_MS ??
+        Math.min(10_000, raw.GATEWAY_HTTP_REQUEST_TIMEOUT_MS),
+      keepAliveTimeoutMs: raw.GATEWAY_HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      bodyBudgetBytes: raw.GATEWAY_HTTP_BODY_BUDGET_BYTES,
+    },
     triton: {
       urls: raw.TRITON_GRPC_URLS,
       timeoutMs: raw.TRITON_TIMEOUT_MS,

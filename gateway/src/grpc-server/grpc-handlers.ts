@@ -1,6 +1,6 @@
 import type { handleUnaryCall, ServerUnaryCall, sendUnaryData } from '@grpc/grpc-js';
 import type { MalformedMessage } from '@contracts/grpc/service-definition';
-import { GatewayMetrics } from '../metrics/gateway-metrics';
+import type { GatewayMetrics } from '../metrics/gateway-metrics';
 import { decoded, toServiceError } from './grpc-errors';
 
 /**
@@ -20,8 +20,8 @@ export function unaryHandler<Req, Res>(
     let version = '';
     const finish = (status: number): void => {
       metrics.inFlight.dec({ protocol: 'grpc' });
-      metrics.requestDuration.observe(
-        { protocol: 'grpc', route, model, version, outcome: GatewayMetrics.outcomeOf(status) },
+      metrics.observeRequest(
+        { protocol: 'grpc', route, model, version, status },
         Number(process.hrtime.bigint() - started) / 1e9,
       );
     };

@@ -64,10 +64,7 @@ export class GrpcServer implements OnApplicationBootstrap, OnApplicationShutdown
       },
       this.authenticator,
       (route, seconds) =>
-        this.metrics.requestDuration.observe(
-          { protocol: 'grpc', route, model: '', version: '', outcome: 'client_error' },
-          seconds,
-        ),
+        this.metrics.observeRequest({ protocol: 'grpc', route, status: 400 }, seconds),
     );
     server.addService(serverDefinition(GRPCInferenceService), this.kserve.implementation());
     server.addService(serverDefinition(VisionService), this.vision.implementation());

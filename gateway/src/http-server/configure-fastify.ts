@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { GatewayMetrics } from '../metrics/gateway-metrics';
+import type { GatewayMetrics } from '../metrics/gateway-metrics';
 import { decodeContentEncoding } from './content-encoding';
 
 /** Routes whose bodies are tensors or images: GATEWAY_MAX_BODY_BYTES applies to them. */
@@ -41,24 +41,24 @@ export function configureFastify(
     },
   );
 
-  // Paired per request: an earlier onRequest hook (authentication) may refuse a request before this
-  // one runs, and onResponse still runs for it; an unpaired decrement would drive the gauge negative.
-  const inFlight = new WeakSet<FastifyRequest>();
-  fastify.addHook('onRequest', (request, _reply, done) => {
-    inFlight.add(request);
+  // Counted from this hook (authentication, an earlier onRequest hook, may refuse first) until the
+  // response closes, however the request ends: answered, or aborted by its caller mid-body, when
+  // Fastify's onResponse never runs.
+  fastify.addHook('onRequest', (_request, reply, done) => {
     metrics.inFlight.inc({ protocol: 'http' });
+    reply.raw.once('close', () => metrics.inFlight.dec({ protocol: 'http' }));
     done();
   });
   fastify.addHook('onResponse', (request, reply, done) => {
-    if (inFlight.delete(request)) metrics.inFlight.dec({ protocol: 'http' });
     const params = (request.params ?? {}) as Record<string, string | undefined>;
-    metrics.requestDuration.observe(
+    // The route template, never the URL; model and version only as the backend serves them.
+    metrics.observeRequest(
       {
         protocol: 'http',
         route: request.routeOptions.url ?? 'unmatched',
-        model: params.model ?? '',
-        version: params.version ?? '',
-        outcome: GatewayMetrics.outcomeOf(reply.statusCode),
+        model: params.model,
+        version: params.version,
+        status: reply.statusCode,
       },
       reply.elapsedTime / 1000,
     );

@@ -20,16 +20,36 @@ export class HttpErrorFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const reply = http.getResponse<FastifyReply>();
     const request = http.getRequest<FastifyRequest>();
-    const error =
-      fromHttpException(exception) ?? fromFastifyError(exception) ?? toGatewayError(exception);
-    if (error.kind === 'internal') {
+    const error = callerWentAway(exception, request)
+      ? new GatewayError('cancelled', 'the caller went away before the answer')
+      : (fromHttpException(exception) ?? fromFastifyError(exception) ?? toGatewayError(exception));
+    if (error.kind === 'cancelled') {
+      // Not the gateway's failure: nobody reads the answer, and there is no stack worth keeping.
+      this.logger.debug(
+        `request ${request.id} (${request.method} ${request.routeOptions.url ?? 'unmatched'}): the caller went away before the answer (${messageOf(exception)})`,
+      );
+    } else if (error.kind === 'internal') {
       this.logger.error(exception instanceof Error ? exception.stack : String(exception));
     }
-    void reply
-      .headers(hintHeaders(error))
-      .status(error.httpStatus)
-      .send(errorBody(request.url, error));
+    const headers = hintHeaders(error);
+    // A body still arriving will not be read: close the connection once the answer is out, so the
+    // rest is neither received nor waited for.
+    if (!request.raw.complete) headers.connection = 'close';
+    void reply.headers(headers).status(error.httpStatus).send(errorBody(request.url, error));
   }
+}
+
+/** Node's request stream failing because its connection closed mid-body (ECONNRESET "aborted"). */
+function callerWentAway(exception: unknown, request: FastifyRequest): boolean {
+  const code = (exception as { code?: unknown } | null)?.code;
+  return (
+    (code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE') &&
+    (request.raw.destroyed || !request.raw.complete)
+  );
+}
+
+function messageOf(exception: unknown): string {
+  return exception instanceof Error ? exception.message : String(exception);
 }
 
 /** `Retry-After` (whole seconds, rounded up) and any other headers the refusal carries. */

@@ -1,5 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify';
-import { registerSecurityHeaders, securityHeaders } from './security-headers';
+import { registerSecurityHeaders, securityHeaderFields, securityHeaders } from './security-headers';
 
 async function serverWith(hstsMaxAgeSeconds: number): Promise<FastifyInstance> {
   const fastify = Fastify({ logger: false });
@@ -49,5 +49,12 @@ describe('security headers', () => {
     } finally {
       await withoutHsts.close();
     }
+  });
+
+  it('are the same, read once, for answers written straight to a socket', async () => {
+    const response = await fastify.inject({ method: 'GET', url: '/ok' });
+    const fields = securityHeaderFields(securityHeaders(600));
+    expect(Object.keys(fields).length).toBeGreaterThan(8);
+    for (const [name, value] of Object.entries(fields)) expect(response.headers[name]).toBe(value);
   });
 });

@@ -1,4 +1,5 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import helmet from 'helmet';
 
@@ -45,4 +46,21 @@ export function registerSecurityHeaders(
     apply(request.raw, reply.raw);
     done(null, payload);
   });
+}
+
+/**
+ * The headers `apply` sets, as name → value, for answers written straight to a socket (what Node's
+ * parser refuses has no response object: client-errors.ts). helmet's headers do not depend on the
+ * request, so they are read once from a response that is never sent.
+ */
+export function securityHeaderFields(apply: ApplySecurityHeaders): Record<string, string> {
+  const request = new IncomingMessage(new Socket());
+  const response = new ServerResponse(request);
+  apply(request, response);
+  return Object.fromEntries(
+    Object.entries(response.getHeaders()).map(([name, value]) => [
+      name,
+      Array.isArray(value) ? value.join(', ') : String(value),
+    ]),
+  );
 }

@@ -1,11 +1,23 @@
 import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { servedModelLabels, type ServedModels } from './model-labels';
 
 const LATENCY_BUCKETS = [
   0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5,
 ];
 
 export type Outcome = 'ok' | 'client_error' | 'server_error';
+
+/** One request as the request histogram records it; model and version as the caller named them. */
+export interface RequestObservation {
+  protocol: 'http' | 'grpc';
+  /** The route template (HTTP) or method path (gRPC), never a caller's URL. */
+  route: string;
+  model?: string;
+  version?: string;
+  /** The HTTP status, or its equivalent for a gRPC status. */
+  status: number;
+}
 
 /** The gateway's Prometheus metrics, in one registry so tests and /metrics see the same series. */
 @Injectable()
@@ -237,8 +249,31 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  private servedModels?: ServedModels;
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  /**
+   * Model and version labels name only what `served` serves (gateway-app.ts wires the backend at
+   * start-up); every other name a request carries is counted under `_other` (model-labels.ts).
+   */
+  labelModelsServedBy(served: ServedModels): void {
+    this.servedModels = served;
+  }
+
+  /** Times one request, HTTP or gRPC, with its model and version labels bounded. */
+  observeRequest(request: RequestObservation, seconds: number): void {
+    this.requestDuration.observe(
+      {
+        protocol: request.protocol,
+        route: request.route,
+        ...servedModelLabels(this.servedModels, request.model, request.version),
+        outcome: GatewayMetrics.outcomeOf(request.status),
+      },
+      seconds,
+    );
   }
 
   static outcomeOf(status: number): Outcome {

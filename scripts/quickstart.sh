@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
 # One command from a fresh clone: installs, builds and runs the gateway (embedded ONNX Runtime
 # backend, ports 8080/8081) and the control plane (PGlite, port 4000) in the foreground.
-# Ctrl-C stops both.
+# If one of them exits, it is reported with its status and the other keeps running; Ctrl-C stops
+# both.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# `wait -n -p` (below: which process ended) came with bash 5.1 (Debian 11, Ubuntu 22.04).
+if ((BASH_VERSINFO[0] < 5 || (BASH_VERSINFO[0] == 5 && BASH_VERSINFO[1] < 1))); then
+  echo "scripts/quickstart.sh needs bash 5.1 or newer (this is $BASH_VERSION)" >&2
+  exit 1
+fi
 cd "$ROOT"
 
 scripts/setup.sh
@@ -20,10 +26,20 @@ if [ ! -s "$key_file" ]; then
     >"$key_file")
   log "created an admin API key in .data/quickstart-api-key"
 fi
-api_key="$(cat "$key_file")"
-export GATEWAY_BOOTSTRAP_API_KEY="${GATEWAY_BOOTSTRAP_API_KEY:-$api_key}"
+# The key is passed through the environment and never printed: the terminal (and its scrollback,
+# screen recordings, CI logs) shows where it is, not what it is.
+if [ -n "${GATEWAY_BOOTSTRAP_API_KEY:-}" ]; then
+  key_source="GATEWAY_BOOTSTRAP_API_KEY (set by you)"
+  key_header='x-api-key: $GATEWAY_BOOTSTRAP_API_KEY'
+else
+  GATEWAY_BOOTSTRAP_API_KEY="$(cat "$key_file")"
+  key_source=".data/quickstart-api-key"
+  key_header='x-api-key: $(cat .data/quickstart-api-key)'
+fi
+export GATEWAY_BOOTSTRAP_API_KEY
 
 export NODE_ENV="${NODE_ENV:-production}"
+names=(gateway control-plane)
 pids=()
 stop() {
   trap - INT TERM EXIT
@@ -38,16 +54,17 @@ node dist/control-plane/control-plane/src/main.js > >(sed -u 's/^/[control-plane
 pids+=($!)
 
 wait_ready() {
-  local url="$1" name="$2"
+  local url="$1" name="$2" pid="$3"
   for _ in $(seq 1 120); do
     curl -fs "$url" >/dev/null 2>&1 && return 0
+    kill -0 "$pid" 2>/dev/null || { echo "$name exited during start-up (its output is above)" >&2; return 1; }
     sleep 0.5
   done
   echo "$name did not become ready at $url" >&2
   return 1
 }
-wait_ready "http://127.0.0.1:${GATEWAY_HTTP_PORT:-8080}/readyz" gateway
-wait_ready "http://127.0.0.1:${CONTROL_PLANE_PORT:-4000}/healthz" control-plane
+wait_ready "http://127.0.0.1:${GATEWAY_HTTP_PORT:-8080}/readyz" gateway "${pids[0]}"
+wait_ready "http://127.0.0.1:${CONTROL_PLANE_PORT:-4000}/healthz" control-plane "${pids[1]}"
 
 cat <<MSG
 
@@ -55,9 +72,38 @@ cat <<MSG
                  grpc://localhost:${GATEWAY_GRPC_PORT:-8081}  (inference.GRPCInferenceService, vision.v1.VisionService)
   control plane  http://localhost:${CONTROL_PLANE_PORT:-4000}/graphql
 
-  admin API key (in .data/quickstart-api-key): ${GATEWAY_BOOTSTRAP_API_KEY}
+  admin API key: in ${key_source} (not printed)
 
-  try:  curl -H "x-api-key: ${GATEWAY_BOOTSTRAP_API_KEY}" -H 'content-type: image/jpeg' --data-binary @.cache/sample-media/messi5.jpg localhost:${GATEWAY_HTTP_PORT:-8080}/v1/models/nanodet/detect
+  try:  curl -H "${key_header}" -H 'content-type: image/jpeg' --data-binary @.cache/sample-media/messi5.jpg localhost:${GATEWAY_HTTP_PORT:-8080}/v1/models/nanodet/detect
 
 MSG
-wait -n "${pids[@]}"
+
+# Each process's end is reported as it happens; the other keeps serving (a gateway crash must not
+# take the registry down with it, nor the other way round). The script ends when both have ended,
+# with a failure status if either failed.
+name_of() {
+  local index
+  for index in "${!pids[@]}"; do
+    if [ "${pids[$index]}" = "$1" ]; then echo "${names[$index]}"; fi
+  done
+}
+failed=0
+running=("${pids[@]}")
+while [ "${#running[@]}" -gt 0 ]; do
+  ended="" status=0
+  wait -n -p ended "${running[@]}" || status=$?
+  [ -n "$ended" ] || break
+  if [ "$status" = 0 ]; then
+    log "$(name_of "$ended") exited"
+  else
+    failed=1
+    log "$(name_of "$ended") exited with status $status (its output is above, prefixed [$(name_of "$ended")])"
+  fi
+  remaining=()
+  for pid in "${running[@]}"; do
+    if [ "$pid" != "$ended" ]; then remaining+=("$pid"); fi
+  done
+  running=("${remaining[@]}")
+  for pid in "${running[@]}"; do log "$(name_of "$pid") is still running; Ctrl-C stops it"; done
+done
+exit "$failed"

@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { GatewayError } from '../errors/gateway-error';
+import type { GatewayError } from '../errors/gateway-error';
 import { BodyBudget, GuardedBody } from './body-guard';
 
 const KIB = 1024;

@@ -47,6 +47,7 @@ export function registerHttpAuth(
         headerValues(request.headers['x-api-key']),
         headerValues(request.headers.authorization),
       ),
+      request.ip,
     );
     if (policy) {
       authorize(request.caller, policy, modelParam(request));

@@ -36,6 +36,22 @@ export const authEnvShape = {
   ),
   /** How long a verified API key is trusted without running scrypt again; 0 disables the cache. */
   GATEWAY_API_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
+  /** scrypt runs at once (each holds a libuv threadpool thread for ~44 ms); below UV_THREADPOOL_SIZE. */
+  GATEWAY_API_KEY_CHECK_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
+  /** Secret checks that may wait for a slot; beyond that, 503 with Retry-After. */
+  GATEWAY_API_KEY_CHECK_QUEUE: z.coerce.number().int().min(0).max(10_000).default(32),
+  /** Wrong secrets for one key id within the window before others are refused (429) unchecked. */
+  GATEWAY_API_KEY_FAILURES_PER_KEY: z.coerce.number().int().min(1).max(1_000_000).default(10),
+  /** Wrong secrets from one address (IPv4, or IPv6 /64) within the window, likewise. */
+  GATEWAY_API_KEY_FAILURES_PER_PEER: z.coerce.number().int().min(1).max(1_000_000).default(30),
+  GATEWAY_API_KEY_FAILURE_WINDOW_S: z.coerce.number().int().min(1).max(3600).default(60),
+  /** How long a wrong key or an unknown key id is answered 401 from memory, without a check. */
+  GATEWAY_API_KEY_NEGATIVE_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(5000),
+  /**
+   * libuv's threadpool size: Node reads it itself at start-up. Read here only to keep API key
+   * checks below it, so sharp, zlib and fs always keep threads of their own.
+   */
+  UV_THREADPOOL_SIZE: z.coerce.number().int().min(1).max(1024).default(4),
   /** /metrics without a credential, for a scraper on a private network. */
   GATEWAY_METRICS_PUBLIC: flag,
   GATEWAY_JWT_JWKS_URL: optionalText.refine(
@@ -68,8 +84,18 @@ const JWT_KEYS = [
   'GATEWAY_JWT_HS256_SECRET',
 ] as const;
 
-/** Rules across settings: JWT verification needs a key source, an issuer and an audience. */
+/**
+ * Rules across settings: API key checks leave threadpool threads free; JWT verification needs a key
+ * source, an issuer and an audience.
+ */
 export function checkAuthEnv(env: AuthEnv, context: z.RefinementCtx): void {
+  if (env.GATEWAY_API_KEY_CHECK_CONCURRENCY >= env.UV_THREADPOOL_SIZE) {
+    context.addIssue({
+      code: 'custom',
+      path: ['GATEWAY_API_KEY_CHECK_CONCURRENCY'],
+      message: `must be below UV_THREADPOOL_SIZE (${env.UV_THREADPOOL_SIZE}), so sharp, zlib and fs keep threads while keys are checked`,
+    });
+  }
   const keys = JWT_KEYS.filter((name) => env[name] !== undefined);
   if (env.GATEWAY_JWT_JWKS_URL !== undefined && env.GATEWAY_JWT_PUBLIC_KEY !== undefined) {
     context.addIssue({
@@ -108,11 +134,25 @@ export interface JwtConfig {
   tenantClaim: string;
 }
 
+/** What checking presented API keys may cost (api-keys/api-key-verification.ts). */
+export interface ApiKeyCheckSettings {
+  /** scrypt runs at once, and checks that may wait for one. */
+  concurrency: number;
+  maxWaiting: number;
+  /** Wrong secrets per key id and per peer within `failureWindowS` before refusals start. */
+  failuresPerKey: number;
+  failuresPerPeer: number;
+  failureWindowS: number;
+  /** A wrong key or an unknown id is refused from memory this long. */
+  negativeCacheMs: number;
+}
+
 export interface AuthConfig {
   dataDir: string;
   databaseUrl?: string;
   bootstrapApiKey?: string;
   apiKeyCacheTtlMs: number;
+  apiKeyChecks: ApiKeyCheckSettings;
   metricsPublic: boolean;
   /** undefined: JWT bearer tokens are refused. */
   jwt?: JwtConfig;
@@ -125,6 +165,14 @@ export function authConfigFrom(env: AuthEnv): AuthConfig {
     databaseUrl: env.GATEWAY_DATABASE_URL,
     bootstrapApiKey: env.GATEWAY_BOOTSTRAP_API_KEY,
     apiKeyCacheTtlMs: env.GATEWAY_API_KEY_CACHE_TTL_MS,
+    apiKeyChecks: {
+      concurrency: env.GATEWAY_API_KEY_CHECK_CONCURRENCY,
+      maxWaiting: env.GATEWAY_API_KEY_CHECK_QUEUE,
+      failuresPerKey: env.GATEWAY_API_KEY_FAILURES_PER_KEY,
+      failuresPerPeer: env.GATEWAY_API_KEY_FAILURES_PER_PEER,
+      failureWindowS: env.GATEWAY_API_KEY_FAILURE_WINDOW_S,
+      negativeCacheMs: env.GATEWAY_API_KEY_NEGATIVE_CACHE_MS,
+    },
     metricsPublic: env.GATEWAY_METRICS_PUBLIC,
     jwt: jwtConfigured
       ? {

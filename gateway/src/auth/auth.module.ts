@@ -1,5 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
+import { GatewayMetrics } from '../metrics/gateway-metrics';
 import { ApiKeyService } from './api-keys/api-key-service';
 import { API_KEY_STORE, type ApiKeyStore } from './api-keys/api-key-store';
 import { ApiKeysController } from './api-keys/api-keys.controller';
@@ -8,6 +9,8 @@ import { FileApiKeyStore } from './api-keys/file-api-key-store';
 import { PostgresApiKeyStore } from './api-keys/postgres-api-key-store';
 import { AUTH_CONFIG, type AuthConfig } from './auth-config';
 import { Authenticator } from './authenticator';
+import { credentialCheckMetrics } from './credential-check-metrics';
+import { CREDENTIAL_CHECK_OBSERVER } from './credential-check-observer';
 
 /** GATEWAY_DATABASE_URL set: the control plane's Postgres; otherwise a file in GATEWAY_DATA_DIR. */
 function createStore(config: AuthConfig): ApiKeyStore {
@@ -22,6 +25,11 @@ function createStore(config: AuthConfig): ApiKeyStore {
   providers: [
     { provide: AUTH_CONFIG, inject: [GATEWAY_CONFIG], useFactory: (c: GatewayConfig) => c.auth },
     { provide: API_KEY_STORE, inject: [AUTH_CONFIG], useFactory: createStore },
+    {
+      provide: CREDENTIAL_CHECK_OBSERVER,
+      inject: [GatewayMetrics],
+      useFactory: credentialCheckMetrics,
+    },
     ApiKeyService,
     Authenticator,
     BootstrapAdminKey,

@@ -48,6 +48,14 @@ describe('loadGatewayConfig', () => {
       auth: {
         dataDir: resolve('.data/gateway'),
         apiKeyCacheTtlMs: 30_000,
+        apiKeyChecks: {
+          concurrency: 1,
+          maxWaiting: 32,
+          failuresPerKey: 10,
+          failuresPerPeer: 30,
+          failureWindowS: 60,
+          negativeCacheMs: 5000,
+        },
         metricsPublic: false,
       },
       batching: { mode: 'auto', maxQueue: 256, maxBatchesInFlight: 0, p99ObjectiveMs: 100 },
@@ -116,6 +124,14 @@ describe('loadGatewayConfig', () => {
         databaseUrl: 'postgres://gw@db:5432/cp',
         bootstrapApiKey: KEY,
         apiKeyCacheTtlMs: 0,
+        apiKeyChecks: {
+          concurrency: 1,
+          maxWaiting: 32,
+          failuresPerKey: 10,
+          failuresPerPeer: 30,
+          failureWindowS: 60,
+          negativeCacheMs: 5000,
+        },
         metricsPublic: true,
       });
       // An empty line in an env file is the same as unset.

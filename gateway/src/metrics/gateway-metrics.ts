@@ -249,6 +249,33 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  // Credential checks (gateway/src/auth/): refusals by reason, and the slow API key hash.
+  readonly authFailures = new Counter({
+    name: 'gateway_auth_failures_total',
+    help: 'Credentials not accepted, by credential (api_key, jwt, none) and reason (missing, malformed, unknown_key, wrong_secret, wrong_secret_repeated, revoked, not_configured, too_long, expired, claims, signature, no_matching_key, algorithm, invalid: 401; key_failure_limit, peer_failure_limit: 429; checks_busy, store_unavailable, jwks_unavailable: 503).',
+    labelNames: ['credential', 'reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly apiKeyHashChecks = new Counter({
+    name: 'gateway_api_key_hash_checks_total',
+    help: 'scrypt verifications of API key secrets (~44 ms of a threadpool thread each), by result (match, mismatch).',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly apiKeyHashChecksRunning = new Gauge({
+    name: 'gateway_api_key_hash_checks_running',
+    help: 'scrypt verifications running now (at most GATEWAY_API_KEY_CHECK_CONCURRENCY).',
+    registers: [this.registry],
+  });
+
+  readonly apiKeyHashChecksWaiting = new Gauge({
+    name: 'gateway_api_key_hash_checks_waiting',
+    help: 'API key checks waiting for a scrypt slot (at most GATEWAY_API_KEY_CHECK_QUEUE).',
+    registers: [this.registry],
+  });
+
   private servedModels?: ServedModels;
 
   constructor() {

@@ -160,6 +160,46 @@ describe('JwtVerifier against a real JWKS server', () => {
     }
   });
 
+  it('refuses a token over 16 KiB before parsing it, saying how long it was', async () => {
+    const error = await refusal(verifier.verify(`eyJ${'a'.repeat(20_000)}.eyJ.sig`));
+    expect(error.kind).toBe('unauthenticated');
+    expect(error.message).toBe('the token is 20011 characters long; at most 16384 are accepted');
+  });
+
+  it('fetches the JWKS again for an unknown kid at most once per cooldown', async () => {
+    const fresh = await JwksServer.start();
+    try {
+      const cached = new JwtVerifier(config({ jwksUrl: fresh.url }));
+      await cached.verify(await signToken(fresh.key, { tenant: 't' }));
+      for (let i = 0; i < 10; i += 1) {
+        const stranger = { ...(await strangerKey()), kid: `unknown-${i}` };
+        const error = await refusal(cached.verify(await signToken(stranger, { tenant: 't' })));
+        expect(error.message).toBe("no key of the JWKS matches the token's key id");
+      }
+      expect(fresh.requests).toBe(1);
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  it('after a failed JWKS fetch, answers 503 with Retry-After without fetching for each token', async () => {
+    const broken = await JwksServer.start();
+    broken.failWith = 500;
+    try {
+      const unreachable = new JwtVerifier(config({ jwksUrl: broken.url }));
+      for (let i = 0; i < 10; i += 1) {
+        const error = await refusal(
+          unreachable.verify(await signToken(broken.key, { tenant: 't', sub: String(i) })),
+        );
+        expect(error.kind).toBe('unavailable');
+        expect(error.hints.retryAfterMs).toBeGreaterThan(0);
+      }
+      expect(broken.requests).toBe(1);
+    } finally {
+      await broken.close();
+    }
+  });
+
   it('answers 503 (not 401) while the JWKS cannot be fetched', async () => {
     const broken = await JwksServer.start();
     broken.failWith = 500;

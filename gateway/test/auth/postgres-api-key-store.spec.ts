@@ -2,6 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { missingPrerequisite } from '@test-support';
 import { apiKeyStoreContract, record } from './api-key-store-contract';
+import { ApiKeyService } from '../../src/auth/api-keys/api-key-service';
+import { UNOBSERVED_CHECKS } from '../../src/auth/credential-check-observer';
+import { loadGatewayConfig } from '../../src/config/gateway-config';
+import type { GatewayError } from '../../src/errors/gateway-error';
+import { sleep } from '../wait-until';
 import {
   API_KEYS_TABLE,
   PostgresApiKeyStore,
@@ -86,6 +91,37 @@ describe('PostgresApiKeyStore on a real Postgres server', () => {
       'tenant',
     ]);
     await store.close();
+  });
+
+  it('two replicas: a key each has verified (known good, cached) stops working on the other within the cache TTL once revoked', async () => {
+    await fresh();
+    const cacheTtlMs = 300;
+    const replica = async () => {
+      const store = await open();
+      const config = loadGatewayConfig({
+        GATEWAY_API_KEY_CACHE_TTL_MS: String(cacheTtlMs),
+      }).auth;
+      return { store, keys: new ApiKeyService(store, config, UNOBSERVED_CHECKS) };
+    };
+    const [a, b] = [await replica(), await replica()];
+    try {
+      const issued = await a.keys.create({ tenant: 'team-a', scopes: ['infer:*'] });
+      for (const { keys } of [a, b]) {
+        expect(await keys.verify(issued.key, '10.0.0.1')).toMatchObject({ tenant: 'team-a' });
+      }
+      await a.keys.revoke(issued.id);
+      const refused = (replicaKeys: ApiKeyService) =>
+        replicaKeys.verify(issued.key).then(
+          () => false,
+          (error: GatewayError) => error.message === `API key '${issued.id}' was revoked`,
+        );
+      expect(await refused(a.keys)).toBe(true);
+      // b may still answer from its verification cache, but only until the TTL has passed.
+      await sleep(cacheTtlMs + 50);
+      expect(await refused(b.keys)).toBe(true);
+    } finally {
+      await Promise.all([a.store.close(), b.store.close()]);
+    }
   });
 
   it('fails to open with an error naming the server, not its password', async () => {

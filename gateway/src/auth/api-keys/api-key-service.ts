@@ -1,12 +1,15 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { GatewayError, notFound } from '../../errors/gateway-error';
-import { unauthenticated } from '../auth-errors';
 import type { Caller } from '../caller';
 import { AUTH_CONFIG, type AuthConfig } from '../auth-config';
+import {
+  CREDENTIAL_CHECK_OBSERVER,
+  type CredentialCheckObserver,
+} from '../credential-check-observer';
 import { generateApiKey, parseApiKey } from './api-key-format';
 import { hashSecret, verifySecret } from './api-key-hash';
 import { API_KEY_STORE, type ApiKeyRecord, type ApiKeyStore } from './api-key-store';
-import { VerificationCache } from './verification-cache';
+import { ApiKeyVerification } from './api-key-verification';
 
 export interface NewApiKey {
   tenant: string;
@@ -31,56 +34,41 @@ export interface IssuedApiKey extends ApiKeyView {
 }
 
 /**
- * API keys: verification (scrypt, then a short-lived cache) and management (create, list, revoke,
- * rotate). Revoking or rotating evicts this replica's cache at once; other replicas sharing a
- * Postgres store stop accepting the key within GATEWAY_API_KEY_CACHE_TTL_MS. Logs name key ids only.
+ * API keys: verification (api-key-verification.ts: caches, failure limits, bounded scrypt) and
+ * management (create, list, revoke, rotate). Revoking or rotating forgets this replica's shortcuts
+ * for the key at once; other replicas sharing a Postgres store stop accepting the key within
+ * GATEWAY_API_KEY_CACHE_TTL_MS. Logs name key ids only.
  */
 @Injectable()
 export class ApiKeyService implements OnApplicationShutdown {
   private readonly logger = new Logger('ApiKeys');
-  private readonly cache: VerificationCache;
+  private readonly verification: ApiKeyVerification;
 
   constructor(
     @Inject(API_KEY_STORE) private readonly store: ApiKeyStore,
     @Inject(AUTH_CONFIG) config: AuthConfig,
+    @Inject(CREDENTIAL_CHECK_OBSERVER) observer: CredentialCheckObserver,
   ) {
-    this.cache = new VerificationCache(config.apiKeyCacheTtlMs);
+    this.verification = new ApiKeyVerification(
+      store,
+      config.apiKeyCacheTtlMs,
+      config.apiKeyChecks,
+      observer,
+    );
   }
 
-  /** The caller a presented key stands for, or 401 saying why not (never repeating the key). */
-  async verify(presented: string): Promise<Caller> {
-    const cached = this.cache.get(presented);
-    if (cached) return cached;
-    const parsed = parseApiKey(presented);
-    if (!parsed) {
-      throw unauthenticated('the API key is malformed: expected tcg_<id>_<secret>');
-    }
-    const record = await this.store.get(parsed.id).catch((error: unknown) => {
-      this.logger.error(`API key store unreachable: ${(error as Error).message}`);
-      throw new GatewayError('unavailable', 'the API key store is unreachable; try again', {
-        retryAfterMs: 1000,
-      });
-    });
-    if (!record || !(await verifySecret(parsed.secret, record.secret))) {
-      this.logger.debug(`authentication failed: API key ${parsed.id} unknown or secret wrong`);
-      throw unauthenticated(`API key '${parsed.id}' is not valid`);
-    }
-    if (record.revokedAt) {
-      this.logger.debug(`authentication failed: API key ${parsed.id} is revoked`);
-      throw unauthenticated(`API key '${parsed.id}' was revoked`);
-    }
-    const caller: Caller = {
-      tenant: record.tenant,
-      subject: `key:${record.id}`,
-      scopes: [...record.scopes],
-    };
-    this.cache.set(presented, record.id, caller);
-    return caller;
+  /**
+   * The caller a presented key stands for, or a refusal saying why not (never repeating the key):
+   * 401, 429 past a failure limit, 503 when checks are saturated. `peer`: the caller's address.
+   */
+  verify(presented: string, peer?: string): Promise<Caller> {
+    return this.verification.verify(presented, peer);
   }
 
   async create(request: NewApiKey, rotatedFrom?: string): Promise<IssuedApiKey> {
     const { record, key } = await newRecord(request, rotatedFrom);
     await this.store.insert(record);
+    this.verification.created(record.id);
     this.logger.log(`API key ${record.id} created for tenant ${record.tenant}`);
     return { ...view(record), key };
   }
@@ -92,7 +80,7 @@ export class ApiKeyService implements OnApplicationShutdown {
   async revoke(id: string): Promise<ApiKeyView> {
     const record = await this.store.revoke(id, new Date().toISOString());
     if (!record) throw notFound(`no API key with id '${id}'`);
-    this.cache.evictKey(id);
+    this.verification.forget(id);
     this.logger.log(`API key ${id} revoked`);
     return view(record);
   }
@@ -110,7 +98,8 @@ export class ApiKeyService implements OnApplicationShutdown {
         `API key '${id}' is revoked and cannot be rotated; create a new key instead`,
       );
     }
-    this.cache.evictKey(id);
+    this.verification.forget(id);
+    this.verification.created(record.id);
     this.logger.log(`API key ${id} rotated to ${record.id}`);
     return { ...view(record), key };
   }
@@ -132,16 +121,20 @@ export class ApiKeyService implements OnApplicationShutdown {
       if (existing.revokedAt) {
         this.logger.warn(`bootstrap API key ${parsed.id} was revoked; it stays revoked`);
       }
+      // Checked just now: its owner never meets the failure limits, even right after a restart.
+      this.verification.remember(key, existing);
       return;
     }
-    await this.store.insert({
+    const record: ApiKeyRecord = {
       id: parsed.id,
       tenant: 'admin',
       scopes: ['admin'],
       name: 'bootstrap (GATEWAY_BOOTSTRAP_API_KEY)',
       secret: await hashSecret(parsed.secret),
       createdAt: new Date().toISOString(),
-    });
+    };
+    await this.store.insert(record);
+    this.verification.remember(key, record);
     this.logger.log(`bootstrap API key ${parsed.id} stored as an admin key`);
   }
 

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import type { Caller } from '../caller';
+import type { KeyDigest } from './presented-key-digest';
 
 interface Entry {
   keyId: string;
@@ -8,9 +8,10 @@ interface Entry {
 }
 
 /**
- * Recently verified keys, so scrypt runs once per key and TTL rather than once per request. Keyed by
- * the SHA-256 of the whole presented key: the cache never holds a secret, and only the exact key that
- * passed scrypt hits it. Bounded: the oldest entry goes when it is full.
+ * Recently verified keys, so a key is checked once per TTL rather than once per request (not even
+ * the store is read). Keyed by the digest of the whole presented key (presented-key-digest.ts): the
+ * cache never holds a secret, and only the exact key that passed hits it. Bounded: the oldest entry
+ * goes when it is full.
  */
 export class VerificationCache {
   private readonly entries = new Map<string, Entry>();
@@ -21,8 +22,7 @@ export class VerificationCache {
     private readonly now: () => number = Date.now,
   ) {}
 
-  get(presentedKey: string): Caller | undefined {
-    const digest = sha256(presentedKey);
+  get(digest: KeyDigest): Caller | undefined {
     const entry = this.entries.get(digest);
     if (!entry) return undefined;
     if (entry.expiresAt <= this.now()) {
@@ -32,9 +32,8 @@ export class VerificationCache {
     return entry.caller;
   }
 
-  set(presentedKey: string, keyId: string, caller: Caller): void {
+  set(digest: KeyDigest, keyId: string, caller: Caller): void {
     if (this.ttlMs <= 0) return;
-    const digest = sha256(presentedKey);
     this.entries.delete(digest);
     if (this.entries.size >= this.maxEntries) {
       const oldest = this.entries.keys().next();
@@ -53,8 +52,4 @@ export class VerificationCache {
   get size(): number {
     return this.entries.size;
   }
-}
-
-function sha256(value: string): string {
-  return createHash('sha256').update(value).digest('base64');
 }

@@ -102,6 +102,7 @@ export class GuardedServer extends Server {
         strings(call.metadata, 'x-api-key'),
         strings(call.metadata, 'authorization'),
       ),
+      (call as unknown as { getPeer(): string }).getPeer(),
     );
     setGrpcCaller(call, caller);
     if (!access) throw permissionDenied(`${path} declares no access policy, so nobody may call it`);

@@ -46,7 +46,7 @@ export function registerHttpAuth(
       rawHeaderValues(request.raw.rawHeaders, 'x-api-key'),
       rawHeaderValues(request.raw.rawHeaders, 'authorization'),
     );
-    request.caller = await authenticator.authenticate(credential);
+    request.caller = await authenticator.authenticate(credential, request.ip);
     if (policy) {
       authorize(request.caller, policy, modelParam(request));
     } else if (!request.is404) {

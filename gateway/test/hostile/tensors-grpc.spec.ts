@@ -26,6 +26,19 @@ const MODEL_INFER = '/inference.GRPCInferenceService/ModelInfer';
 const MODEL_STREAM_INFER = '/inference.GRPCInferenceService/ModelStreamInfer';
 const LEN = WireType.LengthDelimited;
 
+/**
+ * The bound on a hostile message's event-loop stall: the issue's 100 ms, or three times what the
+ * same bytes cost when they name a model the gateway does not serve (received, header read, 404),
+ * measured in the same run: grpc-js gathers a message into one buffer before any handler sees it,
+ * which stalls longer on a loaded machine, and that is not what these tests are about. The broken
+ * paths stalled for 50 to 130 seconds.
+ */
+async function stallBound(gateway: MeteredGateway, send: () => Promise<unknown>): Promise<number> {
+  const { cost } = await measureCost(gateway, send);
+  console.log(`  baseline (same bytes, unknown model): ${describeCost(cost)}`);
+  return Math.max(100, 3 * cost.eventLoopMaxMs);
+}
+
 /** ModelInferRequest.inputs[0] up to its contents: name, datatype, shape. */
 function tensorHead(datatype: string, count: number): BinaryWriter {
   return new BinaryWriter()
@@ -40,12 +53,12 @@ function tensorHead(datatype: string, count: number): BinaryWriter {
 }
 
 /** A BYTES input of `count` empty `bytes_contents` elements: 2 bytes each on the wire. */
-function bytesContentsBomb(count: number): Buffer {
+function bytesContentsBomb(count: number, model = 'nanodet'): Buffer {
   const contentsLength = count * 2;
   const head = tensorHead('BYTES', count).tag(5, LEN).uint32(contentsLength).finish();
   const message = new BinaryWriter()
     .tag(1, LEN)
-    .string('nanodet')
+    .string(model)
     .tag(5, LEN)
     .uint32(head.byteLength + contentsLength)
     .finish();
@@ -59,11 +72,11 @@ function bytesContentsBomb(count: number): Buffer {
 }
 
 /** A BYTES input of `count` zero-length elements in raw_input_contents: 4 zero bytes each. */
-function rawBytesBomb(count: number): Buffer {
+function rawBytesBomb(count: number, model = 'nanodet'): Buffer {
   const head = tensorHead('BYTES', count).finish();
   const message = new BinaryWriter()
     .tag(1, LEN)
-    .string('nanodet')
+    .string(model)
     .tag(5, LEN)
     .bytes(head)
     .tag(7, LEN)
@@ -113,6 +126,8 @@ describe('hostile input: KServe v2 gRPC tensors (cost-metered)', () => {
   const DATATYPE_MISMATCH = /input 'images': datatype BYTES does not match the model's FP32/;
 
   it('refuses 33 M empty bytes_contents elements (ModelInfer) before decoding them', async () => {
+    const unknown = bytesContentsBomb(33_000_000, 'unknown');
+    const bound = await stallBound(gateway, () => unaryBytes(client, unknown));
     const bytes = bytesContentsBomb(33_000_000);
     const { cost, result } = await measureCost(gateway, () => unaryBytes(client, bytes));
     console.log(`bytes_contents bomb, ModelInfer: ${describeCost(cost)}`);
@@ -120,18 +135,22 @@ describe('hostile input: KServe v2 gRPC tensors (cost-metered)', () => {
       code: status.INVALID_ARGUMENT,
       details: expect.stringMatching(DATATYPE_MISMATCH),
     });
-    expectCheap(cost);
+    expectCheap(cost, { eventLoopMaxMs: bound });
   });
 
   it('refuses the same message on ModelStreamInfer with an error_message, cheaply', async () => {
+    const unknown = bytesContentsBomb(33_000_000, 'unknown');
+    const bound = await stallBound(gateway, () => streamBytes(client, unknown));
     const bytes = bytesContentsBomb(33_000_000);
     const { cost, result } = await measureCost(gateway, () => streamBytes(client, bytes));
     console.log(`bytes_contents bomb, ModelStreamInfer: ${describeCost(cost)}`);
     expect(result).toMatch(DATATYPE_MISMATCH);
-    expectCheap(cost);
+    expectCheap(cost, { eventLoopMaxMs: bound });
   });
 
   it('refuses a raw_input_contents BYTES tensor of 16.5 M empty elements without walking them', async () => {
+    const unknown = rawBytesBomb(16_500_000, 'unknown');
+    const bound = await stallBound(gateway, () => unaryBytes(client, unknown));
     const bytes = rawBytesBomb(16_500_000);
     const { cost, result } = await measureCost(gateway, () => unaryBytes(client, bytes));
     console.log(`raw_input_contents BYTES bomb: ${describeCost(cost)}`);
@@ -139,7 +158,7 @@ describe('hostile input: KServe v2 gRPC tensors (cost-metered)', () => {
       code: status.INVALID_ARGUMENT,
       details: expect.stringMatching(DATATYPE_MISMATCH),
     });
-    expectCheap(cost);
+    expectCheap(cost, { eventLoopMaxMs: bound });
   });
 
   it('refuses an output requested 150 times with INVALID_ARGUMENT', async () => {

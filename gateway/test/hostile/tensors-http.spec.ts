@@ -16,6 +16,20 @@ import {
 
 const MIB = 1024 * 1024;
 const INFER = '/v2/models/nanodet/infer';
+/** A model the gateway does not serve: its body is received and inflated, then refused (404). */
+const UNKNOWN = '/v2/models/unknown/infer';
+
+/**
+ * The bound on a hostile body's event-loop stall: the issue's 100 ms, or three times what the
+ * same body costs when it is refused before any of it is read (received and inflated, then 404),
+ * measured in the same run: on a loaded machine, moving tens of megabytes stalls longer, and that
+ * is not what these tests are about. The broken paths stalled for seconds.
+ */
+async function stallBound(gateway: MeteredGateway, send: () => Promise<unknown>): Promise<number> {
+  const { cost } = await measureCost(gateway, send);
+  console.log(`  baseline (same bytes, refused unread): ${describeCost(cost)}`);
+  return Math.max(100, 3 * cost.eventLoopMaxMs);
+}
 
 /** The issue's body: a JSON BYTES tensor of `count` empty strings (≈3 bytes each, ≈60 MiB). */
 function jsonBytesBomb(count: number): Buffer {
@@ -55,8 +69,9 @@ async function post(
   gateway: MeteredGateway,
   body: Buffer,
   headers: Record<string, string>,
+  path = INFER,
 ): Promise<{ status: number; error?: string; body: Buffer; headerLength?: number }> {
-  const response = await fetch(`${gateway.httpUrl}${INFER}`, {
+  const response = await fetch(`${gateway.httpUrl}${path}`, {
     ...withAuth({ method: 'POST', headers, body }),
     signal: AbortSignal.timeout(120_000),
   });
@@ -86,9 +101,9 @@ describe('hostile input: KServe v2 REST tensors (cost-metered)', () => {
   it('refuses the gzip JSON BYTES bomb (21 M empty elements) before decoding one element', async () => {
     const body = gzipSync(jsonBytesBomb(21_000_000));
     expect(body.byteLength).toBeLessThan(256 * 1024);
-    const { cost, result } = await measureCost(gateway, () =>
-      post(gateway, body, { 'content-type': 'application/json', 'content-encoding': 'gzip' }),
-    );
+    const headers = { 'content-type': 'application/json', 'content-encoding': 'gzip' };
+    const bound = await stallBound(gateway, () => post(gateway, body, headers, UNKNOWN));
+    const { cost, result } = await measureCost(gateway, () => post(gateway, body, headers));
     console.log(`gzip JSON BYTES bomb: ${describeCost(cost)}`);
     expect({ status: result.status, error: result.error }).toEqual({
       status: 400,
@@ -96,19 +111,19 @@ describe('hostile input: KServe v2 REST tensors (cost-metered)', () => {
         /input 'images': datatype BYTES does not match the model's FP32/,
       ),
     });
-    expectCheap(cost);
+    expectCheap(cost, { eventLoopMaxMs: bound });
   });
 
   it('refuses the binary-extension BYTES tensor of 16.5 M empty elements without walking them', async () => {
     const raw = binaryBytesBomb(16_500_000);
     const body = gzipSync(raw.body);
-    const { cost, result } = await measureCost(gateway, () =>
-      post(gateway, body, {
-        'content-type': 'application/octet-stream',
-        'content-encoding': 'gzip',
-        'inference-header-content-length': String(raw.headerLength),
-      }),
-    );
+    const headers = {
+      'content-type': 'application/octet-stream',
+      'content-encoding': 'gzip',
+      'inference-header-content-length': String(raw.headerLength),
+    };
+    const bound = await stallBound(gateway, () => post(gateway, body, headers, UNKNOWN));
+    const { cost, result } = await measureCost(gateway, () => post(gateway, body, headers));
     console.log(`binary BYTES bomb: ${describeCost(cost)}`);
     expect({ status: result.status, error: result.error }).toEqual({
       status: 400,
@@ -116,7 +131,7 @@ describe('hostile input: KServe v2 REST tensors (cost-metered)', () => {
         /input 'images': datatype BYTES does not match the model's FP32/,
       ),
     });
-    expectCheap(cost);
+    expectCheap(cost, { eventLoopMaxMs: bound });
   });
 
   it('refuses an output requested 150 times (JSON answer) with 400', async () => {
@@ -152,9 +167,8 @@ describe('hostile input: KServe v2 REST tensors (cost-metered)', () => {
 
   it('answers a zlib deflate bomb with 413, like gzip', async () => {
     const body = deflateSync(Buffer.alloc(200 * MIB));
-    const { cost, result } = await measureCost(gateway, () =>
-      post(gateway, body, { 'content-type': 'application/json', 'content-encoding': 'deflate' }),
-    );
+    const headers = { 'content-type': 'application/json', 'content-encoding': 'deflate' };
+    const { cost, result } = await measureCost(gateway, () => post(gateway, body, headers));
     console.log(`deflate bomb: ${describeCost(cost)}`);
     expect({ status: result.status, error: result.error }).toEqual({
       status: 413,
@@ -171,10 +185,14 @@ describe('hostile input: KServe v2 REST tensors (cost-metered)', () => {
       }),
     );
     expect(json.byteLength).toBeGreaterThan(5 * MIB);
-    // The same input as binary: the reference the JSON answer must match, value for value.
+    // The same input as binary: the reference the JSON answer must match, value for value, and
+    // the baseline of what an infer of this model costs the event loop in this run.
     const binary = nanodetBinaryInferBody(input, 1);
-    const reference = await post(gateway, binary.body, binary.headers);
-    expect(reference.status).toBe(200);
+    let reference: Awaited<ReturnType<typeof post>> | undefined;
+    const bound = await stallBound(gateway, async () => {
+      reference = await post(gateway, binary.body, binary.headers);
+    });
+    expect(reference?.status).toBe(200);
 
     const { cost, result } = await measureCost(gateway, () =>
       post(gateway, json, { 'content-type': 'application/json' }),
@@ -187,11 +205,14 @@ describe('hostile input: KServe v2 REST tensors (cost-metered)', () => {
       outputs: { name: string; shape: number[]; data: number[] }[];
     };
     expect(answer.outputs.map((output) => output.name)).toEqual([...NANODET_OUTPUTS]);
-    const expected = binaryOutputs(reference.body, reference.headerLength ?? 0);
+    const expected = binaryOutputs(
+      reference?.body ?? Buffer.alloc(0),
+      reference?.headerLength ?? 0,
+    );
     for (const output of answer.outputs) {
       expect(Float32Array.from(output.data)).toEqual(expected[output.name]);
     }
-    expectCheap(cost);
+    expectCheap(cost, { eventLoopMaxMs: bound });
   });
 });
 

@@ -1,4 +1,4 @@
-import { gzipSync } from 'node:zlib';
+import { deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import type { RunningGateway } from '../src/gateway-app';
 import { NANODET_INPUT_SIZE } from './nanodet-reference';
 import { startTestGateway, withAuth } from './test-gateway';
@@ -155,9 +155,73 @@ const CASES: {
   },
   {
     name: 'non-numeric JSON element',
-    init: () => jsonInfer([{ name: 'images', datatype: 'FP32', shape: [1, 3], data: [1, 'x', 3] }]),
+    init: () =>
+      jsonInfer([
+        {
+          name: 'images',
+          datatype: 'FP32',
+          shape: SHAPE,
+          data: [1, 'x', ...new Array<number>(NANODET_INPUT_SIZE - 2).fill(0)],
+        },
+      ]),
     status: 400,
     message: /element 1 must be a finite number, got "x"/,
+  },
+  {
+    // Regression (issue 10): elements were decoded before the model was consulted.
+    name: 'JSON data of the wrong datatype, checked before any element is read',
+    init: () => jsonInfer([{ name: 'images', datatype: 'BYTES', shape: [3], data: ['', '', ''] }]),
+    status: 400,
+    message: /input 'images': datatype BYTES does not match the model's FP32/,
+  },
+  {
+    name: 'an output requested twice',
+    init: () =>
+      binaryInfer(
+        {
+          inputs: [
+            {
+              name: 'images',
+              datatype: 'FP32',
+              shape: SHAPE,
+              parameters: { binary_data_size: NANODET_INPUT_SIZE * 4 },
+            },
+          ],
+          outputs: [{ name: 'cls_s8' }, { name: 'reg_s8' }, { name: 'cls_s8' }],
+        },
+        zeros(NANODET_INPUT_SIZE),
+      ),
+    status: 400,
+    message: /output 'cls_s8' is requested more than once/,
+  },
+  {
+    name: 'a JSON answer that could pass the body limit',
+    init: () =>
+      binaryInfer(
+        {
+          inputs: [
+            {
+              name: 'images',
+              datatype: 'FP32',
+              shape: [2, 3, 416, 416],
+              parameters: { binary_data_size: 2 * NANODET_INPUT_SIZE * 4 },
+            },
+          ],
+        },
+        zeros(2 * NANODET_INPUT_SIZE),
+      ),
+    status: 413,
+    message:
+      /answer would take up to \d+ bytes as JSON, over the GATEWAY_MAX_BODY_BYTES limit of 20971520; .*binary tensor data extension/,
+  },
+  {
+    name: 'JSON outside the data arrays over 64 KiB',
+    init: () =>
+      jsonInfer([{ name: 'images', datatype: 'FP32', shape: [1], data: [0] }], {
+        id: 'i'.repeat(70_000),
+      }),
+    status: 400,
+    message: /JSON outside the inputs' data arrays is over the 65536-byte limit/,
   },
   {
     // Regression (fuzzing): flattening this recursively overflowed the stack and answered 500.
@@ -177,7 +241,8 @@ const CASES: {
       body: `{"inputs":[{"name":"images","datatype":"FP32","shape":[1],"data":[${'{"a":'.repeat(10_000)}0${'}'.repeat(10_000)}]}]}`,
     }),
     status: 400,
-    message: /element 0 must be a finite number, got an object/,
+    message:
+      /input 'images': data element 0 is an object; tensor elements are numbers, booleans or strings/,
   },
   {
     name: 'binary_data_size overrunning the body',
@@ -301,6 +366,29 @@ const CASES: {
     }),
     status: 413,
     message: /inflates beyond the 20971520-byte limit/,
+  },
+  {
+    // Regression (issue 10): the raw-deflate fallback answered 400.
+    name: 'a zlib deflate body inflating past the limit',
+    init: () => ({
+      method: 'POST',
+      headers: { 'content-encoding': 'deflate' },
+      body: deflateSync(Buffer.alloc(40 * 1024 * 1024)),
+    }),
+    status: 413,
+    message: /deflate body inflates beyond the 20971520-byte limit/,
+  },
+  {
+    name: 'a raw deflate body (as some clients send), refused by the model check',
+    init: () => ({
+      method: 'POST',
+      headers: { 'content-encoding': 'deflate' },
+      body: deflateRawSync(
+        JSON.stringify({ inputs: [{ name: 'images', datatype: 'FP32', shape: [1], data: [0] }] }),
+      ),
+    }),
+    status: 400,
+    message: /input 'images': shape \[1\] has rank 1/,
   },
   {
     name: 'body over the configured limit',

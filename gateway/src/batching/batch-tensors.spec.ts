@@ -1,5 +1,5 @@
 import type { InferRequest } from '../inference/inference-backend';
-import type { InferTensor } from '../inference/tensor';
+import { BytesTensorData, type InferTensor } from '../inference/tensor';
 import { concatenateInputs, splitOutputs } from './batch-tensors';
 import { compatibilityKey } from './compatibility-key';
 
@@ -27,7 +27,7 @@ describe('batch tensors', () => {
     expect(n.data).toEqual(BigInt64Array.of(7n, 8n, -9n));
   });
 
-  it('keeps FP16 bit patterns and reuses BYTES element buffers', () => {
+  it('keeps FP16 bit patterns and BYTES elements in order', () => {
     const hello = new TextEncoder().encode('hello');
     const world = new TextEncoder().encode('world');
     const [half] = concatenateInputs([
@@ -36,11 +36,10 @@ describe('batch tensors', () => {
     ]);
     expect(half.data).toEqual(Uint16Array.of(0x3c00, 0xfbff));
     const [text] = concatenateInputs([
-      member([{ name: 's', datatype: 'BYTES', shape: [1], data: [hello] }]),
-      member([{ name: 's', datatype: 'BYTES', shape: [1], data: [world] }]),
+      member([{ name: 's', datatype: 'BYTES', shape: [1], data: BytesTensorData.of([hello]) }]),
+      member([{ name: 's', datatype: 'BYTES', shape: [1], data: BytesTensorData.of([world]) }]),
     ]);
-    expect(text.data).toEqual([hello, world]);
-    expect((text.data as Uint8Array[])[1]).toBe(world);
+    expect([...(text.data as BytesTensorData).elements()]).toEqual([hello, world]);
   });
 
   it('reads inputs by name, whatever order each member lists them in', () => {
@@ -69,6 +68,18 @@ describe('batch tensors', () => {
       data: Float32Array.of(4, 5, 6, 7, 8, 9, 10, 11),
     });
     expect((second[0].data as Float32Array).buffer).toBe(data.buffer);
+  });
+
+  it('splits BYTES outputs by member size into views of the batch output', () => {
+    const words = ['a', '', 'ccc'].map((word) => new TextEncoder().encode(word));
+    const data = BytesTensorData.of(words);
+    const [first, second] = splitOutputs(
+      [{ name: 's', datatype: 'BYTES', shape: [3], data }],
+      [2, 1],
+    );
+    expect([...(first[0].data as BytesTensorData).elements()]).toEqual(words.slice(0, 2));
+    expect([...(second[0].data as BytesTensorData).elements()]).toEqual(words.slice(2));
+    expect((second[0].data as BytesTensorData).raw.buffer).toBe(data.raw.buffer);
   });
 
   it('refuses a backend output whose batch dimension does not add up', () => {

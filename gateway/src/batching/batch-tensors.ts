@@ -1,6 +1,7 @@
 import { GatewayError } from '../errors/gateway-error';
 import type { InferRequest } from '../inference/inference-backend';
 import {
+  BytesTensorData,
   elementCount,
   storageFor,
   toRawBytes,
@@ -27,8 +28,9 @@ function concatenate(
   shape: number[],
   parts: readonly InferTensor[],
 ): TensorData {
-  // BYTES elements are separate buffers already: the batch is a new list of the same buffers.
-  if (datatype === 'BYTES') return parts.flatMap((part) => part.data as Uint8Array[]);
+  if (datatype === 'BYTES') {
+    return BytesTensorData.concat(parts.map((part) => part.data as BytesTensorData));
+  }
   const data = new (storageFor(datatype))(elementCount(shape));
   const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   let offset = 0;
@@ -60,24 +62,30 @@ export function splitOutputs(
     }
     const rest = output.shape.slice(1);
     const perItem = elementCount(rest);
-    let start = 0;
+    const parts = split(
+      output.data,
+      sizes.map((size) => size * perItem),
+    );
     sizes.forEach((size, index) => {
-      const from = start * perItem;
-      const to = (start + size) * perItem;
       members[index].push({
         name: output.name,
         datatype: output.datatype,
         shape: [size, ...rest],
-        data: slice(output.data, from, to),
+        data: parts[index],
       });
-      start += size;
     });
   }
   return members;
 }
 
-function slice(data: TensorData, from: number, to: number): TensorData {
-  return Array.isArray(data) ? data.slice(from, to) : data.subarray(from, to);
+/** Consecutive parts of `counts` elements each, sharing memory with `data`. */
+function split(data: TensorData, counts: readonly number[]): TensorData[] {
+  if (data instanceof BytesTensorData) return data.split(counts);
+  let start = 0;
+  return counts.map((count) => {
+    start += count;
+    return data.subarray(start - count, start);
+  });
 }
 
 function tensorNamed(tensors: readonly InferTensor[], name: string, kind: string): InferTensor {

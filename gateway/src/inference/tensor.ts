@@ -1,7 +1,11 @@
 import { KSERVE_DATATYPES, type KServeDatatype } from '@contracts/kserve/datatype';
 import { invalidArgument } from '../errors/gateway-error';
+import { BytesTensorData } from './bytes-tensor-data';
+import type { SlicedWork } from '../event-loop/sliced-work';
 
-/** Element storage by datatype. FP16/BF16 hold raw 16-bit patterns; BYTES holds one buffer per element. */
+export { BytesTensorData } from './bytes-tensor-data';
+
+/** Element storage by datatype. FP16/BF16 hold raw 16-bit patterns. */
 export type NumericTensorData =
   | Float32Array
   | Float64Array
@@ -14,7 +18,8 @@ export type NumericTensorData =
   | Uint32Array
   | BigUint64Array;
 
-export type TensorData = NumericTensorData | Uint8Array[];
+/** Typed storage for numbers; one wire-form buffer for BYTES (never an object per element). */
+export type TensorData = NumericTensorData | BytesTensorData;
 
 export interface InferTensor {
   name: string;
@@ -23,13 +28,15 @@ export interface InferTensor {
   data: TensorData;
 }
 
+export type NumericDatatype = Exclude<KServeDatatype, 'BYTES'>;
+
 type TypedArrayConstructor = {
   new (buffer: ArrayBufferLike, byteOffset: number, length: number): NumericTensorData;
   new (length: number): NumericTensorData;
   readonly BYTES_PER_ELEMENT: number;
 };
 
-const STORAGE: Record<Exclude<KServeDatatype, 'BYTES'>, TypedArrayConstructor> = {
+const STORAGE: Record<NumericDatatype, TypedArrayConstructor> = {
   BOOL: Uint8Array,
   UINT8: Uint8Array,
   UINT16: Uint16Array,
@@ -45,29 +52,32 @@ const STORAGE: Record<Exclude<KServeDatatype, 'BYTES'>, TypedArrayConstructor> =
   BF16: Uint16Array,
 };
 
+/** Elements of a shape. Dimensions come from callers: a product past 2^53 is only compared, never allocated. */
 export function elementCount(shape: readonly number[]): number {
   let count = 1;
   for (const dim of shape) count *= dim;
   return count;
 }
 
-export function storageFor(datatype: Exclude<KServeDatatype, 'BYTES'>): TypedArrayConstructor {
+export function storageFor(datatype: NumericDatatype): TypedArrayConstructor {
   return STORAGE[datatype];
 }
 
 /**
- * Typed view over little-endian raw tensor bytes (the KServe raw/binary wire form). Zero-copy when
- * the bytes are aligned for the element type; otherwise one copy (pooled Node buffers often are not).
+ * Tensor data over little-endian raw bytes (the KServe raw / binary wire form), checked against the
+ * element count of `shape` before anything is walked. Numbers: a zero-copy view when the bytes are
+ * aligned for the element type, else one copy (pooled Node buffers often are not). BYTES: the bytes
+ * as they are, their framing walked in slices.
  */
-export function fromRawBytes(
+export function* tensorFromRaw(
   /** Names the tensor in errors, e.g. `input 'images'`. */
   label: string,
   datatype: KServeDatatype,
-  shape: number[],
+  shape: readonly number[],
   raw: Uint8Array,
-): TensorData {
+): SlicedWork<TensorData> {
   const count = elementCount(shape);
-  if (datatype === 'BYTES') return splitBytesElements(label, raw, count);
+  if (datatype === 'BYTES') return yield* BytesTensorData.fromWire(label, raw, count);
   const width = KSERVE_DATATYPES[datatype].bytes;
   if (raw.byteLength !== count * width) {
     throw invalidArgument(
@@ -81,44 +91,8 @@ export function fromRawBytes(
   return new Storage(aligned.buffer, 0, count);
 }
 
-/** BYTES elements on the wire: each a 4-byte little-endian length followed by that many bytes. */
-function splitBytesElements(label: string, raw: Uint8Array, count: number): Uint8Array[] {
-  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-  const elements: Uint8Array[] = [];
-  let offset = 0;
-  while (offset < raw.byteLength) {
-    if (offset + 4 > raw.byteLength) {
-      throw invalidArgument(`${label}: truncated BYTES element length at byte ${offset}`);
-    }
-    const length = view.getUint32(offset, true);
-    offset += 4;
-    if (offset + length > raw.byteLength) {
-      throw invalidArgument(`${label}: BYTES element ${elements.length} overruns the data`);
-    }
-    elements.push(raw.subarray(offset, offset + length));
-    offset += length;
-  }
-  if (elements.length !== count) {
-    throw invalidArgument(
-      `${label}: expected ${count} BYTES elements for its shape, got ${elements.length}`,
-    );
-  }
-  return elements;
-}
-
-/** Raw little-endian bytes of a tensor, sharing memory with it when it is numeric. */
+/** Raw little-endian bytes of a tensor (BYTES: its wire form), sharing memory with it. */
 export function toRawBytes(data: TensorData): Uint8Array {
-  if (!Array.isArray(data)) {
-    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  }
-  const total = data.reduce((sum, element) => sum + 4 + element.byteLength, 0);
-  const raw = new Uint8Array(total);
-  const view = new DataView(raw.buffer);
-  let offset = 0;
-  for (const element of data) {
-    view.setUint32(offset, element.byteLength, true);
-    raw.set(element, offset + 4);
-    offset += 4 + element.byteLength;
-  }
-  return raw;
+  if (data instanceof BytesTensorData) return data.raw;
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }

@@ -13,7 +13,7 @@ import type {
   InferResponse,
   ModelMetadata,
 } from '../inference-backend';
-import type { InferTensor, NumericTensorData } from '../tensor';
+import { BytesTensorData, type InferTensor, type NumericTensorData } from '../tensor';
 import { OrtInstancePool } from './ort-instance-pool';
 import { datatypeOfOrtType, ortTypeOf } from './ort-tensor-types';
 import type { WireTensor } from './ort-worker-protocol';
@@ -207,9 +207,10 @@ function toWire(tensor: InferTensor): WireTensor {
     );
   }
   const decoder = new TextDecoder();
-  const data = Array.isArray(tensor.data)
-    ? tensor.data.map((element) => decoder.decode(element))
-    : tensor.data;
+  const data =
+    tensor.data instanceof BytesTensorData
+      ? Array.from(tensor.data.elements(), (element) => decoder.decode(element))
+      : tensor.data;
   return { name: tensor.name, type, dims: tensor.shape, data };
 }
 
@@ -224,7 +225,7 @@ function fromWire(tensor: WireTensor): InferTensor {
   const shape = tensor.dims.map(Number);
   if (datatype === 'BYTES') {
     const encoder = new TextEncoder();
-    const data = (tensor.data as string[]).map((text) => encoder.encode(text));
+    const data = BytesTensorData.of((tensor.data as string[]).map((text) => encoder.encode(text)));
     return { name: tensor.name, datatype, shape, data };
   }
   return { name: tensor.name, datatype, shape, data: tensor.data as NumericTensorData };

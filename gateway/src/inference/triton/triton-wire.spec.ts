@@ -7,20 +7,34 @@ import {
   ModelMetadataResponseSchema,
 } from '@contracts/generated/inference/grpc_service_pb';
 import { ModelConfigSchema } from '@contracts/generated/inference/model_config_pb';
+import { readModelInferRequestHeader } from '@contracts/grpc/model-infer-request-header';
 import {
-  inferRequestFromProto,
   inferRequestToProto,
   inferResponseFromProto,
   inferResponseToProto,
 } from '../../kserve/grpc/grpc-tensor-codec';
-import type { InferRequest, InferResponse } from '../inference-backend';
+import { decodeInferRequest } from '../../kserve/grpc/infer-request-decoder';
+import type { InferRequest, InferResponse, ModelMetadata } from '../inference-backend';
+import { BytesTensorData } from '../tensor';
 import { fromTritonError } from './triton-errors';
 import { toModelMetadata } from './triton-metadata';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 
+/** A model whose signature is exactly that of `request`. */
+const modelOf = (request: InferRequest): ModelMetadata => ({
+  name: request.model,
+  versions: [request.version],
+  platform: 'test',
+  inputs: request.inputs.map(({ name, datatype, shape }) => ({ name, datatype, shape })),
+  outputs: request.outputs.map((name) => ({ name, datatype: 'FP32', shape: [1] })),
+  maxBatchSize: 0,
+  parameters: {},
+  config: create(ModelConfigSchema),
+});
+
 describe('talking to Triton: codec, metadata and errors', () => {
-  it('a request survives gateway → ModelInferRequest bytes → gateway bit for bit', () => {
+  it('a request survives gateway → ModelInferRequest bytes → gateway bit for bit', async () => {
     const request: InferRequest = {
       model: 'nanodet',
       version: '1',
@@ -33,7 +47,12 @@ describe('talking to Triton: codec, metadata and errors', () => {
           data: Float32Array.of(0.1, -0, NaN, 3e38),
         },
         { name: 'ids', datatype: 'INT64', shape: [2], data: BigInt64Array.of(-1n, 2n ** 62n) },
-        { name: 'text', datatype: 'BYTES', shape: [2], data: [bytes('a'), bytes('')] },
+        {
+          name: 'text',
+          datatype: 'BYTES',
+          shape: [2],
+          data: BytesTensorData.of([bytes('a'), bytes('')]),
+        },
         { name: 'half', datatype: 'FP16', shape: [1], data: Uint16Array.of(0x3c00) },
       ],
       outputs: ['cls_s8'],
@@ -41,8 +60,10 @@ describe('talking to Triton: codec, metadata and errors', () => {
     const message = inferRequestToProto(request);
     expect(message.rawInputContents).toHaveLength(4);
     expect(message.outputs.map((output) => output.name)).toEqual(['cls_s8']);
-    const decoded = inferRequestFromProto(
-      fromBinary(ModelInferRequestSchema, toBinary(ModelInferRequestSchema, message)),
+    // As the gateway's own gRPC front door reads it (Triton-compatible on both sides).
+    const decoded = await decodeInferRequest(
+      readModelInferRequestHeader(toBinary(ModelInferRequestSchema, message)),
+      modelOf(request),
     );
     expect(decoded).toEqual(request);
     expect(new Uint8Array((decoded.inputs[0].data as Float32Array).buffer, 4, 4)).toEqual(
@@ -57,10 +78,15 @@ describe('talking to Triton: codec, metadata and errors', () => {
       id: 'r-1',
       outputs: [
         { name: 'cls_s8', datatype: 'FP32', shape: [1, 3], data: Float32Array.of(1, 2.5, -7) },
-        { name: 'label', datatype: 'BYTES', shape: [1], data: [bytes('person')] },
+        {
+          name: 'label',
+          datatype: 'BYTES',
+          shape: [1],
+          data: BytesTensorData.of([bytes('person')]),
+        },
       ],
     };
-    const wire = toBinary(ModelInferResponseSchema, inferResponseToProto(response));
+    const wire = toBinary(ModelInferResponseSchema, inferResponseToProto(response, 1024 * 1024));
     expect(inferResponseFromProto(fromBinary(ModelInferResponseSchema, wire))).toEqual(response);
 
     const typed = create(ModelInferResponseSchema, {

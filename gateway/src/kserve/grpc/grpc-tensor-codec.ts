@@ -1,4 +1,4 @@
-import { create } from '@bufbuild/protobuf';
+import { create, toBinary } from '@bufbuild/protobuf';
 import { isKServeDatatype, type KServeDatatype } from '@contracts/kserve/datatype';
 import {
   ModelInferRequest_InferInputTensorSchema,
@@ -11,32 +11,23 @@ import {
   type ModelInferResponse,
 } from '@contracts/generated/inference/grpc_service_pb';
 import { invalidArgument } from '../../errors/gateway-error';
+import { answerTooLarge } from '../answer-size';
 import type { InferRequest, InferResponse } from '../../inference/inference-backend';
+import { runAtOnce } from '../../event-loop/sliced-work';
 import {
+  BytesTensorData,
   elementCount,
-  fromRawBytes,
   storageFor,
+  tensorFromRaw,
   toRawBytes,
   type InferTensor,
   type TensorData,
 } from '../../inference/tensor';
+import { shapeFromProto } from './infer-request-decoder';
 
-const MAX_DIMENSION = BigInt(2 ** 31 - 1);
-
-// Both directions live here because the gateway is a KServe v2 gRPC server (request in, response
-// out) and a client of Triton (request out, response in): one codec, shared by the front door and
-// the Triton backend.
-
-/** ModelInferRequest (raw_input_contents or typed contents) → the gateway's request. */
-export function inferRequestFromProto(message: ModelInferRequest): InferRequest {
-  return {
-    model: message.modelName,
-    version: message.modelVersion,
-    id: message.id || undefined,
-    inputs: tensorsFromProto('input', message.inputs, message.rawInputContents),
-    outputs: message.outputs.map((output) => output.name),
-  };
-}
+// The gateway is a KServe v2 gRPC server (request in: infer-request-decoder.ts, which reads
+// requests from their wire header; response out: here) and a client of Triton (request out and
+// response in: here, with protobuf-es messages, Triton being trusted to send what its models give).
 
 /**
  * ModelInferResponse (raw_output_contents, as Triton answers, or typed contents) → the gateway's
@@ -47,11 +38,9 @@ export function inferResponseFromProto(message: ModelInferResponse): InferRespon
     model: message.modelName,
     version: message.modelVersion,
     id: message.id || undefined,
-    outputs: tensorsFromProto('output', message.outputs, message.rawOutputContents),
+    outputs: outputsFromProto(message.outputs, message.rawOutputContents),
   };
 }
-
-type Role = 'input' | 'output';
 
 interface ProtoTensor {
   name: string;
@@ -60,47 +49,44 @@ interface ProtoTensor {
   contents?: InferTensorContents;
 }
 
-/** Input or output tensors of a message: raw contents (one entry per tensor) or typed contents. */
-function tensorsFromProto(role: Role, tensors: ProtoTensor[], raw: Uint8Array[]): InferTensor[] {
+/** A response's outputs: raw contents (one entry per tensor) or typed contents. */
+function outputsFromProto(tensors: ProtoTensor[], raw: Uint8Array[]): InferTensor[] {
   const useRaw = raw.length > 0;
   if (useRaw && raw.length !== tensors.length) {
     throw invalidArgument(
-      `raw_${role}_contents has ${raw.length} entries for ${tensors.length} ${role}s`,
+      `raw_output_contents has ${raw.length} entries for ${tensors.length} outputs`,
     );
   }
   return tensors.map((tensor, index): InferTensor => {
     const { name, datatype } = tensor;
-    const label = `${role} '${name}'`;
+    const label = `output '${name}'`;
     if (!isKServeDatatype(datatype)) {
       throw invalidArgument(`${label}: unknown datatype '${datatype}'`);
     }
     const shape = shapeFromProto(label, tensor.shape);
     if (useRaw) {
       if (tensor.contents) {
-        throw invalidArgument(`${label}: contents must be empty when raw_${role}_contents is used`);
+        throw invalidArgument(`${label}: contents must be empty when raw_output_contents is used`);
       }
-      return { name, datatype, shape, data: fromRawBytes(label, datatype, shape, raw[index]) };
+      // Not sliced: a response from Triton, within the gateway's own message limit.
+      return {
+        name,
+        datatype,
+        shape,
+        data: runAtOnce(tensorFromRaw(label, datatype, shape, raw[index])),
+      };
     }
     if (!tensor.contents) throw invalidArgument(`${label} has no contents`);
     return {
       name,
       datatype,
       shape,
-      data: fromContents(role, label, datatype, shape, tensor.contents),
+      data: fromContents(label, datatype, shape, tensor.contents),
     };
   });
 }
 
-function shapeFromProto(label: string, shape: bigint[]): number[] {
-  return shape.map((dim) => {
-    if (dim < 0n || dim > MAX_DIMENSION)
-      throw invalidArgument(`${label}: invalid dimension ${dim}`);
-    return Number(dim);
-  });
-}
-
 function fromContents(
-  role: Role,
   label: string,
   datatype: KServeDatatype,
   shape: number[],
@@ -117,7 +103,7 @@ function fromContents(
   switch (datatype) {
     case 'BYTES':
       check(contents.bytesContents.length, 'bytes_contents');
-      return contents.bytesContents;
+      return BytesTensorData.of(contents.bytesContents);
     case 'BOOL':
       check(contents.boolContents.length, 'bool_contents');
       return Uint8Array.from(contents.boolContents, (value) => (value ? 1 : 0));
@@ -144,7 +130,7 @@ function fromContents(
       check(contents.fp64Contents.length, 'fp64_contents');
       return Float64Array.from(contents.fp64Contents);
     default:
-      throw invalidArgument(`${label}: ${datatype} data must be sent in raw_${role}_contents`);
+      throw invalidArgument(`${label}: ${datatype} data must be sent in raw_output_contents`);
   }
 }
 
@@ -157,9 +143,16 @@ function fill(
   return storage;
 }
 
-/** The gateway's response → ModelInferResponse with raw_output_contents, as Triton answers. */
-export function inferResponseToProto(response: InferResponse): ModelInferResponse {
-  return create(ModelInferResponseSchema, {
+/**
+ * The gateway's response → ModelInferResponse with raw_output_contents, as Triton answers; its
+ * exact encoded size is known before a byte of it is written (bulkBytesEncoder writes it), and one
+ * over `maxBytes` (GATEWAY_MAX_BODY_BYTES) is refused.
+ */
+export function inferResponseToProto(
+  response: InferResponse,
+  maxBytes: number,
+): ModelInferResponse {
+  const message = create(ModelInferResponseSchema, {
     modelName: response.model,
     modelVersion: response.version,
     id: response.id ?? '',
@@ -170,8 +163,22 @@ export function inferResponseToProto(response: InferResponse): ModelInferRespons
         shape: output.shape.map(BigInt),
       }),
     ),
-    rawOutputContents: response.outputs.map((output) => toRawBytes(output.data)),
   });
+  const raw = response.outputs.map((output) => toRawBytes(output.data));
+  // Each raw_output_contents entry: a one-byte tag, its length as a varint, its bytes.
+  const size = raw.reduce(
+    (sum, bytes) => sum + 1 + varintSize(bytes.byteLength) + bytes.byteLength,
+    toBinary(ModelInferResponseSchema, message).byteLength,
+  );
+  if (size > maxBytes) throw answerTooLarge(size, maxBytes, 'grpc');
+  message.rawOutputContents = raw;
+  return message;
+}
+
+function varintSize(value: number): number {
+  let size = 1;
+  for (let rest = value >>> 7; rest > 0; rest >>>= 7) size += 1;
+  return size;
 }
 
 /** The gateway's request → ModelInferRequest with raw_input_contents: how the gateway calls Triton. */

@@ -12,7 +12,7 @@ import {
   ServerMetadataResponseSchema,
   ServerReadyResponseSchema,
   type GRPCInferenceService,
-  type ModelInferRequest,
+  type ModelInferResponse,
   type ModelStreamInferResponse,
 } from '@contracts/generated/inference/grpc_service_pb';
 import { toGatewayError } from '../../errors/gateway-error';
@@ -27,12 +27,17 @@ import { GatewayMetrics } from '../../metrics/gateway-metrics';
 import { decoded } from '../../grpc-server/grpc-errors';
 import { unaryHandler } from '../../grpc-server/grpc-handlers';
 import { SERVER_EXTENSIONS, SERVER_NAME, SERVER_VERSION } from '../server-identity';
-import { inferRequestFromProto, inferResponseToProto } from './grpc-tensor-codec';
+import { inferResponseToProto } from './grpc-tensor-codec';
+import { decodeInferRequest } from './infer-request-decoder';
+import type { ModelInferRequestHeader } from '@contracts/grpc/model-infer-request-header';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../../config/gateway-config';
+import { ACCESS, authorize } from '../../auth/access-policy';
+import { grpcCaller } from '../../auth/grpc/grpc-caller';
 import { grpcCallBounds } from '../../admission/grpc-call-bounds';
 import { grpcCallContext } from '../../grpc-server/grpc-call-context';
 import { toServiceError } from '../../grpc-server/grpc-errors';
 import { tensorCallImages } from '../../inference/call-images';
-import type { InferRequest } from '../../inference/inference-backend';
+import type { InferRequest, InferResponse } from '../../inference/inference-backend';
 
 /** Responses a single stream may have in progress before the gateway stops reading from it. */
 const STREAM_WINDOW = 16;
@@ -44,6 +49,7 @@ export class KServeGrpcService {
     @Inject(INFERENCE_BACKEND) private readonly backend: InferenceBackend,
     private readonly pipeline: InferencePipeline,
     private readonly metrics: GatewayMetrics,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
   implementation(): ImplementationOf<typeof GRPCInferenceService> {
@@ -96,8 +102,8 @@ export class KServeGrpcService {
         this.metrics,
         route('ModelInfer'),
         async (request, call) => {
-          const inferRequest = { ...inferRequestFromProto(request), ...grpcCallBounds(call) };
-          return inferResponseToProto(
+          const inferRequest = { ...(await this.decode(request, call)), ...grpcCallBounds(call) };
+          return this.encode(
             await this.pipeline.infer(inferRequest, this.context(call, inferRequest)),
           );
         },
@@ -129,7 +135,7 @@ export class KServeGrpcService {
    * STREAM_WINDOW responses are pending, so a fast producer cannot buffer without bound.
    */
   private streamInfer(
-    call: ServerDuplexStream<ModelInferRequest | MalformedMessage, ModelStreamInferResponse>,
+    call: ServerDuplexStream<ModelInferRequestHeader | MalformedMessage, ModelStreamInferResponse>,
   ): void {
     // Caller and priority are the stream's (checked once, here); images are counted per message.
     try {
@@ -154,19 +160,16 @@ export class KServeGrpcService {
     const finishIfDone = (): void => {
       if (ended && pending === 0) close();
     };
-    call.on('data', (message: ModelInferRequest | MalformedMessage) => {
+    call.on('data', (message: ModelInferRequestHeader | MalformedMessage) => {
       pending += 1;
       if (pending >= STREAM_WINDOW) call.pause();
       const answer = Promise.resolve()
-        .then(() => {
-          const request = { ...inferRequestFromProto(decoded(message)), ...bounds };
-          return this.pipeline.infer(request, this.context(call, request));
+        .then(async () => {
+          const request = { ...(await this.decode(decoded(message), call)), ...bounds };
+          return this.encode(await this.pipeline.infer(request, this.context(call, request)));
         })
         .then(
-          (response) =>
-            create(ModelStreamInferResponseSchema, {
-              inferResponse: inferResponseToProto(response),
-            }),
+          (inferResponse) => create(ModelStreamInferResponseSchema, { inferResponse }),
           (error: unknown) =>
             create(ModelStreamInferResponseSchema, { errorMessage: toGatewayError(error).message }),
         );
@@ -183,6 +186,25 @@ export class KServeGrpcService {
       void ordered.then(finishIfDone);
     });
     call.on('cancelled', close);
+  }
+
+  /**
+   * A request's elements, decoded only once its header has passed the model's signature check
+   * (decodeInferRequest). Stream messages name their own models: the caller must hold the model's
+   * scope before anything about the model is looked at.
+   */
+  private decode(
+    header: ModelInferRequestHeader,
+    call: { metadata: Metadata },
+  ): Promise<InferRequest> {
+    authorize(grpcCaller(call), ACCESS.model, header.modelName || undefined);
+    const metadata = this.backend.modelMetadata(header.modelName);
+    this.backend.resolveVersion(header.modelName, header.modelVersion);
+    return decodeInferRequest(header, metadata);
+  }
+
+  private encode(response: InferResponse): ModelInferResponse {
+    return inferResponseToProto(response, this.config.maxBodyBytes);
   }
 
   private context(call: { metadata: Metadata }, request: InferRequest): CallContext {

@@ -1,9 +1,24 @@
 import { isKServeDatatype } from '@contracts/kserve/datatype';
 import { z } from 'zod';
 import { invalidArgument } from '../../errors/gateway-error';
-import type { InferRequest } from '../../inference/inference-backend';
-import { fromRawBytes, type InferTensor } from '../../inference/tensor';
-import { tensorDataFromJson } from './json-tensor-codec';
+import type { InferRequest, ModelMetadata } from '../../inference/inference-backend';
+import { runSliced } from '../../event-loop/sliced-work';
+import { tensorFromRaw, type InferTensor } from '../../inference/tensor';
+import {
+  checkSignature,
+  elementCountMismatch,
+  quoted,
+  type CheckedInput,
+} from '../../inference/tensor-signature';
+import { scanInferJson, type DataSpan } from './infer-json-scanner';
+import { decodeJsonData } from './json-data-decoder';
+
+/**
+ * Most bytes of JSON a request may carry outside its inputs' `data` (names, datatypes, shapes,
+ * parameters, outputs): a few hundred in practice. Fixed, like the 64 KiB body limit of the
+ * non-tensor routes: it bounds everything parsed into JavaScript values before the model check.
+ */
+export const MAX_TENSOR_HEADER_BYTES = 64 * 1024;
 
 const parameters = z.record(z.string(), z.unknown()).optional();
 const dimension = z
@@ -12,7 +27,8 @@ const dimension = z
   .nonnegative()
   .max(2 ** 31 - 1);
 
-const requestSchema = z.object({
+// `data` is not here: the scanner cut every input's data out of the header (scanInferJson).
+const headerSchema = z.object({
   id: z.string().optional(),
   parameters,
   inputs: z
@@ -22,14 +38,13 @@ const requestSchema = z.object({
         shape: z.array(dimension),
         datatype: z.string(),
         parameters,
-        data: z.unknown().optional(),
       }),
     )
     .min(1),
   outputs: z.array(z.object({ name: z.string().min(1), parameters })).optional(),
 });
 
-type RequestJson = z.infer<typeof requestSchema>;
+type HeaderJson = z.infer<typeof headerSchema>;
 
 export interface ParsedInferBody {
   request: InferRequest;
@@ -37,89 +52,53 @@ export interface ParsedInferBody {
   binaryOutputs: Set<string>;
 }
 
+/** Where an input's elements are: binary bytes after the JSON, or a `data` value inside it. */
+type ElementSource = { binary: Uint8Array } | { json: DataSpan };
+
 /**
  * Parses a KServe v2 REST infer body: plain JSON, or, with the binary tensor data extension, a JSON
  * header of `Inference-Header-Content-Length` bytes followed by the inputs' raw bytes in input order.
+ * In this order, so that nothing is paid per element for a request the model cannot take: the JSON
+ * is scanned (elements counted, not built), its header checked against `metadata` (names,
+ * datatypes, shapes, element counts), and only then are elements decoded, in slices.
  */
-export function parseInferBody(
+export async function parseInferBody(
   body: Buffer,
   headerLength: string | undefined,
-  model: string,
-  version: string,
-): ParsedInferBody {
+  target: { model: string; version: string; metadata: ModelMetadata },
+): Promise<ParsedInferBody> {
   const jsonLength = headerLength === undefined ? body.byteLength : Number(headerLength);
   if (!Number.isInteger(jsonLength) || jsonLength < 0 || jsonLength > body.byteLength) {
     throw invalidArgument(
-      `Inference-Header-Content-Length ${JSON.stringify(headerLength)} must be an integer between 0 and the body size (${body.byteLength})`,
+      `Inference-Header-Content-Length ${JSON.stringify(headerLength?.slice(0, 32))} must be an integer between 0 and the body size (${body.byteLength})`,
     );
   }
-  const json = parseJson(body.subarray(0, jsonLength));
-  const binary = body.subarray(jsonLength);
+  const jsonBytes = body.subarray(0, jsonLength);
+  const scanned = await runSliced(scanInferJson(jsonBytes, MAX_TENSOR_HEADER_BYTES));
+  const json = parseHeader(scanned.header);
+  const sources = elementSources(json, scanned.data, body.subarray(jsonLength));
+  const outputs = (json.outputs ?? []).map((output) => output.name);
+  const checked = checkSignature(target.metadata, json.inputs, outputs);
 
-  let offset = 0;
-  const inputs: InferTensor[] = json.inputs.map((input) => {
-    if (!isKServeDatatype(input.datatype)) {
-      throw invalidArgument(`input '${input.name}': unknown datatype '${input.datatype}'`);
-    }
-    const binarySize = input.parameters?.binary_data_size;
-    if (binarySize !== undefined) {
-      if (typeof binarySize !== 'number' || !Number.isInteger(binarySize) || binarySize < 0) {
-        throw invalidArgument(
-          `input '${input.name}': binary_data_size must be a non-negative integer`,
-        );
-      }
-      if (offset + binarySize > binary.byteLength) {
-        throw invalidArgument(
-          `input '${input.name}': binary_data_size ${binarySize} overruns the ${binary.byteLength - offset} binary bytes left in the body`,
-        );
-      }
-      const raw = binary.subarray(offset, offset + binarySize);
-      offset += binarySize;
-      return {
-        name: input.name,
-        datatype: input.datatype,
-        shape: input.shape,
-        data: fromRawBytes(`input '${input.name}'`, input.datatype, input.shape, raw),
-      };
-    }
-    if (input.data === undefined) {
-      throw invalidArgument(
-        `input '${input.name}' has neither 'data' nor a binary_data_size parameter`,
-      );
-    }
-    return {
-      name: input.name,
-      datatype: input.datatype,
-      shape: input.shape,
-      data: tensorDataFromJson(input.name, input.datatype, input.shape, input.data),
-    };
-  });
-  if (offset !== binary.byteLength) {
-    throw invalidArgument(
-      `body has ${binary.byteLength - offset} bytes of binary data that no input's binary_data_size accounts for`,
-    );
+  const inputs: InferTensor[] = [];
+  for (const [index, input] of checked.entries()) {
+    const data = await decodeInput(input, sources[index], jsonBytes);
+    inputs.push({ name: input.name, datatype: input.datatype, shape: input.shape, data });
   }
-
   return {
-    request: {
-      model,
-      version,
-      id: json.id,
-      inputs,
-      outputs: (json.outputs ?? []).map((output) => output.name),
-    },
+    request: { model: target.model, version: target.version, id: json.id, inputs, outputs },
     binaryOutputs: binaryOutputNames(json),
   };
 }
 
-function parseJson(bytes: Buffer): RequestJson {
+function parseHeader(text: string): HeaderJson {
   let value: unknown;
   try {
-    value = JSON.parse(bytes.toString('utf8'));
+    value = JSON.parse(text);
   } catch (error) {
     throw invalidArgument(`request body is not valid JSON: ${(error as Error).message}`);
   }
-  const parsed = requestSchema.safeParse(value);
+  const parsed = headerSchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw invalidArgument(
@@ -129,8 +108,58 @@ function parseJson(bytes: Buffer): RequestJson {
   return parsed.data;
 }
 
+/** Each input's elements, with the binary layout checked: sizes known, every byte accounted for. */
+function elementSources(
+  json: HeaderJson,
+  spans: ReadonlyMap<number, DataSpan>,
+  binary: Uint8Array,
+): ElementSource[] {
+  let offset = 0;
+  const sources = json.inputs.map((input, index): ElementSource => {
+    const label = `input ${quoted(input.name)}`;
+    if (!isKServeDatatype(input.datatype)) {
+      throw invalidArgument(`${label}: unknown datatype ${quoted(input.datatype)}`);
+    }
+    const binarySize = input.parameters?.binary_data_size;
+    if (binarySize !== undefined) {
+      if (typeof binarySize !== 'number' || !Number.isInteger(binarySize) || binarySize < 0) {
+        throw invalidArgument(`${label}: binary_data_size must be a non-negative integer`);
+      }
+      if (offset + binarySize > binary.byteLength) {
+        throw invalidArgument(
+          `${label}: binary_data_size ${binarySize} overruns the ${binary.byteLength - offset} binary bytes left in the body`,
+        );
+      }
+      offset += binarySize;
+      return { binary: binary.subarray(offset - binarySize, offset) };
+    }
+    const span = spans.get(index);
+    if (!span) {
+      throw invalidArgument(`${label} has neither 'data' nor a binary_data_size parameter`);
+    }
+    return { json: span };
+  });
+  if (offset !== binary.byteLength) {
+    throw invalidArgument(
+      `body has ${binary.byteLength - offset} bytes of binary data that no input's binary_data_size accounts for`,
+    );
+  }
+  return sources;
+}
+
+async function decodeInput(input: CheckedInput, source: ElementSource, json: Uint8Array) {
+  const label = `input '${input.name}'`;
+  if ('binary' in source) {
+    return runSliced(tensorFromRaw(label, input.datatype, input.shape, source.binary));
+  }
+  if (source.json.elements !== input.count) {
+    throw elementCountMismatch(label, input.shape, input.count, source.json.elements);
+  }
+  return runSliced(decodeJsonData(label, json, source.json, input.datatype, input.count));
+}
+
 /** Which outputs go back as binary: per-output `binary_data`, else the request's `binary_data_output`. */
-function binaryOutputNames(json: RequestJson): Set<string> {
+function binaryOutputNames(json: HeaderJson): Set<string> {
   const all = json.parameters?.binary_data_output === true;
   const names = new Set<string>();
   for (const output of json.outputs ?? []) {

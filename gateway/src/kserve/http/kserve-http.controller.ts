@@ -17,6 +17,7 @@ import { tensorCallImages } from '../../inference/call-images';
 import { httpCallContext } from '../../http-server/http-call-context';
 import { httpCallBounds } from '../../admission/http-call-bounds';
 import { encodeInferResponse } from './infer-response-body';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../../config/gateway-config';
 
 const HEADER_LENGTH = 'inference-header-content-length';
 
@@ -26,6 +27,7 @@ export class KServeHttpController {
   constructor(
     @Inject(INFERENCE_BACKEND) private readonly backend: InferenceBackend,
     private readonly pipeline: InferencePipeline,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
   @Get()
@@ -115,19 +117,25 @@ export class KServeHttpController {
   ): Promise<void> {
     const bounds = httpCallBounds(request, reply);
     if (!Buffer.isBuffer(request.body)) throw invalidArgument('the request has no body');
+    // The model's signature first: the body is checked against it before any element is decoded.
+    const metadata = this.backend.modelMetadata(model);
+    this.backend.resolveVersion(model, version);
     const header = request.headers[HEADER_LENGTH];
-    const parsed = parseInferBody(
-      request.body,
-      Array.isArray(header) ? header[0] : header,
+    const parsed = await parseInferBody(request.body, Array.isArray(header) ? header[0] : header, {
       model,
       version,
-    );
+      metadata,
+    });
     const inferRequest = { ...parsed.request, ...bounds };
     const response = await this.pipeline.infer(
       inferRequest,
       httpCallContext(request, tensorCallImages(inferRequest, this.backend)),
     );
-    const encoded = encodeInferResponse(response, parsed.binaryOutputs);
+    const encoded = await encodeInferResponse(
+      response,
+      parsed.binaryOutputs,
+      this.config.maxBodyBytes,
+    );
     if (encoded.headerLength !== undefined) {
       void reply
         .header('Inference-Header-Content-Length', encoded.headerLength)

@@ -13,7 +13,12 @@ import type {
   MethodDefinition,
   ServiceDefinition,
 } from '@grpc/grpc-js';
+import type { ModelInferRequest } from '../generated/inference/grpc_service_pb';
 import { bulkBytesEncoder } from './bulk-bytes-encoder';
+import {
+  readModelInferRequestHeader,
+  type ModelInferRequestHeader,
+} from './model-infer-request-header';
 
 /**
  * A request whose bytes are not a valid protobuf message. grpc-js answers INTERNAL when a
@@ -26,9 +31,15 @@ export class MalformedMessage {
   ) {}
 }
 
-type In<M extends GenServiceMethods[string]> = MessageShape<M['input']>;
+/**
+ * What a server handler receives for a request message: the decoded message, except for
+ * ModelInferRequest (its tensor header only: see requestDecoder).
+ */
+export type ServerRequest<D extends DescMessage> =
+  MessageShape<D> extends ModelInferRequest ? ModelInferRequestHeader : MessageShape<D>;
+
 type Out<M extends GenServiceMethods[string]> = MessageShape<M['output']>;
-type Req<M extends GenServiceMethods[string]> = In<M> | MalformedMessage;
+type Req<M extends GenServiceMethods[string]> = ServerRequest<M['input']> | MalformedMessage;
 
 /** The grpc-js handler type of every method of a protobuf-es service, keyed by local name. */
 export type ServerImplementation<S extends GenServiceMethods> = {
@@ -41,15 +52,27 @@ export type ServerImplementation<S extends GenServiceMethods> = {
         : handleBidiStreamingCall<Req<S[K]>, Out<S[K]>>;
 };
 
-function decodeLeniently(schema: DescMessage, bytes: Buffer): unknown {
-  try {
-    return fromBinary(schema, bytes);
-  } catch (error) {
-    return new MalformedMessage(schema.typeName, (error as Error).message);
-  }
+/** Messages a server reads only down to their header: their handlers decode the elements. */
+const HEADER_READERS: Record<string, (bytes: Uint8Array) => unknown> = {
+  // A 64 MiB ModelInferRequest can hold 33 M tensor elements (an empty bytes_contents entry is 2
+  // bytes): decoded whole, before any handler runs, that is 33 M objects. The handler checks the
+  // header against the model first, then decodes what the model accepts.
+  'inference.ModelInferRequest': readModelInferRequestHeader,
+};
+
+/** A server's request decoder: malformed bytes become a MalformedMessage, never a throw. */
+function requestDecoder(schema: DescMessage): (bytes: Buffer) => unknown {
+  const read = HEADER_READERS[schema.typeName] ?? ((bytes) => fromBinary(schema, bytes));
+  return (bytes) => {
+    try {
+      return read(bytes);
+    } catch (error) {
+      return new MalformedMessage(schema.typeName, (error as Error).message);
+    }
+  };
 }
 
-function definition(service: DescService, lenientRequests: boolean): ServiceDefinition {
+function definition(service: DescService, forServer: boolean): ServiceDefinition {
   const methods: Record<string, MethodDefinition<unknown, unknown>> = {};
   for (const method of service.methods) {
     const kind = method.methodKind;
@@ -59,8 +82,9 @@ function definition(service: DescService, lenientRequests: boolean): ServiceDefi
       requestStream: kind === 'client_streaming' || kind === 'bidi_streaming',
       responseStream: kind === 'server_streaming' || kind === 'bidi_streaming',
       requestSerialize: bulkBytesEncoder(method.input) as (message: unknown) => Buffer,
-      requestDeserialize: (bytes: Buffer) =>
-        lenientRequests ? decodeLeniently(method.input, bytes) : fromBinary(method.input, bytes),
+      requestDeserialize: forServer
+        ? requestDecoder(method.input)
+        : (bytes: Buffer) => fromBinary(method.input, bytes),
       responseSerialize: bulkBytesEncoder(method.output) as (message: unknown) => Buffer,
       responseDeserialize: (bytes: Buffer) => fromBinary(method.output, bytes),
     };
@@ -68,7 +92,10 @@ function definition(service: DescService, lenientRequests: boolean): ServiceDefi
   return methods;
 }
 
-/** Service definition for a grpc-js server: malformed requests arrive as MalformedMessage. */
+/**
+ * Service definition for a grpc-js server: malformed requests arrive as MalformedMessage, and
+ * ModelInferRequest as its header (ModelInferRequestHeader).
+ */
 export function serverDefinition<S extends GenServiceMethods>(
   service: GenService<S>,
 ): ServiceDefinition {

@@ -1,0 +1,75 @@
+import type { ModelInferRequestHeader } from '@contracts/grpc/model-infer-request-header';
+import { invalidArgument } from '../../errors/gateway-error';
+import type { InferRequest, ModelMetadata } from '../../inference/inference-backend';
+import { runSliced } from '../../event-loop/sliced-work';
+import { tensorFromRaw, type InferTensor } from '../../inference/tensor';
+import { checkSignature, quoted } from '../../inference/tensor-signature';
+import { decodeContents } from './tensor-contents-decoder';
+
+const MAX_DIMENSION = BigInt(2 ** 31 - 1);
+
+/**
+ * A ModelInferRequest's elements decoded into the gateway's request, once its header has been
+ * checked against `metadata` (the model it names): a request the model cannot take costs what its
+ * header costs. Elements come from raw_input_contents (views, BYTES framing walked in slices) or
+ * from typed contents (decoded in slices, bounded by the checked shape).
+ */
+export async function decodeInferRequest(
+  header: ModelInferRequestHeader,
+  metadata: ModelMetadata,
+): Promise<InferRequest> {
+  const raw = header.rawInputContents;
+  const useRaw = raw.length > 0;
+  if (useRaw && raw.length !== header.inputs.length) {
+    throw invalidArgument(
+      `raw_input_contents has ${raw.length} entries for ${header.inputs.length} inputs`,
+    );
+  }
+  const inputs = header.inputs.map((input) => {
+    const label = `input ${quoted(input.name)}`;
+    if (useRaw && input.contents.length > 0) {
+      throw invalidArgument(`${label}: contents must be empty when raw_input_contents is used`);
+    }
+    if (!useRaw && input.contents.length === 0) throw invalidArgument(`${label} has no contents`);
+    return {
+      name: input.name,
+      datatype: input.datatype,
+      shape: shapeFromProto(label, input.shape),
+    };
+  });
+  const outputs = header.outputs.map((output) => output.name);
+  const checked = checkSignature(metadata, inputs, outputs);
+
+  const tensors: InferTensor[] = [];
+  for (const [index, input] of checked.entries()) {
+    const label = `input '${input.name}'`;
+    const data = await runSliced(
+      useRaw
+        ? tensorFromRaw(label, input.datatype, input.shape, raw[index])
+        : decodeContents(
+            label,
+            input.datatype,
+            input.shape,
+            input.count,
+            header.inputs[index].contents,
+          ),
+    );
+    tensors.push({ name: input.name, datatype: input.datatype, shape: input.shape, data });
+  }
+  return {
+    model: header.modelName,
+    version: header.modelVersion,
+    id: header.id || undefined,
+    inputs: tensors,
+    outputs,
+  };
+}
+
+export function shapeFromProto(label: string, shape: readonly bigint[]): number[] {
+  return shape.map((dim) => {
+    if (dim < 0n || dim > MAX_DIMENSION) {
+      throw invalidArgument(`${label}: invalid dimension ${dim}`);
+    }
+    return Number(dim);
+  });
+}

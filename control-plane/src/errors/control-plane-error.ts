@@ -4,29 +4,38 @@
  * Codes follow the usual GraphQL server vocabulary (GRAPHQL_PARSE_FAILED, BAD_USER_INPUT, ...) and
  * name the HTTP refusal for answers that never reached GraphQL.
  */
-export type ErrorCode =
+export const ERROR_CODES = [
   // Refused by HTTP, before GraphQL saw the request.
-  | 'BAD_REQUEST'
-  | 'NOT_FOUND'
-  | 'METHOD_NOT_ALLOWED'
-  | 'REQUEST_TIMEOUT'
-  | 'LENGTH_REQUIRED'
-  | 'PAYLOAD_TOO_LARGE'
-  | 'UNSUPPORTED_MEDIA_TYPE'
-  | 'REQUEST_HEADER_FIELDS_TOO_LARGE'
-  | 'SERVICE_UNAVAILABLE'
+  'BAD_REQUEST',
+  'NOT_FOUND',
+  'METHOD_NOT_ALLOWED',
+  'REQUEST_TIMEOUT',
+  'LENGTH_REQUIRED',
+  'PAYLOAD_TOO_LARGE',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'REQUEST_HEADER_FIELDS_TOO_LARGE',
+  'SERVICE_UNAVAILABLE',
   // Refused by GraphQL before execution.
-  | 'GRAPHQL_PARSE_FAILED'
-  | 'GRAPHQL_VALIDATION_FAILED'
-  | 'INTROSPECTION_DISABLED'
-  | 'QUERY_TOO_LARGE'
-  | 'QUERY_TOO_DEEP'
-  | 'QUERY_TOO_COMPLEX'
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'INTROSPECTION_DISABLED',
+  'QUERY_TOO_LARGE',
+  'QUERY_TOO_DEEP',
+  'QUERY_TOO_COMPLEX',
   // Found during execution.
-  | 'BAD_USER_INPUT'
-  | 'DATABASE_UNAVAILABLE'
-  | 'DATABASE_ERROR'
-  | 'INTERNAL_SERVER_ERROR';
+  'BAD_USER_INPUT',
+  'DATABASE_UNAVAILABLE',
+  'DATABASE_ERROR',
+  'INTERNAL_SERVER_ERROR',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+const KNOWN_CODES: ReadonlySet<unknown> = new Set(ERROR_CODES);
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return KNOWN_CODES.has(value);
+}
 
 export interface ErrorEntry {
   message: string;

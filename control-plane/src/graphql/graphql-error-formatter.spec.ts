@@ -1,4 +1,4 @@
-import { Logger } from '@nestjs/common';
+import { Logger, NotFoundException } from '@nestjs/common';
 import { GraphQLError } from 'graphql';
 import type { MercuriusContext } from 'mercurius';
 import { QueryFailedError } from 'typeorm';
@@ -141,6 +141,18 @@ describe('graphqlErrorFormatter', () => {
       message: 'name is too long',
       path: ['model'],
       extensions: { code: 'BAD_USER_INPUT', maximum: 255 },
+    });
+  });
+
+  it('answers a Nest HTTP exception from a resolver by its status', () => {
+    const error = new GraphQLError('no such deployment', {
+      path: ['deployment'],
+      originalError: new NotFoundException('no such deployment'),
+    });
+    const { response } = format({ data: { deployment: null }, errors: [error] }, context);
+    expect(response.errors[0]).toMatchObject({
+      message: 'no such deployment',
+      extensions: { code: 'NOT_FOUND' },
     });
   });
 

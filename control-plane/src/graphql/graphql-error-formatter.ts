@@ -1,10 +1,11 @@
-import { Logger } from '@nestjs/common';
+import { HttpException, Logger } from '@nestjs/common';
 import { GraphQLError, type ExecutionResult, type GraphQLFormattedError } from 'graphql';
 import type { MercuriusContext } from 'mercurius';
 import { classifyDatabaseError, describeDatabaseError } from '../database/database-errors';
 import {
   boundedMessage,
   codeForHttpStatus,
+  isErrorCode,
   type ErrorCode,
   type ErrorEntry,
 } from '../errors/control-plane-error';
@@ -23,28 +24,6 @@ const REQUEST_STATUS: Partial<Record<ErrorCode, number>> = {
   DATABASE_ERROR: 500,
   INTERNAL_SERVER_ERROR: 500,
 };
-
-const KNOWN_CODES = new Set<string>([
-  'BAD_REQUEST',
-  'NOT_FOUND',
-  'METHOD_NOT_ALLOWED',
-  'REQUEST_TIMEOUT',
-  'LENGTH_REQUIRED',
-  'PAYLOAD_TOO_LARGE',
-  'UNSUPPORTED_MEDIA_TYPE',
-  'REQUEST_HEADER_FIELDS_TOO_LARGE',
-  'SERVICE_UNAVAILABLE',
-  'GRAPHQL_PARSE_FAILED',
-  'GRAPHQL_VALIDATION_FAILED',
-  'INTROSPECTION_DISABLED',
-  'QUERY_TOO_LARGE',
-  'QUERY_TOO_DEEP',
-  'QUERY_TOO_COMPLEX',
-  'BAD_USER_INPUT',
-  'DATABASE_UNAVAILABLE',
-  'DATABASE_ERROR',
-  'INTERNAL_SERVER_ERROR',
-] satisfies ErrorCode[]);
 
 /** graphql-js' message when the parser stops at `maxTokens` ("more that" sic, in graphql 16). */
 const TOKEN_LIMIT = /Document contains more tha[nt] (\d+) tokens/;
@@ -98,9 +77,9 @@ function formatError(error: unknown, logger: Logger, where: string): FormattedEn
     extensions: { ...extensions, code },
   });
 
-  const ownCode = graphqlError?.extensions.code;
-  if (typeof ownCode === 'string' && KNOWN_CODES.has(ownCode)) {
-    return entry(ownCode as ErrorCode, graphqlError!.message, graphqlError!.extensions);
+  // Raised by the control plane itself (limits, argument checks): already typed.
+  if (graphqlError !== undefined && isErrorCode(graphqlError.extensions.code)) {
+    return entry(graphqlError.extensions.code, graphqlError.message, graphqlError.extensions);
   }
   const databaseFailure = classifyDatabaseError(cause);
   if (databaseFailure !== undefined) {
@@ -108,6 +87,10 @@ function formatError(error: unknown, logger: Logger, where: string): FormattedEn
     return databaseFailure === 'unavailable'
       ? entry('DATABASE_UNAVAILABLE', 'the registry database is unavailable; retry later')
       : entry('DATABASE_ERROR', 'the registry database could not answer this request');
+  }
+  // A Nest exception a resolver or pipe threw (NotFoundException, ...): its status says what it is.
+  if (cause instanceof HttpException && cause.getStatus() < 500) {
+    return entry(codeForHttpStatus(cause.getStatus()), cause.message);
   }
   const status = (cause as { statusCode?: unknown } | undefined)?.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500 && cause instanceof Error) {

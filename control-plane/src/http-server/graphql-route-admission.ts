@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { shown } from '../errors/control-plane-error';
 import { refuseEarly } from './early-refusal';
 
 /**
@@ -29,9 +30,7 @@ export function registerGraphqlRouteAdmission(fastify: FastifyInstance, graphqlP
         415,
         'UNSUPPORTED_MEDIA_TYPE',
         `${graphqlPath} takes Content-Type: application/json` +
-          (contentType === undefined
-            ? ' (none was sent)'
-            : ` (got ${JSON.stringify(contentType.slice(0, 64))})`),
+          (contentType === undefined ? ' (none was sent)' : ` (got ${shown(contentType)})`),
       );
     }
   });

@@ -22,7 +22,10 @@ export class HttpErrorFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
-    if (request.raw.destroyed) {
+    // The request stream itself ends (and is destroyed) once its body is read; the socket says
+    // whether anyone is left to answer.
+    const socket = reply.raw.socket;
+    if (socket === null || socket.destroyed) {
       this.logger.debug?.(`${request.method} ${request.url}: the caller went away`);
       return;
     }

@@ -126,9 +126,18 @@ describe('control plane, end to end (real process, PGlite)', () => {
       { name: 42 },
     );
     expect(wrongVariable.status).toBe(400);
-    const noQuery = await fetch(`${app!.baseUrl}/graphql`);
-    expect(noQuery.status).toBe(400);
+    // GraphQL is POST-only (a GET could be sent cross-site, and would log queries in URLs).
+    const overGet = await fetch(`${app!.baseUrl}/graphql`);
+    expect(overGet.status).toBe(405);
     expect((await fetch(`${app!.baseUrl}/healthz`)).status).toBe(200);
+  });
+
+  it('answers introspection outside production (the schema for GraphiQL and codegen)', async () => {
+    const response = await postGraphql(app!.baseUrl, '{ __schema { queryType { name } } }');
+    expect(response).toEqual({
+      status: 200,
+      body: { data: { __schema: { queryType: { name: 'Query' } } } },
+    });
   });
 
   it('serves health and Prometheus metrics, including request durations', async () => {

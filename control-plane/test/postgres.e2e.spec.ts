@@ -83,4 +83,33 @@ function definePostgresTests(url: string): void {
     expect(rowsAfterFirstStart).toHaveLength(1);
     expect(await rows()).toEqual(rowsAfterFirstStart);
   }, 120_000);
+
+  it('answers a failing database query with a typed error, its text in the log only', async () => {
+    const app = await ControlPlaneProcess.start({
+      DATABASE_URL: databaseUrl,
+      MODEL_REPOSITORY: fixture.root,
+    });
+    try {
+      await admin.query(`ALTER TABLE "${schema}".models RENAME TO models_elsewhere`);
+      const answer = await postGraphql(app.baseUrl, '{ models { name } }');
+      expect(answer).toEqual({
+        status: 200,
+        body: {
+          data: null,
+          errors: [
+            {
+              message: 'the registry database could not answer this request',
+              locations: [{ line: 1, column: 3 }],
+              path: ['models'],
+              extensions: { code: 'DATABASE_ERROR' },
+            },
+          ],
+        },
+      });
+      expect(app.output).toMatch(/relation "models" does not exist \(SQLSTATE 42P01\)/);
+    } finally {
+      await admin.query(`ALTER TABLE "${schema}".models_elsewhere RENAME TO models`);
+      await app.stop();
+    }
+  }, 120_000);
 }

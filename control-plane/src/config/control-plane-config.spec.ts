@@ -13,6 +13,23 @@ describe('loadControlPlaneConfig', () => {
       dataDir: path.join(cwd, '.data/control-plane'),
       modelRepository: path.join(cwd, 'triton-models'),
       graphqlSchemaFile: path.join(cwd, 'control-plane/schema.graphql'),
+      http: {
+        maxBodyBytes: 65536,
+        maxPendingBodyBytes: 16 * 1024 * 1024,
+        headersTimeoutMs: 10_000,
+        requestTimeoutMs: 15_000,
+        keepAliveTimeoutMs: 72_000,
+        idleTimeoutMs: 60_000,
+        maxConnections: 1000,
+        hstsMaxAgeSeconds: 31_536_000,
+      },
+      graphql: {
+        introspection: true,
+        maxTokens: 1000,
+        maxDepth: 15,
+        maxAliases: 20,
+        maxFields: 500,
+      },
     });
   });
 
@@ -25,6 +42,19 @@ describe('loadControlPlaneConfig', () => {
         DATABASE_URL: 'postgresql://registry:secret@db:5432/registry',
         CONTROL_PLANE_DATA_DIR: '/var/lib/control-plane',
         MODEL_REPOSITORY: '../models',
+        CONTROL_PLANE_MAX_BODY_BYTES: '131072',
+        CONTROL_PLANE_MAX_PENDING_BODY_BYTES: '1048576',
+        CONTROL_PLANE_HEADERS_TIMEOUT_MS: '5000',
+        CONTROL_PLANE_REQUEST_TIMEOUT_MS: '20000',
+        CONTROL_PLANE_KEEP_ALIVE_TIMEOUT_MS: '65000',
+        CONTROL_PLANE_IDLE_TIMEOUT_MS: '30000',
+        CONTROL_PLANE_MAX_CONNECTIONS: '200',
+        CONTROL_PLANE_HSTS_MAX_AGE_SECONDS: '0',
+        CONTROL_PLANE_GRAPHQL_INTROSPECTION: 'true',
+        CONTROL_PLANE_GRAPHQL_MAX_TOKENS: '2000',
+        CONTROL_PLANE_GRAPHQL_MAX_DEPTH: '8',
+        CONTROL_PLANE_GRAPHQL_MAX_ALIASES: '0',
+        CONTROL_PLANE_GRAPHQL_MAX_FIELDS: '100',
       },
       cwd,
     );
@@ -36,7 +66,31 @@ describe('loadControlPlaneConfig', () => {
       dataDir: '/var/lib/control-plane',
       modelRepository: '/srv/models',
       graphqlSchemaFile: null,
+      http: {
+        maxBodyBytes: 131072,
+        maxPendingBodyBytes: 1048576,
+        headersTimeoutMs: 5000,
+        requestTimeoutMs: 20000,
+        keepAliveTimeoutMs: 65000,
+        idleTimeoutMs: 30000,
+        maxConnections: 200,
+        hstsMaxAgeSeconds: 0,
+      },
+      graphql: { introspection: true, maxTokens: 2000, maxDepth: 8, maxAliases: 0, maxFields: 100 },
     });
+  });
+
+  it('turns introspection off in production unless it is asked for', () => {
+    expect(loadControlPlaneConfig({ NODE_ENV: 'production' }, cwd).graphql.introspection).toBe(
+      false,
+    );
+    expect(loadControlPlaneConfig({ NODE_ENV: 'test' }, cwd).graphql.introspection).toBe(true);
+    expect(
+      loadControlPlaneConfig(
+        { NODE_ENV: 'development', CONTROL_PLANE_GRAPHQL_INTROSPECTION: 'false' },
+        cwd,
+      ).graphql.introspection,
+    ).toBe(false);
   });
 
   it('treats empty values as unset', () => {
@@ -61,10 +115,48 @@ describe('loadControlPlaneConfig', () => {
       'NODE_ENV must be one of development, production, test (got "staging")',
     ],
     ['MODEL_REPOSITORY', '   ', 'MODEL_REPOSITORY must be a non-empty path (got "   ")'],
+    [
+      'CONTROL_PLANE_MAX_BODY_BYTES',
+      '100',
+      'CONTROL_PLANE_MAX_BODY_BYTES must be an integer 1024-16777216 (got "100")',
+    ],
+    [
+      'CONTROL_PLANE_REQUEST_TIMEOUT_MS',
+      '-1',
+      'CONTROL_PLANE_REQUEST_TIMEOUT_MS must be an integer 100-2147483647 (got "-1")',
+    ],
+    [
+      'CONTROL_PLANE_MAX_CONNECTIONS',
+      '0',
+      'CONTROL_PLANE_MAX_CONNECTIONS must be an integer 1-1000000 (got "0")',
+    ],
+    [
+      'CONTROL_PLANE_GRAPHQL_INTROSPECTION',
+      'yes',
+      "CONTROL_PLANE_GRAPHQL_INTROSPECTION must be 'true' or 'false' (got \"yes\")",
+    ],
+    [
+      'CONTROL_PLANE_GRAPHQL_MAX_TOKENS',
+      '100000',
+      'CONTROL_PLANE_GRAPHQL_MAX_TOKENS must be an integer 100-4000 (got "100000")',
+    ],
   ])('rejects %s=%j with a message naming it', (name, value, message) => {
     expect(() => loadControlPlaneConfig({ [name]: value }, cwd)).toThrow(
       `Invalid configuration: ${message}`,
     );
+  });
+
+  it.each([
+    [
+      { CONTROL_PLANE_HEADERS_TIMEOUT_MS: '20000', CONTROL_PLANE_REQUEST_TIMEOUT_MS: '10000' },
+      'CONTROL_PLANE_HEADERS_TIMEOUT_MS must not exceed CONTROL_PLANE_REQUEST_TIMEOUT_MS (10000) (got "20000")',
+    ],
+    [
+      { CONTROL_PLANE_MAX_BODY_BYTES: '65536', CONTROL_PLANE_MAX_PENDING_BODY_BYTES: '4096' },
+      'CONTROL_PLANE_MAX_PENDING_BODY_BYTES must be at least CONTROL_PLANE_MAX_BODY_BYTES (65536) (got "4096")',
+    ],
+  ])('rejects settings that contradict each other: %j', (env, message) => {
+    expect(() => loadControlPlaneConfig(env, cwd)).toThrow(`Invalid configuration: ${message}`);
   });
 
   it('reports every bad variable at once', () => {

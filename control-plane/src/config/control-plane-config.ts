@@ -13,6 +13,42 @@ export interface ControlPlaneConfig {
   modelRepository: string;
   /** Where the GraphQL SDL is written at start-up (development only), or null to keep it in memory. */
   graphqlSchemaFile: string | null;
+  http: HttpLimits;
+  graphql: GraphqlLimits;
+}
+
+/** What one HTTP connection or request may hold, and for how long. */
+export interface HttpLimits {
+  /** Largest request body; a declared Content-Length above it is refused before any byte is read. */
+  maxBodyBytes: number;
+  /** Bytes of request bodies being received at once, over every connection. */
+  maxPendingBodyBytes: number;
+  /** The request line and headers must arrive within this time. */
+  headersTimeoutMs: number;
+  /** The whole request, headers and body, must arrive within this time (408 otherwise). */
+  requestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this time. */
+  keepAliveTimeoutMs: number;
+  /** A connection on which no byte moves either way for this long while a request is open is closed. */
+  idleTimeoutMs: number;
+  /** Open connections; further ones are closed as they arrive. */
+  maxConnections: number;
+  /** Strict-Transport-Security max-age; 0 sends no HSTS header. */
+  hstsMaxAgeSeconds: number;
+}
+
+/** What one GraphQL operation may ask for; every bound is checked before anything executes. */
+export interface GraphqlLimits {
+  /** Whether `__schema` / `__type` may be queried. */
+  introspection: boolean;
+  /** Lexical tokens in the document: parsing stops there. */
+  maxTokens: number;
+  /** Nesting of fields, fragments expanded. */
+  maxDepth: number;
+  /** Aliased fields in an operation, fragments expanded. */
+  maxAliases: number;
+  /** Fields in an operation, fragments expanded (each spread counted where it is used). */
+  maxFields: number;
 }
 
 /** The committed GraphQL contract, relative to the repository root. */
@@ -20,12 +56,20 @@ export const GRAPHQL_SCHEMA_FILE = 'control-plane/schema.graphql';
 
 export type ControlPlaneEnv = Readonly<Record<string, string | undefined>>;
 
-const portSchema = z
-  .string()
-  .trim()
-  .regex(/^\d+$/, 'must be an integer 1-65535')
-  .transform(Number)
-  .refine((port) => port >= 1 && port <= 65535, 'must be an integer 1-65535');
+/** Node's timers cap a delay at 2^31 - 1 ms; a longer one would fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function integerSetting(min: number, max: number) {
+  const message = `must be an integer ${min}-${max}`;
+  return z
+    .string()
+    .trim()
+    .regex(/^\d+$/, message)
+    .transform(Number)
+    .refine((value) => value >= min && value <= max, message);
+}
+
+const booleanSetting = z.enum(['true', 'false'], "must be 'true' or 'false'");
 
 const postgresUrlSchema = z
   .string()
@@ -35,16 +79,54 @@ const postgresUrlSchema = z
 const nonEmptyPathSchema = z.string().trim().min(1, 'must be a non-empty path');
 
 // Empty strings count as unset: compose files and shells often export `VAR=` to mean "default".
-const envSchema = z.object({
-  NODE_ENV: z
-    .enum(['development', 'production', 'test'], 'must be one of development, production, test')
-    .default('development'),
-  CONTROL_PLANE_HOST: z.string().trim().min(1, 'must be a non-empty host').default('0.0.0.0'),
-  CONTROL_PLANE_PORT: portSchema.default(4000),
-  DATABASE_URL: postgresUrlSchema.optional(),
-  CONTROL_PLANE_DATA_DIR: nonEmptyPathSchema.default('.data/control-plane'),
-  MODEL_REPOSITORY: nonEmptyPathSchema.default('triton-models'),
-});
+const envSchema = z
+  .object({
+    NODE_ENV: z
+      .enum(['development', 'production', 'test'], 'must be one of development, production, test')
+      .default('development'),
+    CONTROL_PLANE_HOST: z.string().trim().min(1, 'must be a non-empty host').default('0.0.0.0'),
+    CONTROL_PLANE_PORT: integerSetting(1, 65535).default(4000),
+    DATABASE_URL: postgresUrlSchema.optional(),
+    CONTROL_PLANE_DATA_DIR: nonEmptyPathSchema.default('.data/control-plane'),
+    MODEL_REPOSITORY: nonEmptyPathSchema.default('triton-models'),
+    // A GraphQL request is a query and a few variables: 64 KiB is dozens of times the largest
+    // query the registry UI sends, and the document itself is bounded by CONTROL_PLANE_GRAPHQL_MAX_TOKENS.
+    CONTROL_PLANE_MAX_BODY_BYTES: integerSetting(1024, 16 * 1024 * 1024).default(64 * 1024),
+    CONTROL_PLANE_MAX_PENDING_BODY_BYTES: integerSetting(1024, 2 ** 31 - 1).default(
+      16 * 1024 * 1024,
+    ),
+    CONTROL_PLANE_HEADERS_TIMEOUT_MS: integerSetting(100, MAX_TIMER_MS).default(10_000),
+    CONTROL_PLANE_REQUEST_TIMEOUT_MS: integerSetting(100, MAX_TIMER_MS).default(15_000),
+    // Longer than the 60 s idle timeout of common load balancers, so that they, not the control
+    // plane, close idle connections (a connection closed as the balancer reuses it fails a request).
+    CONTROL_PLANE_KEEP_ALIVE_TIMEOUT_MS: integerSetting(100, MAX_TIMER_MS).default(72_000),
+    CONTROL_PLANE_IDLE_TIMEOUT_MS: integerSetting(100, MAX_TIMER_MS).default(60_000),
+    CONTROL_PLANE_MAX_CONNECTIONS: integerSetting(1, 1_000_000).default(1000),
+    CONTROL_PLANE_HSTS_MAX_AGE_SECONDS: integerSetting(0, 2 ** 31 - 1).default(31_536_000),
+    CONTROL_PLANE_GRAPHQL_INTROSPECTION: booleanSetting.optional(),
+    // graphql-js' parser recurses once per nesting level and overflows Node's stack past about
+    // 2,000 levels: 4,000 tokens cannot nest more than about 1,300.
+    CONTROL_PLANE_GRAPHQL_MAX_TOKENS: integerSetting(100, 4000).default(1000),
+    CONTROL_PLANE_GRAPHQL_MAX_DEPTH: integerSetting(2, 1000).default(15),
+    CONTROL_PLANE_GRAPHQL_MAX_ALIASES: integerSetting(0, 100_000).default(20),
+    CONTROL_PLANE_GRAPHQL_MAX_FIELDS: integerSetting(1, 1_000_000).default(500),
+  })
+  .superRefine((values, context) => {
+    if (values.CONTROL_PLANE_HEADERS_TIMEOUT_MS > values.CONTROL_PLANE_REQUEST_TIMEOUT_MS) {
+      context.addIssue({
+        code: 'custom',
+        path: ['CONTROL_PLANE_HEADERS_TIMEOUT_MS'],
+        message: `must not exceed CONTROL_PLANE_REQUEST_TIMEOUT_MS (${values.CONTROL_PLANE_REQUEST_TIMEOUT_MS})`,
+      });
+    }
+    if (values.CONTROL_PLANE_MAX_PENDING_BODY_BYTES < values.CONTROL_PLANE_MAX_BODY_BYTES) {
+      context.addIssue({
+        code: 'custom',
+        path: ['CONTROL_PLANE_MAX_PENDING_BODY_BYTES'],
+        message: `must be at least CONTROL_PLANE_MAX_BODY_BYTES (${values.CONTROL_PLANE_MAX_BODY_BYTES})`,
+      });
+    }
+  });
 
 type EnvKey = keyof typeof envSchema.shape;
 
@@ -81,6 +163,27 @@ export function loadControlPlaneConfig(
     modelRepository: path.resolve(cwd, values.MODEL_REPOSITORY),
     graphqlSchemaFile:
       values.NODE_ENV === 'development' ? path.resolve(cwd, GRAPHQL_SCHEMA_FILE) : null,
+    http: {
+      maxBodyBytes: values.CONTROL_PLANE_MAX_BODY_BYTES,
+      maxPendingBodyBytes: values.CONTROL_PLANE_MAX_PENDING_BODY_BYTES,
+      headersTimeoutMs: values.CONTROL_PLANE_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: values.CONTROL_PLANE_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: values.CONTROL_PLANE_KEEP_ALIVE_TIMEOUT_MS,
+      idleTimeoutMs: values.CONTROL_PLANE_IDLE_TIMEOUT_MS,
+      maxConnections: values.CONTROL_PLANE_MAX_CONNECTIONS,
+      hstsMaxAgeSeconds: values.CONTROL_PLANE_HSTS_MAX_AGE_SECONDS,
+    },
+    graphql: {
+      // Off in production unless asked for: the schema is a map of what to attack.
+      introspection:
+        values.CONTROL_PLANE_GRAPHQL_INTROSPECTION === undefined
+          ? values.NODE_ENV !== 'production'
+          : values.CONTROL_PLANE_GRAPHQL_INTROSPECTION === 'true',
+      maxTokens: values.CONTROL_PLANE_GRAPHQL_MAX_TOKENS,
+      maxDepth: values.CONTROL_PLANE_GRAPHQL_MAX_DEPTH,
+      maxAliases: values.CONTROL_PLANE_GRAPHQL_MAX_ALIASES,
+      maxFields: values.CONTROL_PLANE_GRAPHQL_MAX_FIELDS,
+    },
   };
 }
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { type Repository } from 'typeorm';
+import { In, type Repository } from 'typeorm';
 import { ModelEntity } from './entities/model.entity';
 import { compareVersionNames } from './model-version-order';
 
@@ -17,9 +17,14 @@ export class ModelCatalogService {
     return models.map(withOrderedVersions);
   }
 
-  async findModelByName(name: string): Promise<ModelEntity | null> {
-    const model = await this.models.findOne({ where: { name }, relations: { versions: true } });
-    return model === null ? null : withOrderedVersions(model);
+  /** The named models that exist, by name, in one query. */
+  async findModelsByNames(names: readonly string[]): Promise<Map<string, ModelEntity>> {
+    if (names.length === 0) return new Map();
+    const models = await this.models.find({
+      where: { name: In([...names]) },
+      relations: { versions: true },
+    });
+    return new Map(models.map((model) => [model.name, withOrderedVersions(model)]));
   }
 }
 

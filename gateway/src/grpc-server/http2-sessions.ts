@@ -43,7 +43,8 @@ export function boundHttp2Sessions(http2Server: Http2Server, bounds: SessionBoun
 function refuse(session: Http2Session, reason: string): void {
   try {
     session.goaway(constants.NGHTTP2_ENHANCE_YOUR_CALM, 0, Buffer.from(reason));
-  } finally {
-    session.destroy();
+  } catch {
+    // The connection is already going (the client left): nothing to tell it.
   }
+  session.destroy();
 }

@@ -111,7 +111,10 @@ describe('gRPC health checking and server reflection', () => {
         session.on('error', reject);
       });
       // GATEWAY_GRPC_STREAM_WINDOW_BYTES and GATEWAY_GRPC_MAX_CONCURRENT_STREAMS by default.
-      expect(settings).toMatchObject({ initialWindowSize: 1024 * 1024, maxConcurrentStreams: 100 });
+      expect(settings).toMatchObject({
+        initialWindowSize: 2 * 1024 * 1024,
+        maxConcurrentStreams: 100,
+      });
     } finally {
       session.close();
     }

@@ -40,7 +40,7 @@ describe('loadGatewayConfig', () => {
       admission: { defaultTimeoutMs: 30_000, maxInFlightPerModel: 0, maxQueuePerModel: 128 },
       readinessPollMs: 1000,
       grpc: {
-        streamWindowBytes: 1024 * 1024,
+        streamWindowBytes: 2 * 1024 * 1024,
         maxConcurrentStreams: 100,
         connections: { perPeer: 64, total: 2048 },
         maxConnectionIdleMs: 300_000,

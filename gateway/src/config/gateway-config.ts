@@ -128,7 +128,7 @@ const schema = z.object({
   GATEWAY_GRPC_STREAM_WINDOW_BYTES: positiveInt
     .min(65_535)
     .max(2 ** 31 - 1)
-    .default(1024 * 1024),
+    .default(2 * 1024 * 1024),
   /** Concurrent streams (calls) per gRPC connection (SETTINGS_MAX_CONCURRENT_STREAMS). */
   GATEWAY_GRPC_MAX_CONCURRENT_STREAMS: positiveInt.max(2 ** 31 - 1).default(100),
   /** Open gRPC connections from one remote address; beyond it a new one is closed (GOAWAY). */

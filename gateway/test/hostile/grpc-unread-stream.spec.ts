@@ -78,6 +78,7 @@ describe('gRPC hostile input: a ModelStreamInfer stream whose answers are never 
     console.log(
       `unread ModelStreamInfer: the gateway took ${result.before} requests, then ${result.during} in ${SENDING_MS} ms; ${describeCost(cost)} (event loop max ${baseline.toFixed(0)} ms without it)`,
     );
+    // 16 requests read, and the next one whole in the stream's 2 MiB flow-control window, unread.
     expect(result.before).toBeLessThanOrEqual(STREAM_WINDOW + 1);
     expect(result.during).toBe(0);
     expectCheap(

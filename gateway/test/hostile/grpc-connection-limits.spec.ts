@@ -49,7 +49,6 @@ const serving = (call: RawCall): boolean => call.outcome.received > 0 && !call.o
 
 describe('gRPC hostile input: streams, connections and Watch streams beyond their limits', () => {
   let gateway: Awaited<ReturnType<typeof startMeteredGateway>>;
-  let baseline: number;
   const opened: RawSession[] = [];
   const connect = (localAddress: string): RawSession => {
     const connection = rawSession(gateway.grpcAddress, localAddress);
@@ -73,12 +72,12 @@ describe('gRPC hostile input: streams, connections and Watch streams beyond thei
 
   beforeAll(async () => {
     gateway = await startMeteredGateway(LIMITS);
-    baseline = await baselineStallMs(gateway, 3000);
   });
   afterAll(() => gateway?.kill());
   afterEach(closeAll);
 
   it('serves at most GATEWAY_GRPC_MAX_CONCURRENT_STREAMS streams per connection', async () => {
+    const baseline = await baselineStallMs(gateway, 3000);
     const { cost, result } = await measureCost(gateway, async () => {
       // Opened before the gateway's SETTINGS arrive, so the client cannot hold them back itself.
       const connection = connect('127.0.0.2');
@@ -101,6 +100,7 @@ describe('gRPC hostile input: streams, connections and Watch streams beyond thei
   });
 
   it('closes connections beyond GATEWAY_GRPC_MAX_CONNECTIONS_PER_PEER and GATEWAY_GRPC_MAX_CONNECTIONS with a GOAWAY naming the limit', async () => {
+    const baseline = await baselineStallMs(gateway, 3000);
     const { cost, result } = await measureCost(gateway, async () => {
       const settle = async (connections: RawSession[]) => {
         await Promise.all(connections.map((c) => c.ready.catch(() => undefined)));
@@ -132,6 +132,7 @@ describe('gRPC hostile input: streams, connections and Watch streams beyond thei
   });
 
   it('answers RESOURCE_EXHAUSTED to health Watch streams beyond GATEWAY_GRPC_MAX_WATCHES_PER_PEER and GATEWAY_GRPC_MAX_WATCHES', async () => {
+    const baseline = await baselineStallMs(gateway, 3000);
     const { cost, result } = await measureCost(gateway, async () => {
       const first = [connect('127.0.0.6'), connect('127.0.0.6')];
       const onePeer = first.flatMap((connection) =>

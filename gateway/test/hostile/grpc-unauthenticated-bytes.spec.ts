@@ -34,18 +34,17 @@ const MESSAGE_BYTES = 24 * MIB;
 
 describe('gRPC hostile input: bytes before authentication, messages left half-sent', () => {
   let gateway: Awaited<ReturnType<typeof startMeteredGateway>>;
-  let baseline: number;
 
   beforeAll(async () => {
     gateway = await startMeteredGateway({
       GATEWAY_GRPC_RECEIVE_TIMEOUT_MS: String(RECEIVE_TIMEOUT_MS),
     });
-    baseline = await baselineStallMs(gateway, 3000);
   });
   afterAll(() => gateway?.kill());
 
   it('refuses calls without a credential on their metadata, holding none of their bytes', async () => {
     const connections: RawSession[] = [];
+    const baseline = await baselineStallMs(gateway, 3000);
     const { cost, result } = await measureCost(gateway, async () => {
       for (let i = 0; i < CONNECTIONS; i += 1) connections.push(rawSession(gateway.grpcAddress));
       await Promise.all(connections.map((connection) => connection.ready));
@@ -98,6 +97,7 @@ describe('gRPC hostile input: bytes before authentication, messages left half-se
         nanodetInferRequest(seededFloats(3 * 416 * 416), 1, { id: 'whole' }),
       ),
     );
+    const baseline = await baselineStallMs(gateway, 3000);
     const { cost, result } = await measureCost(gateway, async () => {
       const started = Date.now();
       // Unary: headers only; half a message; a whole message never half-closed.

@@ -129,7 +129,7 @@ export function rawCall(
 
 /**
  * Writes `total` bytes of zeros to `stream` as fast as the server's flow control lets them go, for
- * at most `forMs`; resolves with the bytes the server took (written minus still queued here).
+ * at most `forMs`; resolves with the bytes the server took (writes that completed without error).
  */
 export async function pushBytes(
   stream: ClientHttp2Stream,
@@ -138,13 +138,17 @@ export async function pushBytes(
 ): Promise<number> {
   const chunk = Buffer.alloc(64 * 1024);
   let written = 0;
+  let taken = 0;
   const until = Date.now() + forMs;
   await new Promise<void>((resolve) => {
     const pump = (): void => {
       while (written < total && !stream.destroyed) {
         const size = Math.min(chunk.length, total - written);
         written += size;
-        if (!stream.write(chunk.subarray(0, size))) {
+        const more = stream.write(chunk.subarray(0, size), (error) => {
+          if (!error) taken += size;
+        });
+        if (!more) {
           const timer = setTimeout(resolve, Math.max(0, until - Date.now()));
           stream.once('drain', () => {
             clearTimeout(timer);
@@ -158,5 +162,5 @@ export async function pushBytes(
     };
     pump();
   });
-  return written - stream.writableLength;
+  return taken;
 }

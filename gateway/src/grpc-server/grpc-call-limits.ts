@@ -109,17 +109,12 @@ function watchPeer(call: ServerInterceptingCallInterface): string {
 
 /**
  * RST_STREAM NO_ERROR once the answer has left, unless the request was read to its end: "stop
- * sending, all is said". A trailers-only answer has left once submitted (Node sends pending frames
- * before a reset); trailers after messages are sent by nghttp2 a little later, and a reset before
- * they are out would lose them, so it waits for the stream's end to be sent, at most
- * RESET_GRACE_MS (then resets anyway: the client is not reading).
+ * sending, all is said". It waits for the stream's end to be sent (nghttp2 would send the reset
+ * before queued trailers, losing the status), at most RESET_GRACE_MS: then it resets anyway, the
+ * client is not reading.
  */
 function stopReceiving(stream: ServerHttp2Stream): void {
-  if (stream.readableEnded || stream.closed || stream.destroyed) return;
-  if (!stream.sentTrailers) {
-    stream.close(constants.NGHTTP2_NO_ERROR);
-    return;
-  }
+  if (stream.readableEnded) return;
   const giveUpAt = Date.now() + RESET_GRACE_MS;
   const resetOnceSent = (): void => {
     if (stream.closed || stream.destroyed) return;

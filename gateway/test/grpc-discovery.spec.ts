@@ -1,4 +1,4 @@
-import { connect } from 'node:http2';
+import { connect, type Settings } from 'node:http2';
 import { dirname, resolve } from 'node:path';
 import {
   credentials,
@@ -96,21 +96,25 @@ describe('gRPC health checking and server reflection', () => {
     reflection.close();
   });
 
-  it('offers connecting clients a flow-control window as large as the largest message', async () => {
+  it('offers connecting clients the bounded stream window and stream cap of its settings', async () => {
     const session = connect(`http://${gateway.grpcAddress}`);
     try {
-      // The raised window arrives in a second SETTINGS frame, right after the server's first.
-      const window = await new Promise<number>((resolvePromise, reject) => {
+      // The stream window arrives in a second SETTINGS frame, right after the server's first.
+      const settings = await new Promise<Settings>((resolvePromise, reject) => {
         const timer = setTimeout(() => reject(new Error('no raised window within 5 s')), 5000);
-        session.on('remoteSettings', (settings) => {
-          if ((settings.initialWindowSize ?? 0) > 65_535) {
+        session.on('remoteSettings', (remote: Settings) => {
+          if ((remote.initialWindowSize ?? 0) > 65_535) {
             clearTimeout(timer);
-            resolvePromise(settings.initialWindowSize as number);
+            resolvePromise(remote);
           }
         });
         session.on('error', reject);
       });
-      expect(window).toBe(64 * 1024 * 1024);
+      // GATEWAY_GRPC_STREAM_WINDOW_BYTES and GATEWAY_GRPC_MAX_CONCURRENT_STREAMS by default.
+      expect(settings).toMatchObject({
+        initialWindowSize: 2 * 1024 * 1024,
+        maxConcurrentStreams: 100,
+      });
     } finally {
       session.close();
     }

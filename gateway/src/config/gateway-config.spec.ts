@@ -45,6 +45,16 @@ describe('loadGatewayConfig', () => {
       },
       admission: { defaultTimeoutMs: 30_000, maxInFlightPerModel: 0, maxQueuePerModel: 128 },
       readinessPollMs: 1000,
+      grpc: {
+        streamWindowBytes: 2 * 1024 * 1024,
+        maxConcurrentStreams: 100,
+        connections: { perPeer: 64, total: 2048 },
+        maxConnectionIdleMs: 300_000,
+        maxConnectionAgeMs: 0,
+        receiveTimeoutMs: 10_000,
+        streamMaxUnsentBytes: 8 * 1024 * 1024,
+        watches: { perPeer: 16, total: 1024 },
+      },
       auth: {
         dataDir: resolve('.data/gateway'),
         apiKeyCacheTtlMs: 30_000,
@@ -100,11 +110,48 @@ describe('loadGatewayConfig', () => {
     ['GATEWAY_HTTP_KEEP_ALIVE_TIMEOUT_MS', '0'],
     ['GATEWAY_HTTP_BODY_BUDGET_BYTES', '0'],
     ['GATEWAY_HTTP_BODY_BUDGET_BYTES', '1000'],
+    ['GATEWAY_GRPC_STREAM_WINDOW_BYTES', '1024'],
+    ['GATEWAY_GRPC_STREAM_WINDOW_BYTES', '2147483648'],
+    ['GATEWAY_GRPC_MAX_CONCURRENT_STREAMS', '0'],
+    ['GATEWAY_GRPC_MAX_CONNECTIONS_PER_PEER', '0'],
+    ['GATEWAY_GRPC_MAX_CONNECTIONS', 'many'],
+    ['GATEWAY_GRPC_MAX_CONNECTION_IDLE_MS', '-1'],
+    ['GATEWAY_GRPC_MAX_CONNECTION_AGE_MS', '3000000000'],
+    ['GATEWAY_GRPC_RECEIVE_TIMEOUT_MS', '0'],
+    ['GATEWAY_GRPC_STREAM_MAX_UNSENT_BYTES', '0'],
+    ['GATEWAY_GRPC_MAX_WATCHES_PER_PEER', '1.5'],
+    ['GATEWAY_GRPC_MAX_WATCHES', '-1'],
   ])('refuses %s=%s with an error naming the variable and its value', (variable, value) => {
     expect(() => loadGatewayConfig({ [variable]: value })).toThrow(InvalidConfigurationError);
     expect(() => loadGatewayConfig({ [variable]: value })).toThrow(
       new RegExp(`${variable} .*\\(got "${value}"\\)`),
     );
+  });
+
+  it('reads the gRPC transport settings', () => {
+    expect(
+      loadGatewayConfig({
+        GATEWAY_GRPC_STREAM_WINDOW_BYTES: '65535',
+        GATEWAY_GRPC_MAX_CONCURRENT_STREAMS: '8',
+        GATEWAY_GRPC_MAX_CONNECTIONS_PER_PEER: '2',
+        GATEWAY_GRPC_MAX_CONNECTIONS: '10',
+        GATEWAY_GRPC_MAX_CONNECTION_IDLE_MS: '0',
+        GATEWAY_GRPC_MAX_CONNECTION_AGE_MS: '600000',
+        GATEWAY_GRPC_RECEIVE_TIMEOUT_MS: '2500',
+        GATEWAY_GRPC_STREAM_MAX_UNSENT_BYTES: '1048576',
+        GATEWAY_GRPC_MAX_WATCHES_PER_PEER: '3',
+        GATEWAY_GRPC_MAX_WATCHES: '30',
+      }).grpc,
+    ).toEqual({
+      streamWindowBytes: 65_535,
+      maxConcurrentStreams: 8,
+      connections: { perPeer: 2, total: 10 },
+      maxConnectionIdleMs: 0,
+      maxConnectionAgeMs: 600_000,
+      receiveTimeoutMs: 2500,
+      streamMaxUnsentBytes: 1024 * 1024,
+      watches: { perPeer: 3, total: 30 },
+    });
   });
 
   describe('authentication settings', () => {

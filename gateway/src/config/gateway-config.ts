@@ -129,6 +129,42 @@ const schema = z.object({
   GATEWAY_MAX_IN_FLIGHT_PER_MODEL: z.coerce.number().int().min(0).default(0),
   /** Requests of one model version waiting for a slot (gateway.max_queue); 0: refuse when all are busy. */
   GATEWAY_MAX_QUEUE_PER_MODEL: z.coerce.number().int().min(0).default(128),
+  /**
+   * HTTP/2 flow-control window of each gRPC stream (SETTINGS_INITIAL_WINDOW_SIZE): the most a
+   * stream nobody reads yet (its call awaiting authentication, its handler busy) can make the
+   * gateway hold. 65535 is HTTP/2's default; docs/api.md "gRPC connections and streams" has the
+   * measurement behind the default.
+   */
+  GATEWAY_GRPC_STREAM_WINDOW_BYTES: positiveInt
+    .min(65_535)
+    .max(2 ** 31 - 1)
+    .default(2 * 1024 * 1024),
+  /** Concurrent streams (calls) per gRPC connection (SETTINGS_MAX_CONCURRENT_STREAMS). */
+  GATEWAY_GRPC_MAX_CONCURRENT_STREAMS: positiveInt.max(2 ** 31 - 1).default(100),
+  /** Open gRPC connections from one remote address; beyond it a new one is closed (GOAWAY). */
+  GATEWAY_GRPC_MAX_CONNECTIONS_PER_PEER: positiveInt.default(64),
+  /** Open gRPC connections in all. */
+  GATEWAY_GRPC_MAX_CONNECTIONS: positiveInt.default(2048),
+  /** A gRPC connection without a call for this long is closed (GOAWAY); 0: never. */
+  GATEWAY_GRPC_MAX_CONNECTION_IDLE_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_TIMER_MS)
+    .default(300_000),
+  /** A gRPC connection older than this (±10 %) is asked to reconnect (GOAWAY); 0: never. */
+  GATEWAY_GRPC_MAX_CONNECTION_AGE_MS: z.coerce.number().int().min(0).max(MAX_TIMER_MS).default(0),
+  /**
+   * Time a unary call's request (or a server stream's) has to arrive from the call's start, and
+   * each message of a client or bidi stream, once begun, to arrive whole.
+   */
+  GATEWAY_GRPC_RECEIVE_TIMEOUT_MS: positiveInt.max(MAX_TIMER_MS).default(10_000),
+  /** ModelStreamInfer: reading pauses while answers of this many bytes wait for the client to take them. */
+  GATEWAY_GRPC_STREAM_MAX_UNSENT_BYTES: positiveInt.max(2 ** 31 - 1).default(8 * 1024 * 1024),
+  /** Open grpc.health.v1 Watch streams (public) from one remote address... */
+  GATEWAY_GRPC_MAX_WATCHES_PER_PEER: positiveInt.default(16),
+  /** ...and in all. */
+  GATEWAY_GRPC_MAX_WATCHES: positiveInt.default(1024),
   /** How often gRPC health (grpc.health.v1) re-reads the backend's readiness. */
   GATEWAY_READINESS_POLL_MS: positiveInt.min(50).default(1000),
   /**
@@ -226,6 +262,8 @@ export interface GatewayConfig {
   };
   /** Per-model admission defaults; config.pbtxt parameters gateway.* override them per model. */
   admission: { defaultTimeoutMs: number; maxInFlightPerModel: number; maxQueuePerModel: number };
+  /** The gRPC transport's bounds on connections, streams and what a stream may hold. */
+  grpc: GrpcTransportLimits;
   readinessPollMs: number;
   /** Gateway-wide dynamic batching settings; each model's config.pbtxt supplies the rest. */
   batching: {
@@ -236,6 +274,26 @@ export interface GatewayConfig {
     maxBatchesInFlight: number;
     p99ObjectiveMs: number;
   };
+}
+
+/** How many of something one remote address, and everyone together, may hold at once. */
+export interface PeerLimits {
+  perPeer: number;
+  total: number;
+}
+
+/** The gRPC transport's bounds (GATEWAY_GRPC_* settings). */
+export interface GrpcTransportLimits {
+  streamWindowBytes: number;
+  maxConcurrentStreams: number;
+  connections: PeerLimits;
+  /** 0: never. */
+  maxConnectionIdleMs: number;
+  /** 0: never. */
+  maxConnectionAgeMs: number;
+  receiveTimeoutMs: number;
+  streamMaxUnsentBytes: number;
+  watches: PeerLimits;
 }
 
 export class InvalidConfigurationError extends Error {}
@@ -306,6 +364,22 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv): GatewayConfig {
       maxQueuePerModel: raw.GATEWAY_MAX_QUEUE_PER_MODEL,
     },
     readinessPollMs: raw.GATEWAY_READINESS_POLL_MS,
+    grpc: {
+      streamWindowBytes: raw.GATEWAY_GRPC_STREAM_WINDOW_BYTES,
+      maxConcurrentStreams: raw.GATEWAY_GRPC_MAX_CONCURRENT_STREAMS,
+      connections: {
+        perPeer: raw.GATEWAY_GRPC_MAX_CONNECTIONS_PER_PEER,
+        total: raw.GATEWAY_GRPC_MAX_CONNECTIONS,
+      },
+      maxConnectionIdleMs: raw.GATEWAY_GRPC_MAX_CONNECTION_IDLE_MS,
+      maxConnectionAgeMs: raw.GATEWAY_GRPC_MAX_CONNECTION_AGE_MS,
+      receiveTimeoutMs: raw.GATEWAY_GRPC_RECEIVE_TIMEOUT_MS,
+      streamMaxUnsentBytes: raw.GATEWAY_GRPC_STREAM_MAX_UNSENT_BYTES,
+      watches: {
+        perPeer: raw.GATEWAY_GRPC_MAX_WATCHES_PER_PEER,
+        total: raw.GATEWAY_GRPC_MAX_WATCHES,
+      },
+    },
     batching: {
       mode: raw.GATEWAY_BATCHING,
       maxQueueDelayUs: raw.GATEWAY_BATCH_MAX_QUEUE_DELAY_US,

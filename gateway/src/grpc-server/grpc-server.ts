@@ -8,7 +8,6 @@ import {
 import { ServerCredentials, type MethodDefinition } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { serverDefinition } from '@contracts/grpc/service-definition';
-import { raiseFlowControlWindow } from './flow-control-window';
 import {
   file_inference_grpc_service,
   GRPCInferenceService,
@@ -24,6 +23,11 @@ import { Authenticator } from '../auth/authenticator';
 import { GuardedServer } from '../auth/grpc/grpc-guard';
 import { ReadinessWatch } from '../health/readiness-watch';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
+import { callLimitsInterceptor } from './grpc-call-limits';
+import { http2ServersOf } from './http2-servers';
+import { boundHttp2Sessions } from './http2-sessions';
+import { Http2StreamHandoff } from './http2-stream-handoff';
+import { PeerQuota } from './peer-quota';
 
 /** Services whose grpc.health.v1 status follows the backend's readiness ('' is the whole server). */
 const HEALTH_SERVICES = ['', GRPCInferenceService.typeName, VisionService.typeName];
@@ -56,11 +60,33 @@ export class GrpcServer implements OnApplicationBootstrap, OnApplicationShutdown
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    // Every service added to it (ours, health, reflection) is authenticated and authorised per method.
+    const limits = this.config.grpc;
+    const handoff = new Http2StreamHandoff();
+    // Every service added to it (ours, health, reflection) is authenticated and authorised per
+    // method; the call limits come first, so they bound calls that are still being authenticated.
     const server = new GuardedServer(
       {
         'grpc.max_receive_message_length': this.config.maxBodyBytes,
         'grpc.max_send_message_length': this.config.maxBodyBytes,
+        'grpc.max_concurrent_streams': limits.maxConcurrentStreams,
+        ...(limits.maxConnectionIdleMs > 0 && {
+          'grpc.max_connection_idle_ms': limits.maxConnectionIdleMs,
+        }),
+        ...(limits.maxConnectionAgeMs > 0 && {
+          'grpc.max_connection_age_ms': limits.maxConnectionAgeMs,
+          // Calls in progress get as long to finish as a call may take by default.
+          'grpc.max_connection_age_grace_ms': this.config.admission.defaultTimeoutMs,
+        }),
+        interceptors: [
+          callLimitsInterceptor({
+            receiveTimeoutMs: limits.receiveTimeoutMs,
+            watches: new PeerQuota(limits.watches, {
+              perPeer: 'GATEWAY_GRPC_MAX_WATCHES_PER_PEER',
+              total: 'GATEWAY_GRPC_MAX_WATCHES',
+            }),
+            handoff,
+          }),
+        ],
       },
       this.authenticator,
       (route, seconds) =>
@@ -81,7 +107,19 @@ export class GrpcServer implements OnApplicationBootstrap, OnApplicationShutdown
         (error, port) => (error ? reject(error) : resolve(port)),
       );
     });
-    raiseFlowControlWindow(server, this.config.maxBodyBytes);
+    // One quota for every address the server listens on.
+    const connections = new PeerQuota(limits.connections, {
+      perPeer: 'GATEWAY_GRPC_MAX_CONNECTIONS_PER_PEER',
+      total: 'GATEWAY_GRPC_MAX_CONNECTIONS',
+    });
+    for (const http2Server of http2ServersOf(server)) {
+      handoff.attach(http2Server);
+      boundHttp2Sessions(http2Server, {
+        streamWindowBytes: limits.streamWindowBytes,
+        maxConcurrentStreams: limits.maxConcurrentStreams,
+        connections,
+      });
+    }
     this.server = server;
     // Not once at start-up: a Triton that goes away (and comes back) must show in Check and Watch.
     this.readiness = new ReadinessWatch(

@@ -1,16 +1,21 @@
+import type { Metadata } from '@grpc/grpc-js';
 import { unauthenticated } from '../auth-errors';
 import type { Caller } from '../caller';
 
-const callers = new WeakMap<object, Caller>();
+/**
+ * Who each gRPC call is from, keyed by its metadata object: the authentication interceptor sees
+ * only the metadata, which grpc-js then hands, the same object, to the handler's call.
+ */
+const callers = new WeakMap<Metadata, Caller>();
 
-/** Remembers who a gRPC call is from (set by the guard before the handler runs). */
-export function setGrpcCaller(call: object, caller: Caller): void {
-  callers.set(call, caller);
+/** Remembers who the call with `metadata` is from (set by authentication before the handler runs). */
+export function setGrpcCaller(metadata: Metadata, caller: Caller): void {
+  callers.set(metadata, caller);
 }
 
-/** The caller the guard authenticated for `call`; a handler without one refuses (fail closed). */
-export function grpcCaller(call: object): Caller {
-  const caller = callers.get(call);
+/** The caller authenticated for `call`; a handler without one refuses (fail closed). */
+export function grpcCaller(call: { metadata: Metadata }): Caller {
+  const caller = callers.get(call.metadata);
   if (!caller) throw unauthenticated('authentication required');
   return caller;
 }

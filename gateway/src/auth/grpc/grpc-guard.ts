@@ -12,33 +12,37 @@ import { toServiceError } from '../../grpc-server/grpc-errors';
 import { authorize, isPublic } from '../access-policy';
 import { permissionDenied } from '../auth-errors';
 import type { Authenticator } from '../authenticator';
-import { presentedCredential } from '../credentials';
-import { setGrpcCaller } from './grpc-caller';
-import { GRPC_METHOD_ACCESS, type GrpcMethodAccess } from './grpc-method-access';
+import { grpcCaller } from './grpc-caller';
+import { authenticationInterceptor, type RefusalObserver } from './grpc-authentication';
+import { GRPC_METHOD_ACCESS } from './grpc-method-access';
 
 type AnyMethod = MethodDefinition<unknown, unknown>;
 type Call = { metadata: Metadata; request?: unknown; emit(event: 'error', error: unknown): void };
 type Callback = (error: unknown) => void;
 
-/** Told of every call the guard refuses (route without its leading slash, seconds taken). */
-export type RefusalObserver = (route: string, seconds: number) => void;
-
 /**
  * A grpc-js server whose every service (ours, grpc-health-check's, reflection's) is guarded: each
- * method authenticates from metadata before anything else, then is authorised by its entry in
- * GRPC_METHOD_ACCESS (model methods once the request naming the model is decoded). Streams are
- * authenticated at their start.
+ * call is authenticated on its metadata by an interceptor before its message is read (after any
+ * interceptors in `options`), then authorised by its method's entry in GRPC_METHOD_ACCESS as its
+ * handler starts (model methods by the model the decoded request names). Streams are authorised at
+ * their start.
  */
 export class GuardedServer extends Server {
   private readonly guarded: AnyMethod[] = [];
 
   constructor(
     options: ServerOptions,
-    private readonly authenticator: Authenticator,
+    authenticator: Authenticator,
     // Refused calls never reach a handler, which is where calls are otherwise timed.
     private readonly observeRefusal: RefusalObserver = () => undefined,
   ) {
-    super(options);
+    super({
+      ...options,
+      interceptors: [
+        ...(options.interceptors ?? []),
+        authenticationInterceptor(authenticator, observeRefusal),
+      ],
+    });
   }
 
   override addService(
@@ -68,50 +72,32 @@ export class GuardedServer extends Server {
     const access = GRPC_METHOD_ACCESS[method.path];
     const invoke = handler ?? unimplemented(method);
     if (access && isPublic(access.policy, false)) return invoke;
-    const unary = !method.requestStream;
     const route = method.path.replace(/^\//, '');
     return ((call: Call, callback?: Callback) => {
       const started = process.hrtime.bigint();
-      const fail = (error: unknown): void => {
-        const serviceError = toServiceError(error);
-        if (!method.responseStream && callback) callback(serviceError);
-        else call.emit('error', serviceError);
-      };
-      const refuse = (error: unknown): void => {
+      try {
+        // Authentication refused such a call already; this keeps the handler closed regardless.
+        if (!access) throw permissionDenied(`${method.path} declares no access policy`);
+        const request = method.requestStream ? undefined : call.request;
+        authorize(grpcCaller(call), access.policy, modelOf(request, access.modelField));
+      } catch (error) {
         this.observeRefusal(route, Number(process.hrtime.bigint() - started) / 1e9);
-        fail(error);
-      };
-      this.check(method.path, access, call, unary ? call.request : undefined).then(() => {
-        try {
-          (invoke as (call: Call, callback?: Callback) => void)(call, callback);
-        } catch (error) {
-          fail(error);
-        }
-      }, refuse);
+        fail(method, call, callback, error);
+        return;
+      }
+      try {
+        (invoke as (call: Call, callback?: Callback) => void)(call, callback);
+      } catch (error) {
+        fail(method, call, callback, error);
+      }
     }) as UntypedHandleCall;
-  }
-
-  private async check(
-    path: string,
-    access: GrpcMethodAccess | undefined,
-    call: Call,
-    request: unknown,
-  ): Promise<void> {
-    const caller = await this.authenticator.authenticate(
-      presentedCredential(
-        strings(call.metadata, 'x-api-key'),
-        strings(call.metadata, 'authorization'),
-      ),
-      (call as unknown as { getPeer(): string }).getPeer(),
-    );
-    setGrpcCaller(call, caller);
-    if (!access) throw permissionDenied(`${path} declares no access policy, so nobody may call it`);
-    authorize(caller, access.policy, modelOf(request, access.modelField));
   }
 }
 
-function strings(metadata: Metadata, key: string): string[] {
-  return metadata.get(key).filter((value): value is string => typeof value === 'string');
+function fail(method: AnyMethod, call: Call, callback: Callback | undefined, error: unknown): void {
+  const serviceError = toServiceError(error);
+  if (!method.responseStream && callback) callback(serviceError);
+  else call.emit('error', serviceError);
 }
 
 function modelOf(request: unknown, field: string | undefined): string | undefined {

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { create } from '@bufbuild/protobuf';
 import { Metadata, status, type handleUnaryCall, type ServerDuplexStream } from '@grpc/grpc-js';
 import { Inject, Injectable } from '@nestjs/common';
@@ -38,8 +39,10 @@ import { grpcCallContext } from '../../grpc-server/grpc-call-context';
 import { toServiceError } from '../../grpc-server/grpc-errors';
 import { tensorCallImages } from '../../inference/call-images';
 import type { InferRequest, InferResponse } from '../../inference/inference-backend';
+import { answerInOrder } from '../../grpc-server/ordered-stream-answers';
+import { streamAnswerBytes } from './stream-answer-bytes';
 
-/** Responses a single stream may have in progress before the gateway stops reading from it. */
+/** Requests a single stream may have in progress or unsent before the gateway stops reading it. */
 const STREAM_WINDOW = 16;
 
 /** KServe v2 `inference.GRPCInferenceService`, as Triton serves it. */
@@ -47,9 +50,9 @@ const STREAM_WINDOW = 16;
 export class KServeGrpcService {
   constructor(
     @Inject(INFERENCE_BACKEND) private readonly backend: InferenceBackend,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     private readonly pipeline: InferencePipeline,
     private readonly metrics: GatewayMetrics,
-    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
   implementation(): ImplementationOf<typeof GRPCInferenceService> {
@@ -131,8 +134,9 @@ export class KServeGrpcService {
 
   /**
    * Triton's streaming extension: each request on the stream is answered in order; a failed request
-   * yields an error_message response and the stream carries on. Reading pauses while
-   * STREAM_WINDOW responses are pending, so a fast producer cannot buffer without bound.
+   * yields an error_message response and the stream carries on. Reading stops while STREAM_WINDOW
+   * requests are not yet answered to the client, or while GATEWAY_GRPC_STREAM_MAX_UNSENT_BYTES of
+   * answers wait for it to read them: neither a fast producer nor a slow reader grows the stream.
    */
   private streamInfer(
     call: ServerDuplexStream<ModelInferRequestHeader | MalformedMessage, ModelStreamInferResponse>,
@@ -144,48 +148,32 @@ export class KServeGrpcService {
       call.emit('error', toServiceError(error));
       return;
     }
-    // The stream's deadline and cancellation bound every request sent on it.
+    // The stream's deadline and cancellation bound every request sent on it; each of its
+    // STREAM_WINDOW requests in progress listens to the signal at a few stages.
     const bounds = grpcCallBounds(call);
-    let pending = 0;
-    let ordered: Promise<void> = Promise.resolve();
-    let ended = false;
-    let closed = false;
+    setMaxListeners(4 * STREAM_WINDOW, bounds.signal);
     this.metrics.inFlight.inc({ protocol: 'grpc' });
-    const close = (): void => {
-      if (closed) return;
-      closed = true;
-      this.metrics.inFlight.dec({ protocol: 'grpc' });
-      if (!call.cancelled) call.end();
-    };
-    const finishIfDone = (): void => {
-      if (ended && pending === 0) close();
-    };
-    call.on('data', (message: ModelInferRequestHeader | MalformedMessage) => {
-      pending += 1;
-      if (pending >= STREAM_WINDOW) call.pause();
-      const answer = Promise.resolve()
-        .then(async () => {
-          const request = { ...(await this.decode(decoded(message), call)), ...bounds };
-          return this.encode(await this.pipeline.infer(request, this.context(call, request)));
-        })
-        .then(
-          (inferResponse) => create(ModelStreamInferResponseSchema, { inferResponse }),
-          (error: unknown) =>
-            create(ModelStreamInferResponseSchema, { errorMessage: toGatewayError(error).message }),
-        );
-      ordered = ordered.then(async () => {
-        const response = await answer;
-        if (!call.cancelled) call.write(response);
-        pending -= 1;
-        if (pending < STREAM_WINDOW) call.resume();
-        finishIfDone();
-      });
-    });
-    call.on('end', () => {
-      ended = true;
-      void ordered.then(finishIfDone);
-    });
-    call.on('cancelled', close);
+    answerInOrder(
+      call,
+      { maxPending: STREAM_WINDOW, maxUnsentBytes: this.config.grpc.streamMaxUnsentBytes },
+      {
+        answer: (message) =>
+          Promise.resolve()
+            .then(async () => {
+              const request = { ...(await this.decode(decoded(message), call)), ...bounds };
+              return this.encode(await this.pipeline.infer(request, this.context(call, request)));
+            })
+            .then(
+              (inferResponse) => create(ModelStreamInferResponseSchema, { inferResponse }),
+              (error: unknown) =>
+                create(ModelStreamInferResponseSchema, {
+                  errorMessage: toGatewayError(error).message,
+                }),
+            ),
+        sizeOf: streamAnswerBytes,
+        onClose: () => this.metrics.inFlight.dec({ protocol: 'grpc' }),
+      },
+    );
   }
 
   /**

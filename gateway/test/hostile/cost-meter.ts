@@ -11,6 +11,7 @@
 import { memory, resetPeakRss } from '../../../load-tests/lib/process-stats';
 import { startGatewayProcess, type GatewayProcess } from '../gateway-process';
 import { authHeaders, sampleImage } from '../test-gateway';
+import { sleep } from '../wait-until';
 
 const MIB = 1024 * 1024;
 
@@ -166,4 +167,32 @@ export function describeCost(cost: Cost): string {
     `external +${mib(cost.externalGrowthBytes)}, probes ${cost.probeMs.map((ms) => ms.toFixed(0)).join('/')} ms ` +
     `(${cost.probeStatuses.join('/')}), alive ${cost.alive}`
   );
+}
+
+/** Event-loop stalls allowed over a baseline: an order of magnitude below what was broken. */
+const STALL_FACTOR = 3;
+
+/**
+ * The longest event-loop stall of `gateway` while it serves `baseline` (an action, such as the same
+ * bytes sent to a model it does not serve, or a number of ms of the probe's normal detects only),
+ * measured in the same run as the hostile input it is compared with.
+ */
+export async function baselineStallMs(
+  gateway: MeteredGateway,
+  baseline: number | (() => Promise<unknown>),
+): Promise<number> {
+  const action = typeof baseline === 'number' ? () => sleep(baseline) : baseline;
+  const { cost } = await measureCost(gateway, action);
+  return cost.eventLoopMaxMs;
+}
+
+/**
+ * `bounds`, with the event-loop bound the issue's 100 ms or STALL_FACTOR × the baseline, whichever
+ * is more. On a loaded machine (two shared cores, moving tens of megabytes, a collection) the event
+ * loop of a gateway doing only normal work can stall past 100 ms on its own; the bound then stays a
+ * multiple of what the gateway did without the hostile input, never looser. The broken paths
+ * stalled for seconds.
+ */
+export function overBaseline(baselineStall: number, bounds: CostBounds = {}): CostBounds {
+  return { ...bounds, eventLoopMaxMs: Math.max(100, STALL_FACTOR * baselineStall) };
 }

@@ -15,8 +15,15 @@ import { nanodetInferRequest } from '../nanodet-reference';
 import { scrapeMetric } from '../prometheus-text';
 import { grpcClient, seededFloats, TEST_API_KEY } from '../test-gateway';
 import { sleep, until } from '../wait-until';
-import { describeCost, expectCheap, measureCost, startMeteredGateway } from './cost-meter';
-import { baselineStallMs, overBaseline } from './grpc-baseline';
+import {
+  baselineStallMs,
+  describeCost,
+  expectCheap,
+  measureCost,
+  overBaseline,
+  startMeteredGateway,
+} from './cost-meter';
+
 import {
   grpcFrame,
   grpcPrefix,

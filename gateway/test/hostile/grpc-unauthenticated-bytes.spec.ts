@@ -12,8 +12,15 @@ import { ModelInferRequestSchema } from '@contracts/generated/inference/grpc_ser
 import { nanodetInferRequest } from '../nanodet-reference';
 import { seededFloats, TEST_API_KEY } from '../test-gateway';
 import { until } from '../wait-until';
-import { describeCost, expectCheap, measureCost, startMeteredGateway } from './cost-meter';
-import { baselineStallMs, overBaseline } from './grpc-baseline';
+import {
+  baselineStallMs,
+  describeCost,
+  expectCheap,
+  measureCost,
+  overBaseline,
+  startMeteredGateway,
+} from './cost-meter';
+
 import {
   grpcFrame,
   grpcPrefix,

@@ -9,8 +9,15 @@ import { toBinary } from '@bufbuild/protobuf';
 import { ModelInferRequestSchema } from '@contracts/generated/inference/grpc_service_pb';
 import { nanodetInferRequest } from '../nanodet-reference';
 import { seededFloats, TEST_API_KEY } from '../test-gateway';
-import { describeCost, expectCheap, measureCost, startMeteredGateway } from './cost-meter';
-import { baselineStallMs, overBaseline } from './grpc-baseline';
+import {
+  baselineStallMs,
+  describeCost,
+  expectCheap,
+  measureCost,
+  overBaseline,
+  startMeteredGateway,
+} from './cost-meter';
+
 import { sleep, until } from '../wait-until';
 import { grpcFrame, MODEL_STREAM_INFER, rawCall, rawSession } from './raw-grpc';
 

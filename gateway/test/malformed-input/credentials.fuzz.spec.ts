@@ -11,7 +11,9 @@ import {
 } from '@grpc/grpc-js';
 import { create, toBinary } from '@bufbuild/protobuf';
 import { DetectRequestSchema } from '@contracts/generated/vision/v1/vision_pb';
-import { sampleImage, startTestGateway, type TestGateway } from '../test-gateway';
+import { sampleImage } from '../test-gateway';
+import { startMeteredGateway, type MeteredGateway } from '../hostile/cost-meter';
+import { assertCheaply } from './cheap-property';
 import { FUZZ_TEST_TIMEOUT_MS, fuzzParameters, printable } from './fuzz-settings';
 import { garbageAuthorization, garbageKey, priority } from './header-arbitraries';
 import { detectJpeg, expectSuccessOrClientError, send } from './http-outcome';
@@ -24,7 +26,7 @@ const JWT_AUDIENCE = 'gateway';
 jest.setTimeout(FUZZ_TEST_TIMEOUT_MS);
 
 describe('malformed input: credentials (property-based)', () => {
-  let gateway: TestGateway;
+  let gateway: MeteredGateway;
   let image: Buffer;
   let anonymous: Client;
   /**
@@ -44,7 +46,7 @@ describe('malformed input: credentials (property-based)', () => {
     });
 
   beforeAll(async () => {
-    gateway = await startTestGateway({
+    gateway = await startMeteredGateway({
       GATEWAY_JWT_HS256_SECRET: JWT_SECRET,
       GATEWAY_JWT_ISSUER: JWT_ISSUER,
       GATEWAY_JWT_AUDIENCE: JWT_AUDIENCE,
@@ -57,7 +59,7 @@ describe('malformed input: credentials (property-based)', () => {
   });
   afterAll(async () => {
     anonymous.close();
-    await gateway.close();
+    await gateway.kill();
   });
 
   afterEach(async () => {
@@ -73,7 +75,8 @@ describe('malformed input: credentials (property-based)', () => {
         printable({ authorization: value }, `authorization: ${JSON.stringify(value)}`),
       ),
     );
-    await fc.assert(
+    await assertCheaply(
+      gateway,
       fc.asyncProperty(
         credential,
         fc.constantFrom('/v1/models/nanodet/detect', '/v2/models/nanodet/infer', '/v2', '/metrics'),
@@ -112,7 +115,8 @@ describe('malformed input: credentials (property-based)', () => {
       { requiredKeys: [] },
     );
     const secret = new TextEncoder().encode(JWT_SECRET);
-    await fc.assert(
+    await assertCheaply(
+      gateway,
       fc.asyncProperty(claims, fc.constantFrom('HS256', 'HS384'), async (payload, alg) => {
         const token = await new SignJWT(payload as JWTPayload)
           .setProtectedHeader({ alg })
@@ -140,7 +144,8 @@ describe('malformed input: credentials (property-based)', () => {
       },
       { requiredKeys: [] },
     );
-    await fc.assert(
+    await assertCheaply(
+      gateway,
       fc.asyncProperty(
         metadataEntries,
         fc.integer({ min: 1, max: 5000 }),

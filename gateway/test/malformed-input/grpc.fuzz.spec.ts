@@ -7,13 +7,9 @@ import {
 } from '@contracts/generated/inference/grpc_service_pb';
 import { DetectRequestSchema, VisionService } from '@contracts/generated/vision/v1/vision_pb';
 import { nanodetInferRequest } from '../nanodet-reference';
-import {
-  callUnary,
-  grpcClient,
-  sampleImage,
-  startTestGateway,
-  type TestGateway,
-} from '../test-gateway';
+import { callUnary, grpcClient, sampleImage } from '../test-gateway';
+import { startMeteredGateway, type MeteredGateway } from '../hostile/cost-meter';
+import { answerWithin, assertCheaply } from './cheap-property';
 import { FUZZ_TEST_TIMEOUT_MS, fuzzParameters } from './fuzz-settings';
 import { damagedImage } from './image-arbitraries';
 import { detectRequest, messageBytes, modelInferRequest, validEncodings } from './grpc-arbitraries';
@@ -34,24 +30,30 @@ const identity = (bytes: Buffer): Buffer => bytes;
 jest.setTimeout(FUZZ_TEST_TIMEOUT_MS);
 
 describe('malformed input: gRPC (property-based)', () => {
-  let gateway: TestGateway;
+  let gateway: MeteredGateway;
   let kserve: Client & Record<string, unknown>;
   let vision: Client & Record<string, unknown>;
   let jpeg: Buffer;
 
   const unary = (client: Client, path: string, bytes: Buffer): Promise<ServiceError | null> =>
-    new Promise((resolve) => {
-      client.makeUnaryRequest(path, identity, identity, bytes, (error) => resolve(error));
-    });
+    answerWithin(
+      path,
+      new Promise((resolve) => {
+        client.makeUnaryRequest(path, identity, identity, bytes, (error) => resolve(error));
+      }),
+    );
 
   const outcome = (client: Client & Record<string, unknown>, method: string, request: unknown) =>
-    callUnary(client, method, request).then(
-      () => null,
-      (error: ServiceError) => error,
+    answerWithin(
+      method,
+      callUnary(client, method, request).then(
+        () => null,
+        (error: ServiceError) => error,
+      ),
     );
 
   beforeAll(async () => {
-    gateway = await startTestGateway();
+    gateway = await startMeteredGateway();
     kserve = grpcClient(GRPCInferenceService, gateway.grpcAddress);
     vision = grpcClient(VisionService, gateway.grpcAddress);
     jpeg = sampleImage('messi5.jpg');
@@ -59,7 +61,7 @@ describe('malformed input: gRPC (property-based)', () => {
   afterAll(async () => {
     kserve.close();
     vision.close();
-    await gateway.close();
+    await gateway.kill();
   });
 
   // Each property leaves the gateway serving: a valid infer and a valid detect still succeed.
@@ -78,7 +80,8 @@ describe('malformed input: gRPC (property-based)', () => {
       ...GRPCInferenceService.methods.filter((method) => method.methodKind === 'unary'),
       ...VisionService.methods,
     ].map((method) => `/${method.parent.typeName}/${method.name}`);
-    await fc.assert(
+    await assertCheaply(
+      gateway,
       fc.asyncProperty(
         fc.constantFrom(...methods),
         messageBytes(validEncodings(jpeg)),
@@ -91,7 +94,8 @@ describe('malformed input: gRPC (property-based)', () => {
   });
 
   it('answers random bytes on ModelStreamInfer per message and keeps the stream healthy', async () => {
-    await fc.assert(
+    await assertCheaply(
+      gateway,
       fc.asyncProperty(
         fc.array(messageBytes(validEncodings(jpeg)), { minLength: 1, maxLength: 5 }),
         async (messages) => {
@@ -124,7 +128,8 @@ describe('malformed input: gRPC (property-based)', () => {
   });
 
   it('answers structurally valid ModelInferRequest messages with wrong content with a typed status', async () => {
-    await fc.assert(
+    await assertCheaply(
+      gateway,
       fc.asyncProperty(modelInferRequest, async (request) => {
         expectTypedOutcome('ModelInfer', await outcome(kserve, 'modelInfer', request));
       }),
@@ -138,7 +143,8 @@ describe('malformed input: gRPC (property-based)', () => {
       damagedImage([{ name: 'messi5.jpg', bytes: jpeg }]).map((image) => image.bytes),
       fc.constant(jpeg),
     );
-    await fc.assert(
+    await assertCheaply(
+      gateway,
       fc.asyncProperty(detectRequest(images), async (request) => {
         expectTypedOutcome('Detect', await outcome(vision, 'detect', request));
       }),

@@ -1,13 +1,9 @@
 import { connect } from 'node:net';
 import fc from 'fast-check';
 import sharp from 'sharp';
-import {
-  authHeaders,
-  sampleImage,
-  startTestGateway,
-  TEST_API_KEY,
-  type TestGateway,
-} from '../test-gateway';
+import { authHeaders, sampleImage, TEST_API_KEY } from '../test-gateway';
+import { startMeteredGateway, type MeteredGateway } from '../hostile/cost-meter';
+import { assertCheaply } from './cheap-property';
 import { FUZZ_TEST_TIMEOUT_MS, fuzzParameters, printable } from './fuzz-settings';
 import { headerText, priority, requestTimeout } from './header-arbitraries';
 import { detectJpeg, expectErrorBody, expectSuccessOrClientError, send } from './http-outcome';
@@ -17,15 +13,15 @@ import { imageContentType } from './image-arbitraries';
 jest.setTimeout(FUZZ_TEST_TIMEOUT_MS);
 
 describe('malformed input: HTTP headers and framing (property-based)', () => {
-  let gateway: TestGateway;
+  let gateway: MeteredGateway;
   let image: Buffer;
 
   beforeAll(async () => {
-    gateway = await startTestGateway();
+    gateway = await startMeteredGateway();
     // A small real picture keeps every accepted request cheap.
     image = await sharp(sampleImage('messi5.jpg')).resize(64).jpeg().toBuffer();
   });
-  afterAll(() => gateway.close());
+  afterAll(() => gateway.kill());
 
   afterEach(async () => {
     expect((await detectJpeg(gateway.httpUrl, image)).status).toBe(200);
@@ -43,7 +39,8 @@ describe('malformed input: HTTP headers and framing (property-based)', () => {
       },
       { requiredKeys: [] },
     );
-    await fc.assert(
+    await assertCheaply(
+      gateway,
       fc.asyncProperty(
         headers,
         fc.constantFrom('/v1/models/nanodet/detect', '/v2/models/nanodet/infer'),
@@ -98,7 +95,8 @@ describe('malformed input: HTTP headers and framing (property-based)', () => {
         return printable({ text }, JSON.stringify(text));
       });
     const { hostname, port } = new URL(gateway.httpUrl);
-    await fc.assert(
+    await assertCheaply(
+      gateway,
       fc.asyncProperty(raw, async ({ text }) => {
         const answer = await new Promise<string>((resolve) => {
           const socket = connect(Number(port), hostname);

@@ -1,5 +1,6 @@
 import { ERROR_KINDS } from '../../src/errors/gateway-error';
 import { authHeaders } from '../test-gateway';
+import { answerWithin } from './cheap-property';
 
 /** What the gateway answered to one HTTP request, read completely. */
 export interface HttpOutcome {
@@ -9,14 +10,20 @@ export interface HttpOutcome {
   body: Buffer;
 }
 
-export async function send(baseUrl: string, path: string, init: RequestInit): Promise<HttpOutcome> {
-  const response = await fetch(`${baseUrl}${path}`, init);
-  return {
-    path,
-    status: response.status,
-    headers: response.headers,
-    body: Buffer.from(await response.arrayBuffer()),
-  };
+/** One request, read completely; answered later than ANSWER_BOUND_MS is a failure. */
+export function send(baseUrl: string, path: string, init: RequestInit): Promise<HttpOutcome> {
+  return answerWithin(
+    `${init.method ?? 'GET'} ${path.length > 80 ? `${path.slice(0, 80)}…` : path}`,
+    (async () => {
+      const response = await fetch(`${baseUrl}${path}`, init);
+      return {
+        path,
+        status: response.status,
+        headers: response.headers,
+        body: Buffer.from(await response.arrayBuffer()),
+      };
+    })(),
+  );
 }
 
 /** A well-formed detect with the test credential: after fuzzing, the gateway must still serve it. */

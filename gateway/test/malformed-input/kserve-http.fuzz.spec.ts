@@ -1,8 +1,9 @@
 import { deflateSync, gzipSync } from 'node:zlib';
 import fc from 'fast-check';
-import type { RunningGateway } from '../../src/gateway-app';
 import { NANODET_INPUT_SIZE } from '../nanodet-reference';
-import { authHeaders, startTestGateway } from '../test-gateway';
+import { authHeaders } from '../test-gateway';
+import { startMeteredGateway, type MeteredGateway } from '../hostile/cost-meter';
+import { assertCheaply } from './cheap-property';
 import { FUZZ_TEST_TIMEOUT_MS, fuzzParameters } from './fuzz-settings';
 import { expectSuccessOrClientError, send, type HttpOutcome } from './http-outcome';
 import {
@@ -44,7 +45,7 @@ function compress(encoding: string, body: Buffer): Buffer {
 jest.setTimeout(FUZZ_TEST_TIMEOUT_MS);
 
 describe('malformed input: KServe v2 REST infer (property-based)', () => {
-  let gateway: RunningGateway;
+  let gateway: MeteredGateway;
 
   const post = (request: InferBody, path = INFER): Promise<HttpOutcome> =>
     send(gateway.httpUrl, path, {
@@ -54,9 +55,9 @@ describe('malformed input: KServe v2 REST infer (property-based)', () => {
     });
 
   beforeAll(async () => {
-    gateway = await startTestGateway();
+    gateway = await startMeteredGateway();
   });
-  afterAll(() => gateway.close());
+  afterAll(() => gateway.kill());
 
   // Each property leaves the gateway serving: a valid infer still succeeds.
   afterEach(async () => {
@@ -100,7 +101,8 @@ describe('malformed input: KServe v2 REST infer (property-based)', () => {
         fc.constantFrom('/detect', '/versions/1/detect'),
       ),
     );
-    await fc.assert(
+    await assertCheaply(
+      gateway,
       fc.asyncProperty(
         route,
         fc.constantFrom('GET', 'POST', 'PUT', 'DELETE'),
@@ -118,7 +120,8 @@ describe('malformed input: KServe v2 REST infer (property-based)', () => {
   });
 
   it('answers arbitrary JSON with 200 or a typed 4xx, never a 5xx', async () => {
-    await fc.assert(
+    await assertCheaply(
+      gateway,
       fc.asyncProperty(fc.jsonValue(), async (value) => {
         expectSuccessOrClientError(await post(jsonBody(value)));
       }),
@@ -131,7 +134,8 @@ describe('malformed input: KServe v2 REST infer (property-based)', () => {
       fc.uint8Array({ maxLength: 512 }).map((array) => Buffer.from(array)),
       fc.string({ unit: 'binary', maxLength: 128 }).map((text) => Buffer.from(text)),
     );
-    await fc.assert(
+    await assertCheaply(
+      gateway,
       fc.asyncProperty(
         bytes,
         fc.constantFrom('application/json', 'text/plain', ''),
@@ -145,7 +149,8 @@ describe('malformed input: KServe v2 REST infer (property-based)', () => {
   });
 
   it('names what is wrong in near-valid JSON bodies (shapes, datatypes, lengths, huge dims)', async () => {
-    await fc.assert(
+    await assertCheaply(
+      gateway,
       fc.asyncProperty(
         nearValidJson,
         fc.constantFrom(INFER, '/v2/models/nanodet/versions/1/infer'),
@@ -158,7 +163,8 @@ describe('malformed input: KServe v2 REST infer (property-based)', () => {
   });
 
   it('survives JSON nested far deeper than any tensor', async () => {
-    await fc.assert(
+    await assertCheaply(
+      gateway,
       fc.asyncProperty(deeplyNested, async (request) => {
         expectSuccessOrClientError(await post(request), [400]);
       }),
@@ -167,7 +173,8 @@ describe('malformed input: KServe v2 REST infer (property-based)', () => {
   });
 
   it('checks binary extension bodies: header length, binary_data_size, truncated or oversized parts', async () => {
-    await fc.assert(
+    await assertCheaply(
+      gateway,
       fc.asyncProperty(binaryBody, async (request) => {
         expectSuccessOrClientError(await post(request));
       }),
@@ -176,7 +183,8 @@ describe('malformed input: KServe v2 REST infer (property-based)', () => {
   });
 
   it('refuses corrupt gzip/deflate bodies and unknown encodings with 400/415', async () => {
-    await fc.assert(
+    await assertCheaply(
+      gateway,
       fc.asyncProperty(corruptCompressedBody(compress), async (request) => {
         expectSuccessOrClientError(await post(request));
       }),

@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import sharp from 'sharp';
-import { authHeaders, sampleImage, startTestGateway, type TestGateway } from '../test-gateway';
+import { authHeaders, sampleImage } from '../test-gateway';
+import { startMeteredGateway, type MeteredGateway } from '../hostile/cost-meter';
+import { assertCheaply } from './cheap-property';
 import { FUZZ_TEST_TIMEOUT_MS, fuzzParameters } from './fuzz-settings';
 import { expectSuccessOrClientError, send, type HttpOutcome } from './http-outcome';
 import {
@@ -17,7 +19,7 @@ const DETECT = '/v1/models/nanodet/detect';
 jest.setTimeout(FUZZ_TEST_TIMEOUT_MS);
 
 describe('malformed input: vision detect REST (property-based)', () => {
-  let gateway: TestGateway;
+  let gateway: MeteredGateway;
   let jpeg: Buffer;
   let png: Buffer;
   let images: NamedImage[];
@@ -30,7 +32,7 @@ describe('malformed input: vision detect REST (property-based)', () => {
     });
 
   beforeAll(async () => {
-    gateway = await startTestGateway();
+    gateway = await startMeteredGateway();
     jpeg = sampleImage('messi5.jpg');
     png = sampleImage('basketball1.png');
     images = [
@@ -40,7 +42,7 @@ describe('malformed input: vision detect REST (property-based)', () => {
       { name: 'messi5.webp', bytes: await sharp(jpeg).webp().toBuffer() },
     ];
   });
-  afterAll(() => gateway.close());
+  afterAll(() => gateway.kill());
 
   // Each property leaves the gateway serving: a real picture is still detected.
   afterEach(async () => {
@@ -49,7 +51,8 @@ describe('malformed input: vision detect REST (property-based)', () => {
   });
 
   it('refuses random bytes under any content type with a typed 4xx', async () => {
-    await fc.assert(
+    await assertCheaply(
+      gateway,
       fc.asyncProperty(randomImageBytes, imageContentType, async (image, type) => {
         expectSuccessOrClientError(await detect(image.bytes, type), [200, 400, 413, 415]);
       }),
@@ -58,7 +61,8 @@ describe('malformed input: vision detect REST (property-based)', () => {
   });
 
   it('answers truncated and corrupted real JPEG, PNG and WebP files with 200 or a typed 4xx', async () => {
-    await fc.assert(
+    await assertCheaply(
+      gateway,
       fc.asyncProperty(damagedImage(images), async (image) => {
         expectSuccessOrClientError(await detect(image.bytes, 'image/jpeg'), [200, 400, 413, 415]);
       }),
@@ -67,7 +71,8 @@ describe('malformed input: vision detect REST (property-based)', () => {
   });
 
   it('answers absurd dimensions in image headers without decoding them', async () => {
-    await fc.assert(
+    await assertCheaply(
+      gateway,
       fc.asyncProperty(absurdDimensions(png, jpeg), async (image) => {
         expectSuccessOrClientError(await detect(image.bytes, 'image/png'), [200, 400, 413, 415]);
       }),
@@ -76,7 +81,8 @@ describe('malformed input: vision detect REST (property-based)', () => {
   });
 
   it('names the bad query parameter', async () => {
-    await fc.assert(
+    await assertCheaply(
+      gateway,
       fc.asyncProperty(detectQuery, async (query) => {
         expectSuccessOrClientError(await detect(jpeg, 'image/jpeg', query), [200, 400]);
       }),

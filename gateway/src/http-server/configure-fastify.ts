@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { GatewayMetrics } from '../metrics/gateway-metrics';
+import { readBody } from './body-reader';
 import { decodeContentEncoding } from './content-encoding';
 
 /** Routes whose bodies are tensors or images: GATEWAY_MAX_BODY_BYTES applies to them. */
@@ -28,18 +29,16 @@ export function configureFastify(
   });
 
   fastify.removeAllContentTypeParsers();
-  fastify.addContentTypeParser(
-    '*',
-    { parseAs: 'buffer' },
-    (request: FastifyRequest, body: Buffer, done) => {
-      // The route's own limit bounds inflation too, so a small route cannot be fed a gzip bomb.
-      const limit = request.routeOptions.bodyLimit ?? maxBodyBytes;
-      decodeContentEncoding(request.headers['content-encoding'], body, limit).then(
+  fastify.addContentTypeParser('*', (request: FastifyRequest, payload, done) => {
+    // The route's own limit bounds inflation too, so a small route cannot be fed a gzip bomb.
+    const limit = request.routeOptions.bodyLimit ?? maxBodyBytes;
+    readBody(payload, request.headers['content-length'], limit)
+      .then((body) => decodeContentEncoding(request.headers['content-encoding'], body, limit))
+      .then(
         (decoded) => done(null, decoded),
         (error: Error) => done(error),
       );
-    },
-  );
+  });
 
   // Counted from this hook (authentication, an earlier onRequest hook, may refuse first) until the
   // response closes, however the request ends: answered, or aborted by its caller mid-body, when

@@ -5,7 +5,6 @@
  * cost the test process what it is meant to cost the gateway).
  */
 import { create, fromBinary } from '@bufbuild/protobuf';
-import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 import { status, type Client, type ServiceError } from '@grpc/grpc-js';
 import {
   GRPCInferenceService,
@@ -23,56 +22,10 @@ import {
   startMeteredGateway,
   type MeteredGateway,
 } from './cost-meter';
+import { bytesContentsBomb, rawBytesBomb } from './hostile-inputs';
 
 const MODEL_INFER = '/inference.GRPCInferenceService/ModelInfer';
 const MODEL_STREAM_INFER = '/inference.GRPCInferenceService/ModelStreamInfer';
-const LEN = WireType.LengthDelimited;
-
-/** ModelInferRequest.inputs[0] up to its contents: name, datatype, shape. */
-function tensorHead(datatype: string, count: number): BinaryWriter {
-  return new BinaryWriter()
-    .tag(1, LEN)
-    .string('images')
-    .tag(2, LEN)
-    .string(datatype)
-    .tag(3, LEN)
-    .fork()
-    .int64(count)
-    .join();
-}
-
-/** A BYTES input of `count` empty `bytes_contents` elements: 2 bytes each on the wire. */
-function bytesContentsBomb(count: number, model = 'nanodet'): Buffer {
-  const contentsLength = count * 2;
-  const head = tensorHead('BYTES', count).tag(5, LEN).uint32(contentsLength).finish();
-  const message = new BinaryWriter()
-    .tag(1, LEN)
-    .string(model)
-    .tag(5, LEN)
-    .uint32(head.byteLength + contentsLength)
-    .finish();
-  const bytes = Buffer.alloc(message.byteLength + head.byteLength + contentsLength);
-  bytes.set(message, 0);
-  bytes.set(head, message.byteLength);
-  for (let offset = message.byteLength + head.byteLength; offset < bytes.byteLength; offset += 2) {
-    bytes[offset] = (8 << 3) | LEN; // bytes_contents, length 0
-  }
-  return bytes;
-}
-
-/** A BYTES input of `count` zero-length elements in raw_input_contents: 4 zero bytes each. */
-function rawBytesBomb(count: number, model = 'nanodet'): Buffer {
-  const head = tensorHead('BYTES', count).finish();
-  const message = new BinaryWriter()
-    .tag(1, LEN)
-    .string(model)
-    .tag(5, LEN)
-    .bytes(head)
-    .tag(7, LEN)
-    .uint32(count * 4)
-    .finish();
-  return Buffer.concat([message, Buffer.alloc(count * 4)]);
-}
 
 const identity = (bytes: Buffer): Buffer => bytes;
 

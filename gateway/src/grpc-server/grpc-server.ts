@@ -24,6 +24,7 @@ import { GuardedServer } from '../auth/grpc/grpc-guard';
 import { ReadinessWatch } from '../health/readiness-watch';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
 import { callLimitsInterceptor } from './grpc-call-limits';
+import { incrementalDecodingInterceptor } from './incremental-decoding.interceptor';
 import { http2ServersOf } from './http2-servers';
 import { boundHttp2Sessions } from './http2-sessions';
 import { Http2StreamHandoff } from './http2-stream-handoff';
@@ -63,7 +64,8 @@ export class GrpcServer implements OnApplicationBootstrap, OnApplicationShutdown
     const limits = this.config.grpc;
     const handoff = new Http2StreamHandoff();
     // Every service added to it (ours, health, reflection) is authenticated and authorised per
-    // method; the call limits come first, so they bound calls that are still being authenticated.
+    // method; the call limits come first (after the decoder swap, which must see grpc-js's own call),
+    // so they bound calls that are still being authenticated.
     const server = new GuardedServer(
       {
         'grpc.max_receive_message_length': this.config.maxBodyBytes,
@@ -78,6 +80,7 @@ export class GrpcServer implements OnApplicationBootstrap, OnApplicationShutdown
           'grpc.max_connection_age_grace_ms': this.config.admission.defaultTimeoutMs,
         }),
         interceptors: [
+          incrementalDecodingInterceptor(this.config.maxBodyBytes),
           callLimitsInterceptor({
             receiveTimeoutMs: limits.receiveTimeoutMs,
             watches: new PeerQuota(limits.watches, {

@@ -14,7 +14,13 @@ describe('loadGatewayConfig', () => {
       grpcPort: 8081,
       modelRepository: resolve('triton-models'),
       maxBodyBytes: 64 * 1024 * 1024,
-      maxImagePixels: 40_000_000,
+      images: {
+        maxPixels: 40_000_000,
+        maxSide: 16_384,
+        maxDecodedBytes: 160_000_000,
+        decodeBudgetBytes: 320_000_000,
+        decodeQueue: 32,
+      },
       ortIntraOpThreads: 0,
       detectDefaults: { scoreThreshold: 0.35, iouThreshold: 0.6, maxDetections: 100 },
       logLevel: 'log',
@@ -80,6 +86,12 @@ describe('loadGatewayConfig', () => {
     ['GATEWAY_MAX_IN_FLIGHT_PER_MODEL', '-1'],
     ['GATEWAY_MAX_QUEUE_PER_MODEL', '-1'],
     ['GATEWAY_READINESS_POLL_MS', '10'],
+    ['GATEWAY_MAX_IMAGE_PIXELS', '0'],
+    ['GATEWAY_MAX_IMAGE_SIDE', '-16384'],
+    ['GATEWAY_MAX_IMAGE_DECODED_BYTES', '1.5'],
+    ['GATEWAY_IMAGE_DECODE_BUDGET_BYTES', '0'],
+    ['GATEWAY_IMAGE_DECODE_BUDGET_BYTES', '100000000'],
+    ['GATEWAY_IMAGE_DECODE_QUEUE', '-1'],
   ])('refuses %s=%s with an error naming the variable and its value', (variable, value) => {
     expect(() => loadGatewayConfig({ [variable]: value })).toThrow(InvalidConfigurationError);
     expect(() => loadGatewayConfig({ [variable]: value })).toThrow(

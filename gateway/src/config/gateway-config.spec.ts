@@ -21,6 +21,7 @@ describe('loadGatewayConfig', () => {
         decodeBudgetBytes: 320_000_000,
         decodeQueue: 32,
       },
+      idleReclaimMs: 10_000,
       ortIntraOpThreads: 0,
       detectDefaults: { scoreThreshold: 0.35, iouThreshold: 0.6, maxDetections: 100 },
       logLevel: 'log',
@@ -92,6 +93,7 @@ describe('loadGatewayConfig', () => {
     ['GATEWAY_IMAGE_DECODE_BUDGET_BYTES', '0'],
     ['GATEWAY_IMAGE_DECODE_BUDGET_BYTES', '100000000'],
     ['GATEWAY_IMAGE_DECODE_QUEUE', '-1'],
+    ['GATEWAY_IDLE_RECLAIM_MS', '-1'],
   ])('refuses %s=%s with an error naming the variable and its value', (variable, value) => {
     expect(() => loadGatewayConfig({ [variable]: value })).toThrow(InvalidConfigurationError);
     expect(() => loadGatewayConfig({ [variable]: value })).toThrow(

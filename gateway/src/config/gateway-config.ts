@@ -39,6 +39,11 @@ const schema = z.object({
   /** Decoded bytes of the images being decoded at once (two at the largest size), and how many may wait. */
   GATEWAY_IMAGE_DECODE_BUDGET_BYTES: positiveInt.default(320_000_000),
   GATEWAY_IMAGE_DECODE_QUEUE: z.coerce.number().int().min(0).max(100_000).default(32),
+  /**
+   * How often the process looks whether it went idle after a burst and holds freed memory; 0: never
+   * (process-memory/idle-reclaim.ts; needs node --expose-gc, as start:gateway runs it).
+   */
+  GATEWAY_IDLE_RECLAIM_MS: z.coerce.number().int().min(0).max(MAX_TIMER_MS).default(10_000),
   /** ONNX Runtime intra-op threads per session; 0 lets ONNX Runtime choose. */
   ORT_INTRA_OP_THREADS: z.coerce.number().int().min(0).default(0),
   DETECT_SCORE_THRESHOLD: probability.default(0.35),
@@ -184,6 +189,8 @@ export interface GatewayConfig {
   maxBodyBytes: number;
   /** What the vision API decodes: limits read from the image header, and decodes at once. */
   images: ImageSettings;
+  /** Interval of the idle check that gives memory back after a burst; 0: off. */
+  idleReclaimMs: number;
   ortIntraOpThreads: number;
   detectDefaults: { scoreThreshold: number; iouThreshold: number; maxDetections: number };
   logLevel: RawConfig['LOG_LEVEL'];
@@ -257,6 +264,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv): GatewayConfig {
       decodeBudgetBytes: raw.GATEWAY_IMAGE_DECODE_BUDGET_BYTES,
       decodeQueue: raw.GATEWAY_IMAGE_DECODE_QUEUE,
     },
+    idleReclaimMs: raw.GATEWAY_IDLE_RECLAIM_MS,
     ortIntraOpThreads: raw.ORT_INTRA_OP_THREADS,
     detectDefaults: {
       scoreThreshold: raw.DETECT_SCORE_THRESHOLD,

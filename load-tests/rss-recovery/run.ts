@@ -199,7 +199,8 @@ async function measure(variant: Variant, images: Image[]) {
     // Warm: every code path once, ONNX Runtime's arena at its batch-of-8 size.
     await closedLoop(16, 8, detect);
     await closedLoop(4, 4, kserve);
-    await new Promise((resolveWait) => setTimeout(resolveWait, 2 * READ_EVERY_MS));
+    // Two and a half of the idle reclaimer's looks (GATEWAY_IDLE_RECLAIM_MS, 10 s by default).
+    await new Promise((resolveWait) => setTimeout(resolveWait, 25_000));
     const warmMiB = memory(gateway.pid).rssMiB;
     const detects = await burst(gateway, DETECTS, 8, detect);
     const infers = await burst(gateway, INFERS, 4, kserve);
@@ -249,7 +250,7 @@ function report(
       `node ${machine.node}, commit ${machine.gitCommit.slice(0, 10)}${machine.gitDirty ? ' (dirty)' : ''}, ${machine.date}.`,
     '',
     `RSS in MiB of a gateway started as production starts it: once it serves (start-up), after a warm-up ` +
-      `of 16 detects and 4 infers and 10 s idle (warm). Then ${DETECTS} detects (camera ` +
+      `of 16 detects and 4 infers and 25 s idle (warm). Then ${DETECTS} detects (camera ` +
       `frames, 8 at a time), then ${INFERS} KServe infers (batch 8, 16.6 MB each, 4 at a time); after each ` +
       `burst it idles ${IDLE_MS / 1000} s. Columns: peak during the burst / ${READ_EVERY_MS / 1000} s after it / ` +
       `${IDLE_MS / 1000} s after it. CPU ms per request: the gateway process, all threads.`,

@@ -3,9 +3,11 @@ import { Logger } from '@nestjs/common';
 import { loadGatewayConfig } from './config/gateway-config';
 import { startGateway } from './gateway-app';
 import { startIdleReclaim } from './process-memory/idle-reclaim';
+import { blockOtherImageLoaders } from './vision/image-decoder-settings';
 
 async function main(): Promise<void> {
   const config = loadGatewayConfig(process.env);
+  blockOtherImageLoaders();
   const gateway = await startGateway(config);
   const logger = new Logger('Gateway');
   logger.log(

@@ -48,7 +48,7 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-node --initial-old-space-size=256 dist/gateway/gateway/src/main.js > >(sed -u 's/^/[gateway] /') 2>&1 &
+MALLOC_MMAP_THRESHOLD_=131072 node --initial-old-space-size=256 --expose-gc dist/gateway/gateway/src/main.js > >(sed -u 's/^/[gateway] /') 2>&1 &
 pids+=($!)
 node dist/control-plane/control-plane/src/main.js > >(sed -u 's/^/[control-plane] /') 2>&1 &
 pids+=($!)

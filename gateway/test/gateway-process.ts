@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { GATEWAY_NODE_FLAGS } from '../../load-tests/lib/gateway-node-flags';
+import { GATEWAY_NODE_FLAGS, GATEWAY_PROCESS_ENV } from '../../load-tests/lib/gateway-node-flags';
 import { loadGatewayConfig } from '../src/config/gateway-config';
 import { startGateway } from '../src/gateway-app';
 import { MODEL_REPOSITORY, REPO_ROOT, TEST_API_KEY } from './test-gateway';
@@ -53,10 +53,12 @@ export function startGatewayProcess(env: Record<string, string> = {}): Promise<G
   const dataDir = mkdtempSync(join(tmpdir(), 'gateway-process-'));
   const child = fork(__filename, [], {
     cwd: REPO_ROOT,
-    // The flags production starts it with (package.json start:gateway), so its costs are those.
+    // The flags and process environment production starts it with (package.json start:gateway),
+    // so its costs are those.
     execArgv: ['-r', '@swc-node/register', ...GATEWAY_NODE_FLAGS],
     env: {
       ...process.env,
+      ...GATEWAY_PROCESS_ENV,
       GATEWAY_HOST: '127.0.0.1',
       GATEWAY_HTTP_PORT: '0',
       GATEWAY_GRPC_PORT: '0',

@@ -11,6 +11,7 @@ import { withDefaults } from '../../gateway/src/vision/detect-options';
 import type { DetectContext } from '../../gateway/src/vision/detect-types';
 import { DecodeImageStage } from '../../gateway/src/vision/stages/decode-image.stage';
 import { PreprocessStage } from '../../gateway/src/vision/stages/preprocess.stage';
+import { DecodeBudget } from '../../gateway/src/vision/decode-budget';
 import { BENCH_CALL } from '../lib/bench-credentials';
 import type { SampleImage } from '../detect-overhead/images';
 import { MODEL_REPOSITORY } from '../detect-overhead/settings';
@@ -38,6 +39,10 @@ export async function buildPayloads(images: readonly SampleImage[]): Promise<Inf
     const metadata = backend.modelMetadata(MODEL);
     const [, ...chw] = metadata.inputs[0].shape;
     const payloads: InferPayload[] = [];
+    const decodeBudget = new DecodeBudget(
+      config.images.decodeBudgetBytes,
+      config.images.decodeQueue,
+    );
     for (const image of images) {
       const context: DetectContext = {
         request: {
@@ -49,8 +54,8 @@ export async function buildPayloads(images: readonly SampleImage[]): Promise<Inf
         call: BENCH_CALL,
         metadata,
       };
-      await new DecodeImageStage(config.maxImagePixels).run(context);
-      await new PreprocessStage(config.maxImagePixels).run(context);
+      await new DecodeImageStage(config.images).run(context);
+      await new PreprocessStage(config.images, decodeBudget).run(context);
       const input = context.input;
       if (!input) throw new Error(`preprocess produced no tensor for ${image.name}`);
       payloads.push({

@@ -1,4 +1,4 @@
-import { GATEWAY_NODE_FLAGS } from '../lib/gateway-node-flags';
+import { GATEWAY_NODE_FLAGS, GATEWAY_PROCESS_ENV } from '../lib/gateway-node-flags';
 import { fork, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { benchGatewayEnv } from '../lib/bench-credentials';
@@ -27,6 +27,7 @@ export function startGatewayProcess(
     execArgv: ['-r', '@swc-node/register', ...GATEWAY_NODE_FLAGS],
     env: {
       ...process.env,
+      ...GATEWAY_PROCESS_ENV,
       GATEWAY_HOST: '127.0.0.1',
       GATEWAY_HTTP_PORT: '0',
       GATEWAY_GRPC_PORT: '0',

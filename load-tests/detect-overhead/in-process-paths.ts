@@ -9,6 +9,7 @@ import type {
 } from '../../gateway/src/vision/detect-types';
 import { DecodeImageStage } from '../../gateway/src/vision/stages/decode-image.stage';
 import { PreprocessStage } from '../../gateway/src/vision/stages/preprocess.stage';
+import { DecodeBudget } from '../../gateway/src/vision/decode-budget';
 import { BENCH_CALL } from '../lib/bench-credentials';
 import type { BenchPath } from './bench-path';
 import type { SampleImage } from './images';
@@ -41,6 +42,7 @@ export async function createInProcessPaths(
     options: withDefaults({}, config.detectDefaults),
   });
 
+  const decodeBudget = new DecodeBudget(config.images.decodeBudgetBytes, config.images.decodeQueue);
   const tensors = await Promise.all(
     images.map(async (image) => {
       const context: DetectContext = {
@@ -48,8 +50,8 @@ export async function createInProcessPaths(
         call: BENCH_CALL,
         metadata: backend.modelMetadata(MODEL),
       };
-      await new DecodeImageStage(config.maxImagePixels).run(context);
-      await new PreprocessStage(config.maxImagePixels).run(context);
+      await new DecodeImageStage(config.images).run(context);
+      await new PreprocessStage(config.images, decodeBudget).run(context);
       if (!context.input) throw new Error(`preprocess produced no tensor for ${image.name}`);
       const [, ...chw] = context.metadata.inputs[0].shape;
       return new ort.Tensor('float32', context.input, [1, ...chw]);

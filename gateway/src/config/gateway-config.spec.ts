@@ -14,7 +14,14 @@ describe('loadGatewayConfig', () => {
       grpcPort: 8081,
       modelRepository: resolve('triton-models'),
       maxBodyBytes: 64 * 1024 * 1024,
-      maxImagePixels: 40_000_000,
+      images: {
+        maxPixels: 40_000_000,
+        maxSide: 16_384,
+        maxDecodedBytes: 160_000_000,
+        decodeBudgetBytes: 320_000_000,
+        decodeQueue: 32,
+      },
+      idleReclaimMs: 10_000,
       ortIntraOpThreads: 0,
       detectDefaults: { scoreThreshold: 0.35, iouThreshold: 0.6, maxDetections: 100 },
       logLevel: 'log',
@@ -121,6 +128,13 @@ describe('loadGatewayConfig', () => {
     ['GATEWAY_GRPC_STREAM_MAX_UNSENT_BYTES', '0'],
     ['GATEWAY_GRPC_MAX_WATCHES_PER_PEER', '1.5'],
     ['GATEWAY_GRPC_MAX_WATCHES', '-1'],
+    ['GATEWAY_MAX_IMAGE_PIXELS', '0'],
+    ['GATEWAY_MAX_IMAGE_SIDE', '-16384'],
+    ['GATEWAY_MAX_IMAGE_DECODED_BYTES', '1.5'],
+    ['GATEWAY_IMAGE_DECODE_BUDGET_BYTES', '0'],
+    ['GATEWAY_IMAGE_DECODE_BUDGET_BYTES', '100000000'],
+    ['GATEWAY_IMAGE_DECODE_QUEUE', '-1'],
+    ['GATEWAY_IDLE_RECLAIM_MS', '-1'],
   ])('refuses %s=%s with an error naming the variable and its value', (variable, value) => {
     expect(() => loadGatewayConfig({ [variable]: value })).toThrow(InvalidConfigurationError);
     expect(() => loadGatewayConfig({ [variable]: value })).toThrow(

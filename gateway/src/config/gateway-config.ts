@@ -28,8 +28,22 @@ const schema = z.object({
   /** Largest accepted request body (HTTP) or message (gRPC). */
   // At most 2^31 - 1: gRPC's message-length limit and HTTP/2's largest flow-control window.
   GATEWAY_MAX_BODY_BYTES: positiveInt.max(2 ** 31 - 1).default(64 * 1024 * 1024),
-  /** Decoded-image size cap, so a small compressed file cannot expand into gigabytes of pixels. */
+  /** Vision API images, checked from the header before any pixel is decoded (docs/api.md "Images"). */
+  // 8K UHD (7680×4320, 33.2 MP) fits; a small compressed file cannot expand into gigabytes of pixels.
   GATEWAY_MAX_IMAGE_PIXELS: positiveInt.default(40_000_000),
+  // Each row costs the decoder work of its own: a 1×40,000,000 PNG took 13 s of CPU, 16,384 rows 12 ms.
+  GATEWAY_MAX_IMAGE_SIDE: positiveInt.default(16_384),
+  // width × height × channels × bytes per sample: the pixel limit at 8-bit RGBA, so only deeper
+  // samples (16-bit PNG) can reach it; an interlaced PNG or a WebP is held whole while it decodes.
+  GATEWAY_MAX_IMAGE_DECODED_BYTES: positiveInt.default(160_000_000),
+  /** Decoded bytes of the images being decoded at once (two at the largest size), and how many may wait. */
+  GATEWAY_IMAGE_DECODE_BUDGET_BYTES: positiveInt.default(320_000_000),
+  GATEWAY_IMAGE_DECODE_QUEUE: z.coerce.number().int().min(0).max(100_000).default(32),
+  /**
+   * How often the process looks whether it went idle after a burst and holds freed memory; 0: never
+   * (process-memory/idle-reclaim.ts; needs node --expose-gc, as start:gateway runs it).
+   */
+  GATEWAY_IDLE_RECLAIM_MS: z.coerce.number().int().min(0).max(MAX_TIMER_MS).default(10_000),
   /** ONNX Runtime intra-op threads per session; 0 lets ONNX Runtime choose. */
   ORT_INTRA_OP_THREADS: z.coerce.number().int().min(0).default(0),
   DETECT_SCORE_THRESHOLD: probability.default(0.35),
@@ -221,13 +235,27 @@ function shownValue(variable: string, value: string | undefined): string | undef
 
 type RawConfig = z.infer<typeof schema>;
 
+/** The decode budget must hold the largest image the limits let through, or that image would wait forever. */
+function checkImageEnv(raw: RawConfig, context: z.RefinementCtx): void {
+  if (raw.GATEWAY_IMAGE_DECODE_BUDGET_BYTES < raw.GATEWAY_MAX_IMAGE_DECODED_BYTES) {
+    context.addIssue({
+      code: 'custom',
+      path: ['GATEWAY_IMAGE_DECODE_BUDGET_BYTES'],
+      message: `must be at least GATEWAY_MAX_IMAGE_DECODED_BYTES (${raw.GATEWAY_MAX_IMAGE_DECODED_BYTES})`,
+    });
+  }
+}
+
 export interface GatewayConfig {
   host: string;
   httpPort: number;
   grpcPort: number;
   modelRepository: string;
   maxBodyBytes: number;
-  maxImagePixels: number;
+  /** What the vision API decodes: limits read from the image header, and decodes at once. */
+  images: ImageSettings;
+  /** Interval of the idle check that gives memory back after a burst; 0: off. */
+  idleReclaimMs: number;
   ortIntraOpThreads: number;
   detectDefaults: { scoreThreshold: number; iouThreshold: number; maxDetections: number };
   logLevel: RawConfig['LOG_LEVEL'];
@@ -296,11 +324,23 @@ export interface GrpcTransportLimits {
   watches: PeerLimits;
 }
 
+export interface ImageSettings {
+  maxPixels: number;
+  maxSide: number;
+  maxDecodedBytes: number;
+  decodeBudgetBytes: number;
+  decodeQueue: number;
+}
+
 export class InvalidConfigurationError extends Error {}
 
 /** Validates the environment once at start-up; the error names every bad variable and its value. */
 export function loadGatewayConfig(env: NodeJS.ProcessEnv): GatewayConfig {
-  const parsed = schema.superRefine(checkAuthEnv).superRefine(checkHttpEnv).safeParse(env);
+  const parsed = schema
+    .superRefine(checkAuthEnv)
+    .superRefine(checkHttpEnv)
+    .superRefine(checkImageEnv)
+    .safeParse(env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       const variable = String(issue.path[0]);
@@ -315,7 +355,14 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv): GatewayConfig {
     grpcPort: raw.GATEWAY_GRPC_PORT,
     modelRepository: resolve(raw.MODEL_REPOSITORY),
     maxBodyBytes: raw.GATEWAY_MAX_BODY_BYTES,
-    maxImagePixels: raw.GATEWAY_MAX_IMAGE_PIXELS,
+    images: {
+      maxPixels: raw.GATEWAY_MAX_IMAGE_PIXELS,
+      maxSide: raw.GATEWAY_MAX_IMAGE_SIDE,
+      maxDecodedBytes: raw.GATEWAY_MAX_IMAGE_DECODED_BYTES,
+      decodeBudgetBytes: raw.GATEWAY_IMAGE_DECODE_BUDGET_BYTES,
+      decodeQueue: raw.GATEWAY_IMAGE_DECODE_QUEUE,
+    },
+    idleReclaimMs: raw.GATEWAY_IDLE_RECLAIM_MS,
     ortIntraOpThreads: raw.ORT_INTRA_OP_THREADS,
     detectDefaults: {
       scoreThreshold: raw.DETECT_SCORE_THRESHOLD,

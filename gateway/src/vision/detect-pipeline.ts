@@ -19,6 +19,8 @@ import { InferStage } from './stages/infer.stage';
 import { MapBoxesStage } from './stages/map-boxes.stage';
 import { NmsStage } from './stages/nms.stage';
 import { PreprocessStage } from './stages/preprocess.stage';
+import { DecodeBudget } from './decode-budget';
+import { applyImageDecoderSettings } from './image-decoder-settings';
 
 /** Stages whose time counts as preprocessing or postprocessing in metrics. */
 const PRE = new Set(['decode', 'preprocess']);
@@ -49,10 +51,12 @@ export class DetectPipeline {
     limits: RateLimitService,
     private readonly admission: AdmitStage,
   ) {
+    applyImageDecoderSettings();
     this.unadmitted = [new ChargeLimitsStage(limits)];
+    const images = config.images;
     this.admitted = [
-      new DecodeImageStage(config.maxImagePixels),
-      new PreprocessStage(config.maxImagePixels),
+      new DecodeImageStage(images),
+      new PreprocessStage(images, new DecodeBudget(images.decodeBudgetBytes, images.decodeQueue)),
       new InferStage(inference),
       new DecodeDetectionsStage(),
       new NmsStage(),

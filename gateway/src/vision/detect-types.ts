@@ -49,8 +49,11 @@ export interface DetectContext {
   readonly metadata: ModelMetadata;
   /** The requested class filter as class ids; undefined keeps every class. */
   readonly classIds?: ReadonlySet<number>;
-  /** Image size after EXIF orientation: the pixel space boxes are reported in. */
-  source?: { width: number; height: number; autoOrient: boolean };
+  /**
+   * Image size after EXIF orientation (the pixel space boxes are reported in), and the size of its
+   * decoded bitmap (width × height × channels × bytes per sample), from the header.
+   */
+  source?: { width: number; height: number; autoOrient: boolean; decodedBytes: number };
   plan?: PreprocessPlan;
   /** NCHW float32 model input for this one image. */
   input?: Float32Array;

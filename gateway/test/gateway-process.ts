@@ -13,6 +13,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { GATEWAY_NODE_FLAGS, GATEWAY_PROCESS_ENV } from '../../load-tests/lib/gateway-node-flags';
 import { loadGatewayConfig } from '../src/config/gateway-config';
 import { startGateway } from '../src/gateway-app';
+import { startIdleReclaim } from '../src/process-memory/idle-reclaim';
 import { MODEL_REPOSITORY, REPO_ROOT, TEST_API_KEY } from './test-gateway';
 
 const START_TIMEOUT_MS = 60_000;
@@ -122,7 +123,10 @@ function kill(child: ChildProcess, exited: Promise<void>): Promise<void> {
 }
 
 async function childMain(): Promise<void> {
-  const gateway = await startGateway(loadGatewayConfig(process.env));
+  const config = loadGatewayConfig(process.env);
+  const gateway = await startGateway(config);
+  // As main.ts does, so a child's memory after a burst is what production's would be.
+  startIdleReclaim(config.idleReclaimMs, () => undefined);
   const delay = monitorEventLoopDelay({ resolution: 5 });
   delay.enable();
   process.on('message', (message) => {

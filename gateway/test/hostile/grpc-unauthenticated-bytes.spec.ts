@@ -12,14 +12,7 @@ import { ModelInferRequestSchema } from '@contracts/generated/inference/grpc_ser
 import { nanodetInferRequest } from '../nanodet-reference';
 import { seededFloats, TEST_API_KEY } from '../test-gateway';
 import { until } from '../wait-until';
-import {
-  baselineStallMs,
-  describeCost,
-  expectCheap,
-  measureCost,
-  overBaseline,
-  startMeteredGateway,
-} from './cost-meter';
+import { describeCost, expectCheap, measureCost, startMeteredGateway } from './cost-meter';
 
 import {
   grpcFrame,
@@ -51,7 +44,6 @@ describe('gRPC hostile input: bytes before authentication, messages left half-se
 
   it('refuses calls without a credential on their metadata, holding none of their bytes', async () => {
     const connections: RawSession[] = [];
-    const baseline = await baselineStallMs(gateway, 3000);
     const { cost, result } = await measureCost(gateway, async () => {
       for (let i = 0; i < CONNECTIONS; i += 1) connections.push(rawSession(gateway.grpcAddress));
       await Promise.all(connections.map((connection) => connection.ready));
@@ -87,11 +79,10 @@ describe('gRPC hostile input: bytes before authentication, messages left half-se
     }
     // At most each stream's flow-control window (2 MiB) before the refusal stopped it.
     expect(Math.max(...result.taken)).toBeLessThanOrEqual(3 * MIB);
-    expectCheap(
-      cost,
-      overBaseline(baseline, { rssPeakGrowthBytes: 64 * MIB }),
-      'anonymous calls with large messages',
-    );
+    // What the windows may hold by design (24 streams × 2 MiB) plus the probes' own detects, whose
+    // buffers come from fresh pages (MALLOC_MMAP_THRESHOLD_): before the fix, +287 MiB here, and
+    // up to a 64 MiB window per stream.
+    expectCheap(cost, { rssPeakGrowthBytes: 128 * MIB }, 'anonymous calls with large messages');
   });
 
   it('answers DEADLINE_EXCEEDED to a request that does not arrive in time, and closes its stream', async () => {
@@ -104,7 +95,6 @@ describe('gRPC hostile input: bytes before authentication, messages left half-se
         nanodetInferRequest(seededFloats(3 * 416 * 416), 1, { id: 'whole' }),
       ),
     );
-    const baseline = await baselineStallMs(gateway, 3000);
     const { cost, result } = await measureCost(gateway, async () => {
       const started = Date.now();
       // Unary: headers only; half a message; a whole message never half-closed.
@@ -148,6 +138,6 @@ describe('gRPC hostile input: bytes before authentication, messages left half-se
       unclosed: expect.objectContaining(late),
       stream: expect.objectContaining(late),
     });
-    expectCheap(cost, overBaseline(baseline), 'requests left half-sent');
+    expectCheap(cost, {}, 'requests left half-sent');
   });
 });

@@ -15,9 +15,7 @@ import { NANODET_INPUT_SIZE, nanodetInferRequest } from '../nanodet-reference';
 import { callUnary, grpcClient, seededFloats } from '../test-gateway';
 import {
   describeCost,
-  baselineStallMs,
   expectCheap,
-  overBaseline,
   measureCost,
   startMeteredGateway,
   type MeteredGateway,
@@ -68,8 +66,6 @@ describe('hostile input: KServe v2 gRPC tensors (cost-metered)', () => {
   const DATATYPE_MISMATCH = /input 'images': datatype BYTES does not match the model's FP32/;
 
   it('refuses 33 M empty bytes_contents elements (ModelInfer) before decoding them', async () => {
-    const unknown = bytesContentsBomb(33_000_000, 'unknown');
-    const bound = overBaseline(await baselineStallMs(gateway, () => unaryBytes(client, unknown)));
     const bytes = bytesContentsBomb(33_000_000);
     const { cost, result } = await measureCost(gateway, () => unaryBytes(client, bytes));
     console.log(`bytes_contents bomb, ModelInfer: ${describeCost(cost)}`);
@@ -77,22 +73,18 @@ describe('hostile input: KServe v2 gRPC tensors (cost-metered)', () => {
       code: status.INVALID_ARGUMENT,
       details: expect.stringMatching(DATATYPE_MISMATCH),
     });
-    expectCheap(cost, bound);
+    expectCheap(cost);
   });
 
   it('refuses the same message on ModelStreamInfer with an error_message, cheaply', async () => {
-    const unknown = bytesContentsBomb(33_000_000, 'unknown');
-    const bound = overBaseline(await baselineStallMs(gateway, () => streamBytes(client, unknown)));
     const bytes = bytesContentsBomb(33_000_000);
     const { cost, result } = await measureCost(gateway, () => streamBytes(client, bytes));
     console.log(`bytes_contents bomb, ModelStreamInfer: ${describeCost(cost)}`);
     expect(result).toMatch(DATATYPE_MISMATCH);
-    expectCheap(cost, bound);
+    expectCheap(cost);
   });
 
   it('refuses a raw_input_contents BYTES tensor of 16.5 M empty elements without walking them', async () => {
-    const unknown = rawBytesBomb(16_500_000, 'unknown');
-    const bound = overBaseline(await baselineStallMs(gateway, () => unaryBytes(client, unknown)));
     const bytes = rawBytesBomb(16_500_000);
     const { cost, result } = await measureCost(gateway, () => unaryBytes(client, bytes));
     console.log(`raw_input_contents BYTES bomb: ${describeCost(cost)}`);
@@ -100,7 +92,7 @@ describe('hostile input: KServe v2 gRPC tensors (cost-metered)', () => {
       code: status.INVALID_ARGUMENT,
       details: expect.stringMatching(DATATYPE_MISMATCH),
     });
-    expectCheap(cost, bound);
+    expectCheap(cost);
   });
 
   it('refuses an output requested 150 times with INVALID_ARGUMENT', async () => {

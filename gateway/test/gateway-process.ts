@@ -9,8 +9,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { threadCpuSeconds } from '../../load-tests/lib/process-stats';
+import { watchEventLoop, type EventLoopReading } from '@test-support';
 import { GATEWAY_NODE_FLAGS, GATEWAY_PROCESS_ENV } from '../../load-tests/lib/gateway-node-flags';
 import { loadGatewayConfig } from '../src/config/gateway-config';
 import { startGateway } from '../src/gateway-app';
@@ -41,18 +40,7 @@ export interface GatewayProcess extends Addresses {
 }
 
 /** Read inside the gateway process over IPC (gateway-process.ts child side). */
-export interface InsideReading {
-  /**
-   * Longest event-loop delay in the window, ms (perf_hooks.monitorEventLoopDelay, 5 ms
-   * resolution): wall time, so it includes time the process waited for a core.
-   */
-  eventLoopMaxMs: number;
-  /**
-   * Most CPU time the main thread spent between two turns of the event loop in the window, ms
-   * (/proc thread CPU time, read at every turn of a 5 ms timer; 10 ms granularity): the gateway's
-   * own blocking, which other processes competing for the cores do not inflate.
-   */
-  eventLoopBlockMaxMs: number;
+export interface InsideReading extends EventLoopReading {
   memory: NodeJS.MemoryUsage;
 }
 
@@ -137,45 +125,15 @@ async function childMain(): Promise<void> {
   const gateway = await startGateway(config);
   // As main.ts does, so a child's memory after a burst is what production's would be.
   startIdleReclaim(config.idleReclaimMs, () => undefined);
-  const delay = monitorEventLoopDelay({ resolution: 5 });
-  delay.enable();
-  const blocks = watchMainThreadBlocks();
+  const eventLoop = watchEventLoop();
   process.on('message', (message) => {
     if (message !== 'inside') return;
-    const reading: InsideReading = {
-      eventLoopMaxMs: delay.max / 1e6,
-      eventLoopBlockMaxMs: blocks.takeMax(),
-      memory: process.memoryUsage(),
-    };
-    delay.reset();
+    const reading: InsideReading = { ...eventLoop.take(), memory: process.memoryUsage() };
     process.send?.(reading);
   });
   process.send?.({ httpUrl: gateway.httpUrl, grpcAddress: gateway.grpcAddress });
   // The test process went away (even killed): do not outlive it holding ports and cores.
   process.on('disconnect', () => process.exit(0));
-}
-
-/** The most main-thread CPU time spent between two turns of a 5 ms timer, since the last take. */
-function watchMainThreadBlocks(): { takeMax(): number } {
-  const cpuMs = (): number => threadCpuSeconds(process.pid, process.pid) * 1000;
-  let lastAt = performance.now();
-  let lastCpu = cpuMs();
-  let max = 0;
-  setInterval(() => {
-    const at = performance.now();
-    const cpu = cpuMs();
-    // CPU can be ahead of the wall gap by a clock tick: never count more than the gap.
-    max = Math.max(max, Math.min(at - lastAt, cpu - lastCpu));
-    lastAt = at;
-    lastCpu = cpu;
-  }, 5).unref();
-  return {
-    takeMax: () => {
-      const taken = max;
-      max = 0;
-      return taken;
-    },
-  };
 }
 
 if (require.main === module) {

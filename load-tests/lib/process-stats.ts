@@ -23,16 +23,7 @@ function clockTicks(): number {
 
 /** User + system CPU seconds of all threads of `pid` since it started. */
 export function cpuSeconds(pid: number): number {
-  return statCpuSeconds(`/proc/${pid}/stat`);
-}
-
-/** User + system CPU seconds of one thread (`tid`; a process's main thread has tid = pid). */
-export function threadCpuSeconds(pid: number, tid: number): number {
-  return statCpuSeconds(`/proc/${pid}/task/${tid}/stat`);
-}
-
-function statCpuSeconds(path: string): number {
-  const stat = readFileSync(path, 'utf8');
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // The command name (field 2) may contain spaces and parentheses: split after its closing one.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // fields[0] is field 3 (state), so utime (field 14) and stime (field 15) are at 11 and 12.

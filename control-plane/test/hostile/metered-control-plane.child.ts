@@ -1,18 +1,16 @@
 /**
  * The child side of metered-control-plane.ts: starts the control plane from its environment on a
  * free loopback port, reports the address over IPC and answers 'inside' with what it sees from
- * inside: its longest event-loop stall, its memory and its database queries.
+ * inside: how its event loop fared (blocked and stalled), its memory and its database queries.
  */
 import 'reflect-metadata';
 import { type AddressInfo } from 'node:net';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { watchEventLoop, type EventLoopReading } from '@test-support';
 import { DataSource } from 'typeorm';
 import { loadControlPlaneConfig } from '../../src/config/control-plane-config';
 import { createControlPlaneApp } from '../../src/control-plane-app';
 
-export interface InsideReading {
-  /** Longest event-loop delay since the last reading, ms (monitorEventLoopDelay, 5 ms resolution). */
-  eventLoopMaxMs: number;
+export interface InsideReading extends EventLoopReading {
   memory: NodeJS.MemoryUsage;
   /** Database queries since the process started (a TypeORM subscriber's beforeQuery). */
   databaseQueries: number;
@@ -27,23 +25,22 @@ async function childMain(): Promise<void> {
   app.get(DataSource).subscribers.push({ beforeQuery: () => void (databaseQueries += 1) });
   await app.listen({ port: 0, host: config.host });
   const { port } = app.getHttpServer().address() as AddressInfo;
-  const delay = monitorEventLoopDelay({ resolution: 5 });
-  delay.enable();
+  const eventLoop = watchEventLoop();
   // Started with --expose-gc (the parent does so) to tell retained memory from garbage.
   const collectGarbage = globalThis.gc ?? ((): void => undefined);
   process.on('message', (message) => {
     if (message !== 'inside') return;
-    const eventLoopMaxMs = delay.max / 1e6;
+    const loop = eventLoop.take();
     const memory = process.memoryUsage();
     collectGarbage();
     const reading: InsideReading = {
-      eventLoopMaxMs,
+      ...loop,
       memory,
       databaseQueries,
       retainedHeapBytes: process.memoryUsage().heapUsed,
     };
     // The collection just forced is the reading's cost, not the next window's.
-    delay.reset();
+    eventLoop.take();
     process.send?.(reading);
   });
   process.send?.({ host: config.host, port });

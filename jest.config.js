@@ -26,6 +26,7 @@ module.exports = {
     '^@model-repository$': '<rootDir>/libs/model-repository/src',
     '^@vision-math$': '<rootDir>/libs/vision-math/src',
     '^@test-support$': '<rootDir>/libs/test-support/src',
+    '^@http-edge$': '<rootDir>/libs/http-edge/src',
   },
   testTimeout: 60000,
 };

@@ -1,3 +1,4 @@
+import { apiSecurityHeaders } from '@http-edge';
 import { type LoggerService, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -6,7 +7,6 @@ import { type ControlPlaneConfig } from './config/control-plane-config';
 import { GRAPHQL_PATH, isGraphiqlServed } from './graphql/control-plane-graphql.module';
 import { HttpErrorFilter } from './http-server/http-error.filter';
 import { configureHttpServer, httpServerOptions } from './http-server/http-server';
-import { securityHeaders } from './http-server/security-headers';
 import { ControlPlaneMetrics } from './observability/control-plane-metrics';
 import { installHttpRequestMetrics } from './observability/http-request-metrics.hook';
 
@@ -19,7 +19,7 @@ export async function createControlPlaneApp(
   config: ControlPlaneConfig,
   options: ControlPlaneAppOptions = {},
 ): Promise<NestFastifyApplication> {
-  const headers = securityHeaders(config.http.hstsMaxAgeSeconds);
+  const headers = apiSecurityHeaders(config.http.hstsMaxAgeSeconds);
   const adapter = new FastifyAdapter(httpServerOptions(config.http, headers));
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     // Throw instead of exiting the process, so callers (and tests) see the error.

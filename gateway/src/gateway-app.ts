@@ -1,3 +1,4 @@
+import { apiSecurityHeaders } from '@http-edge';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module';
@@ -10,11 +11,7 @@ import { HttpErrorFilter } from './http-server/http-error.filter';
 import { frameworkErrorHandler, MAX_PARAM_LENGTH } from './http-server/framework-errors';
 import { registerBodyGuard } from './http-server/body-guard';
 import { httpServerOptions } from './http-server/http-server-options';
-import {
-  registerSecurityHeaders,
-  securityHeaderFields,
-  securityHeaders,
-} from './http-server/security-headers';
+import { registerSecurityHeaders } from './http-server/security-headers';
 import { INFERENCE_BACKEND, type InferenceBackend } from './inference/inference-backend';
 import { GatewayLogger } from './logging/gateway-logger';
 import { GatewayMetrics } from './metrics/gateway-metrics';
@@ -28,15 +25,15 @@ export interface RunningGateway {
 
 /** Builds and starts the gateway (HTTP + gRPC); used by main.ts and by end-to-end tests. */
 export async function startGateway(config: GatewayConfig): Promise<RunningGateway> {
-  const applySecurityHeaders = securityHeaders(config.hstsMaxAgeSeconds);
+  const securityHeaders = apiSecurityHeaders(config.hstsMaxAgeSeconds);
   // Tensor and image routes raise their own limit to maxBodyBytes (configureFastify).
   const adapter = new FastifyAdapter({
     bodyLimit: smallBodyLimit(config.maxBodyBytes),
     logger: false,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
-    frameworkErrors: frameworkErrorHandler(applySecurityHeaders),
+    frameworkErrors: frameworkErrorHandler(securityHeaders),
     // Deadlines, and what Node's parser refuses answered in our shape (http-server-options.ts).
-    ...httpServerOptions(config.http, securityHeaderFields(applySecurityHeaders)),
+    ...httpServerOptions(config.http, securityHeaders),
   });
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forConfig(config),
@@ -51,7 +48,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   // Before any request: metric labels name only the models and versions the backend serves.
   app.get(GatewayMetrics).labelModelsServedBy(app.get<InferenceBackend>(INFERENCE_BACKEND));
   // On every answer, refusals by the auth hook and router errors included (security-headers.ts).
-  registerSecurityHeaders(app.getHttpAdapter().getInstance(), applySecurityHeaders);
+  registerSecurityHeaders(app.getHttpAdapter().getInstance(), securityHeaders);
   // Before the routes exist (Nest adds them at listen) and before any body is read.
   registerHttpAuth(
     app.getHttpAdapter().getInstance(),

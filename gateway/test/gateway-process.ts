@@ -9,7 +9,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { watchEventLoop, type EventLoopReading } from '@test-support';
+import { watchEventLoop, type InsideReading } from '@test-support';
 import { GATEWAY_NODE_FLAGS, GATEWAY_PROCESS_ENV } from '../../load-tests/lib/gateway-node-flags';
 import { loadGatewayConfig } from '../src/config/gateway-config';
 import { startGateway } from '../src/gateway-app';
@@ -37,11 +37,6 @@ export interface GatewayProcess extends Addresses {
   inside(): Promise<InsideReading>;
   /** SIGKILL: the crash case. Resolves once the process is gone. */
   kill(): Promise<void>;
-}
-
-/** Read inside the gateway process over IPC (gateway-process.ts child side). */
-export interface InsideReading extends EventLoopReading {
-  memory: NodeJS.MemoryUsage;
 }
 
 /**

@@ -14,8 +14,7 @@ import { Agent, request as httpRequest } from 'node:http';
 import { extname } from 'node:path';
 import { runClosedLoop } from '../../load-tests/lib/closed-loop';
 import { runOpenLoop, type OpenLoopSample } from '../../load-tests/lib/open-loop';
-import { memory } from '../../load-tests/lib/process-stats';
-import { seededRandom } from '@test-support';
+import { memory, seededRandom } from '@test-support';
 import { startGatewayProcess, type GatewayProcess } from './gateway-process';
 import { authHeaders, sampleImage } from './test-gateway';
 

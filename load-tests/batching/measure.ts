@@ -1,7 +1,7 @@
 import { groupMembers } from '../../gateway/test/interop/triton-server';
 import { runClosedLoop } from '../lib/closed-loop';
 import { round, summarize } from '../lib/latency-stats';
-import { cpuSeconds, memory, resetPeakRss } from '../lib/process-stats';
+import { cpuSeconds, memory, resetPeakRss } from '@test-support';
 import type { GatewayProcess } from '../detect-overhead/gateway-process';
 import {
   scrapeBatchMetrics,

@@ -1,6 +1,6 @@
 import { runClosedLoop } from '../lib/closed-loop';
 import { round, summarize, type LatencySummary } from '../lib/latency-stats';
-import { cpuSeconds, memory, resetPeakRss } from '../lib/process-stats';
+import { cpuSeconds, memory, resetPeakRss } from '@test-support';
 import type { BenchPath } from './bench-path';
 import type { SampleImage } from './images';
 import type { BenchSettings, PathName } from './settings';

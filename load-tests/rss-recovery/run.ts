@@ -13,7 +13,7 @@ import { benchAuthHeaders } from '../lib/bench-credentials';
 import { machineInfo } from '../lib/machine-info';
 import { GATEWAY_PROCESS_ENV } from '../lib/gateway-node-flags';
 import { startProductionGateway, type ProductionGateway } from '../lib/production-gateway';
-import { cpuSeconds, memory, resetPeakRss } from '../lib/process-stats';
+import { cpuSeconds, memory, resetPeakRss } from '@test-support';
 import { SAMPLE_MEDIA, RESULTS_DIR } from '../detect-overhead/settings';
 import { readFileSync } from 'node:fs';
 

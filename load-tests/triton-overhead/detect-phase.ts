@@ -1,6 +1,6 @@
 import { runClosedLoop } from '../lib/closed-loop';
 import { round, summarize } from '../lib/latency-stats';
-import { cpuSeconds } from '../lib/process-stats';
+import { cpuSeconds } from '@test-support';
 import { createGatewayPaths } from '../detect-overhead/gateway-paths';
 import type { SampleImage } from '../detect-overhead/images';
 

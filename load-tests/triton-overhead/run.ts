@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { machineInfo } from '../lib/machine-info';
-import { cpuSeconds, memory, resetPeakRss } from '../lib/process-stats';
+import { cpuSeconds, memory, resetPeakRss } from '@test-support';
 import { round } from '../lib/latency-stats';
 import {
   groupMembers,

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { closeAfterAnswer } from '@http-edge';
 import type { FastifyReply } from 'fastify';
 import { errorBody, type ErrorCode } from '../errors/control-plane-error';
 
@@ -18,6 +19,6 @@ export function refuseEarly(
   code: ErrorCode,
   message: string,
 ): FastifyReply {
-  if (announcesBody(reply.request.headers)) void reply.header('connection', 'close');
+  if (announcesBody(reply.request.headers)) closeAfterAnswer(reply.request.raw, reply.raw);
   return reply.code(status).send(errorBody(code, message));
 }

@@ -1,10 +1,11 @@
+import type { SecurityHeaders } from '@http-edge';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import type { ServerOptions } from 'node:http';
 import type { HttpLimits } from '../config/control-plane-config';
 import { registerBodyAdmission } from './body-admission';
 import { clientErrorHandler } from './client-errors';
 import { registerGraphqlRouteAdmission } from './graphql-route-admission';
-import { registerSecurityHeaders, type SecurityHeaders } from './security-headers';
+import { registerSecurityHeaders } from './security-headers';
 
 /**
  * Fastify's options for the control plane's HTTP server. Fastify leaves every deadline off (0) and

@@ -1,6 +1,7 @@
 /**
  * What a hostile input costs the control plane, measured on a real control plane in a child process
- * (the counterpart of gateway/test/hostile/cost-meter.ts):
+ * (the counterpart of gateway/test/hostile/cost-meter.ts; the measurement is libs/test-support's
+ * process-cost.ts):
  * - how long the event loop was blocked while the input was being served (the main thread's CPU
  *   time between two turns of the loop: the issue's 100 ms bound) and stalled (wall time, which
  *   counts waiting for a core too), from inside the process,
@@ -12,32 +13,21 @@
  * Bounds are orders of magnitude (a stall of seconds, hundreds of MiB, a crash), never timings of
  * healthy work.
  */
-import { memory, resetPeakRss } from '../../../load-tests/lib/process-stats';
+import {
+  describeProcessCost,
+  meterProcess,
+  processCostBreaches,
+  type ProcessCost,
+} from '@test-support';
 import { type MeteredControlPlane } from './metered-control-plane';
 
 const MIB = 1024 * 1024;
 
-export interface Cost {
-  /** Wall time of the hostile action, ms. */
-  wallMs: number;
-  /** Longest event-loop stall in the control plane while it ran (wall time), ms. */
-  eventLoopMaxMs: number;
-  /** Most main-thread CPU time between two event-loop turns while it ran, ms: blocking. */
-  eventLoopBlockMaxMs: number;
-  /** Peak RSS during the window minus RSS at its start. */
-  rssPeakGrowthBytes: number;
-  /** heapUsed / external growth from the start to the end of the window. */
-  heapGrowthBytes: number;
-  externalGrowthBytes: number;
+export interface Cost extends ProcessCost {
   /** Heap still in use after a full garbage collection, end minus start: what the input left behind. */
   retainedHeapGrowthBytes: number;
   /** Database queries made during the window, the probes' included. */
   databaseQueries: number;
-  /** Latency of each normal query sent while the hostile action ran (at least one), ms. */
-  probeMs: number[];
-  /** Status of each probe: anything but 200 means normal callers were turned away. */
-  probeStatuses: number[];
-  alive: boolean;
 }
 
 export interface CostBounds {
@@ -53,25 +43,18 @@ export interface CostBounds {
   probeMaxMs?: number;
 }
 
-const WARM_UP_PROBES = 5;
-
 /** The normal call probes make: every registered model, read from the database. */
 export const PROBE_QUERY = '{ models { name versions { version } } }';
 
-async function probe(controlPlane: MeteredControlPlane): Promise<[number, number]> {
-  const started = performance.now();
-  try {
-    const response = await fetch(`${controlPlane.baseUrl}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query: PROBE_QUERY }),
-      signal: AbortSignal.timeout(30_000),
-    });
-    await response.arrayBuffer();
-    return [performance.now() - started, response.status];
-  } catch {
-    return [performance.now() - started, 0];
-  }
+async function query(controlPlane: MeteredControlPlane): Promise<number> {
+  const response = await fetch(`${controlPlane.baseUrl}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query: PROBE_QUERY }),
+    signal: AbortSignal.timeout(30_000),
+  });
+  await response.arrayBuffer();
+  return response.status;
 }
 
 /**
@@ -86,54 +69,22 @@ export async function measureCost<T>(
 ): Promise<{ cost: Cost; result: T }> {
   // Warm: the first queries of a process pay for lazy initialisation (JIT, the database's
   // caches), which is not the input's cost.
-  for (let i = 0; i < WARM_UP_PROBES; i += 1) await probe(controlPlane);
-  await controlPlane.inside();
-  resetPeakRss(controlPlane.pid);
-  const before = memory(controlPlane.pid);
-  const insideBefore = await controlPlane.inside();
-
-  const started = performance.now();
-  let done = false;
-  const probes: [number, number][] = [];
-  const probing = (async () => {
-    await new Promise((resolve) => setTimeout(resolve, options.probeDelayMs ?? 20));
-    do probes.push(await probe(controlPlane));
-    while (!done && controlPlane.alive());
-  })();
-  let result: T;
-  try {
-    result = await hostile();
-  } finally {
-    done = true;
-  }
-  const wallMs = performance.now() - started;
-  await probing;
-
-  const alive = controlPlane.alive();
-  const after = alive ? memory(controlPlane.pid) : undefined;
-  const insideAfter = alive ? await controlPlane.inside() : undefined;
+  const { cost, result, insideBefore, insideAfter } = await meterProcess(
+    controlPlane,
+    () => query(controlPlane),
+    hostile,
+    { ...options, warmUpProbes: 5 },
+  );
   return {
     result,
     cost: {
-      wallMs,
-      eventLoopMaxMs: insideAfter?.eventLoopMaxMs ?? Infinity,
-      eventLoopBlockMaxMs: insideAfter?.eventLoopBlockMaxMs ?? Infinity,
-      rssPeakGrowthBytes: after ? (after.peakRssMiB - before.rssMiB) * MIB : Infinity,
-      heapGrowthBytes: insideAfter
-        ? insideAfter.memory.heapUsed - insideBefore.memory.heapUsed
-        : Infinity,
-      externalGrowthBytes: insideAfter
-        ? insideAfter.memory.external - insideBefore.memory.external
-        : Infinity,
+      ...cost,
       retainedHeapGrowthBytes: insideAfter
         ? insideAfter.retainedHeapBytes - insideBefore.retainedHeapBytes
         : Infinity,
       databaseQueries: insideAfter
         ? insideAfter.databaseQueries - insideBefore.databaseQueries
         : Infinity,
-      probeMs: probes.map(([ms]) => ms),
-      probeStatuses: probes.map(([, status]) => status),
-      alive,
     },
   };
 }
@@ -221,37 +172,11 @@ export function expectCheap(
     retainedHeapGrowthBytes: bounds.retainedHeapGrowthBytes ?? 16 * MIB,
     probeMaxMs: scaled(bounds.probeMaxMs ?? 2000, baseline && Math.max(...baseline.probeMs)),
   };
-  const broken: string[] = [];
-  if (!cost.alive) broken.push('the control plane process died');
-  if (cost.eventLoopBlockMaxMs > limits.eventLoopBlockMaxMs) {
-    broken.push(
-      `event loop blocked ${cost.eventLoopBlockMaxMs.toFixed(0)} ms (bound ${limits.eventLoopBlockMaxMs})`,
-    );
-  }
-  if (cost.eventLoopMaxMs > limits.eventLoopMaxMs) {
-    broken.push(
-      `event loop stalled ${cost.eventLoopMaxMs.toFixed(0)} ms (bound ${limits.eventLoopMaxMs})`,
-    );
-  }
-  if (cost.rssPeakGrowthBytes > limits.rssPeakGrowthBytes) {
-    broken.push(
-      `peak RSS grew ${(cost.rssPeakGrowthBytes / MIB).toFixed(0)} MiB (bound ${(limits.rssPeakGrowthBytes / MIB).toFixed(0)})`,
-    );
-  }
+  const broken = processCostBreaches(cost, limits, { server: 'control plane', call: 'query' });
   if (cost.retainedHeapGrowthBytes > limits.retainedHeapGrowthBytes) {
     broken.push(
       `it left ${(cost.retainedHeapGrowthBytes / MIB).toFixed(0)} MiB of heap in use (bound ${(limits.retainedHeapGrowthBytes / MIB).toFixed(0)})`,
     );
-  }
-  const slowest = Math.max(...cost.probeMs);
-  if (slowest > limits.probeMaxMs) {
-    broken.push(
-      `a normal query during it took ${slowest.toFixed(0)} ms (bound ${limits.probeMaxMs})`,
-    );
-  }
-  const failedProbes = cost.probeStatuses.filter((status) => status !== 200);
-  if (failedProbes.length > 0) {
-    broken.push(`normal queries during it answered ${failedProbes.join(', ')} instead of 200`);
   }
   if (broken.length > 0) {
     const normal =
@@ -261,15 +186,10 @@ export function expectCheap(
 }
 
 export function describeCost(cost: Cost): string {
-  const mib = (bytes: number): string => `${(bytes / MIB).toFixed(1)} MiB`;
+  const retained = (cost.retainedHeapGrowthBytes / MIB).toFixed(1);
   return (
-    `wall ${cost.wallMs.toFixed(0)} ms, event loop blocked at most ${cost.eventLoopBlockMaxMs.toFixed(0)} ms ` +
-    `(stalled ${cost.eventLoopMaxMs.toFixed(0)} ms), ` +
-    `peak RSS +${mib(cost.rssPeakGrowthBytes)}, heap +${mib(cost.heapGrowthBytes)}, ` +
-    `external +${mib(cost.externalGrowthBytes)}, retained heap +${mib(cost.retainedHeapGrowthBytes)}, ` +
-    `database queries ${cost.databaseQueries}, ` +
-    `probes ${cost.probeMs.map((ms) => ms.toFixed(0)).join('/')} ms ` +
-    `(${cost.probeStatuses.join('/')}), alive ${cost.alive}`
+    `${describeProcessCost(cost)}, retained heap +${retained} MiB, ` +
+    `database queries ${cost.databaseQueries}`
   );
 }
 

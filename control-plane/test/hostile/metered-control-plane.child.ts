@@ -5,13 +5,12 @@
  */
 import 'reflect-metadata';
 import { type AddressInfo } from 'node:net';
-import { watchEventLoop, type EventLoopReading } from '@test-support';
+import { watchEventLoop, type InsideReading as ProcessInsideReading } from '@test-support';
 import { DataSource } from 'typeorm';
 import { loadControlPlaneConfig } from '../../src/config/control-plane-config';
 import { createControlPlaneApp } from '../../src/control-plane-app';
 
-export interface InsideReading extends EventLoopReading {
-  memory: NodeJS.MemoryUsage;
+export interface InsideReading extends ProcessInsideReading {
   /** Database queries since the process started (a TypeORM subscriber's beforeQuery). */
   databaseQueries: number;
   /** heapUsed right after a full garbage collection: what the process retains. */

@@ -1,17 +1,18 @@
+import { apiSecurityHeaders } from '@http-edge';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { frameworkErrorHandler, MAX_PARAM_LENGTH } from './framework-errors';
-import { registerSecurityHeaders, securityHeaders } from './security-headers';
+import { registerSecurityHeaders } from './security-headers';
 
 describe('errors Fastify raises before routing', () => {
   let fastify: FastifyInstance;
   beforeAll(async () => {
-    const apply = securityHeaders(0);
+    const headers = apiSecurityHeaders(0);
     fastify = Fastify({
       logger: false,
       routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
-      frameworkErrors: frameworkErrorHandler(apply),
+      frameworkErrors: frameworkErrorHandler(headers),
     });
-    registerSecurityHeaders(fastify, apply);
+    registerSecurityHeaders(fastify, headers);
     fastify.get('/v1/models/:model/detect', () => ({ ok: true }));
     fastify.get('/v2/models/:model', () => ({ ok: true }));
     await fastify.ready();

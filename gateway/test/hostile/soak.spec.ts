@@ -11,7 +11,7 @@ import { toBinary } from '@bufbuild/protobuf';
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { ModelInferRequestSchema } from '@contracts/generated/inference/grpc_service_pb';
-import { memory, resetPeakRss } from '../../../load-tests/lib/process-stats';
+import { memory, resetPeakRss } from '@test-support';
 import {
   NANODET_INPUT_SIZE,
   nanodetBinaryInferBody,

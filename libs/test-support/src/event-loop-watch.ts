@@ -1,6 +1,6 @@
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { clockTicks } from './process-stats';
 
 /** How a server process's event loop fared over a window, read from inside it. */
 export interface EventLoopReading {
@@ -25,7 +25,7 @@ export function watchEventLoop(): { take(): EventLoopReading } {
   const delay = monitorEventLoopDelay({ resolution: 5 });
   delay.enable();
   const stat = `/proc/${process.pid}/task/${process.pid}/stat`;
-  const msPerTick = 1000 / clockTicksPerSecond();
+  const msPerTick = 1000 / clockTicks();
   const mainThreadCpuMs = (): number => {
     const text = readFileSync(stat, 'utf8');
     // After the command name (which may hold spaces): utime and stime are fields 14 and 15.
@@ -51,13 +51,4 @@ export function watchEventLoop(): { take(): EventLoopReading } {
       return reading;
     },
   };
-}
-
-function clockTicksPerSecond(): number {
-  try {
-    const ticks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
-    return Number.isFinite(ticks) && ticks > 0 ? ticks : 100;
-  } catch {
-    return 100;
-  }
 }

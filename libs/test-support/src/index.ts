@@ -1,3 +1,14 @@
 export { missingPrerequisite } from './missing-prerequisite';
 export { seededRandom, shuffled } from './seeded-random';
 export { watchEventLoop, type EventLoopReading } from './event-loop-watch';
+export { clockTicks, cpuSeconds, memory, resetPeakRss, type MemorySnapshot } from './process-stats';
+export {
+  describeProcessCost,
+  meterProcess,
+  processCostBreaches,
+  type InsideReading,
+  type MeteredProcess,
+  type MeterOptions,
+  type ProcessCost,
+  type ProcessCostLimits,
+} from './process-cost';

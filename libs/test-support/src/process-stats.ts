@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 let ticksPerSecond: number | undefined;
 
 /** Clock ticks per second of the utime/stime fields (CLK_TCK; 100 on practically every Linux). */
-function clockTicks(): number {
+export function clockTicks(): number {
   if (ticksPerSecond === undefined) {
     try {
       ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());

@@ -34,6 +34,50 @@ export default tseslint.config(
     },
   },
   {
+    // Libraries serve both apps: an app's code inside one would tie them together.
+    files: ['libs/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '(^|/)(gateway|control-plane)/',
+              message: 'libs never import the apps (gateway/, control-plane/).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The request path and its backends sit below the front doors: a backend importing a front
+    // door's code would make the front door part of every backend.
+    files: [
+      'gateway/src/inference/**/*.ts',
+      'gateway/src/admission/**/*.ts',
+      'gateway/src/batching/**/*.ts',
+      'gateway/src/rate-limits/**/*.ts',
+      'gateway/src/breakers/**/*.ts',
+      'gateway/src/kserve-wire/**/*.ts',
+    ],
+    ignores: ['**/*.spec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(\\.\\./)+(kserve|vision|http-server|grpc-server)/',
+              message:
+                'the request path and backends never import a front door (kserve/, vision/, http-server/, grpc-server/); shared wire code lives in kserve-wire/.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.spec.ts', '**/test/**/*.ts', 'load-tests/**/*.ts'],
     rules: {
       '@typescript-eslint/explicit-module-boundary-types': 'off',

@@ -36,7 +36,8 @@ export async function buildPayloads(images: readonly SampleImage[]): Promise<Inf
   const backend = new OnnxRuntimeBackend({ repository: MODEL_REPOSITORY, intraOpThreads: 1 });
   await backend.load();
   try {
-    const metadata = backend.modelMetadata(MODEL);
+    const target = backend.resolve(MODEL, '');
+    const { metadata } = target;
     const [, ...chw] = metadata.inputs[0].shape;
     const payloads: InferPayload[] = [];
     const decodeBudget = new DecodeBudget(
@@ -52,6 +53,7 @@ export async function buildPayloads(images: readonly SampleImage[]): Promise<Inf
           options: withDefaults({}, config.detectDefaults),
         },
         call: BENCH_CALL,
+        target,
         metadata,
       };
       await new DecodeImageStage(config.images).run(context);

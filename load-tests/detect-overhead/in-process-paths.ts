@@ -43,12 +43,14 @@ export async function createInProcessPaths(
   });
 
   const decodeBudget = new DecodeBudget(config.images.decodeBudgetBytes, config.images.decodeQueue);
+  const target = backend.resolve(MODEL, '');
   const tensors = await Promise.all(
     images.map(async (image) => {
       const context: DetectContext = {
         request: request(image),
         call: BENCH_CALL,
-        metadata: backend.modelMetadata(MODEL),
+        target,
+        metadata: target.metadata,
       };
       await new DecodeImageStage(config.images).run(context);
       await new PreprocessStage(config.images, decodeBudget).run(context);

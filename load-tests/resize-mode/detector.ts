@@ -30,7 +30,7 @@ export async function createDetector(
   iouThreshold: number,
 ): Promise<Detector> {
   const { backend, pipeline } = await createInProcessDetectPipeline(config);
-  const metadata = backend.modelMetadata(MODEL);
+  const metadata = backend.resolve(MODEL, '').metadata;
   const shape = metadata.inputs[0].shape;
   return {
     configuredMode: metadata.parameters['vision.resize'] ?? '(unset)',

@@ -7,6 +7,7 @@ import type {
   InferResponse,
   ModelMetadata,
 } from '../inference/inference-backend';
+import type { ResolvedTarget } from '../inference/resolved-target';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
 import { AdmitStage } from './admit.stage';
 
@@ -20,6 +21,8 @@ const metadata = {
   parameters: {},
   config: {},
 } as unknown as ModelMetadata;
+
+const target: ResolvedTarget = { model: 'm', version: '1', metadata };
 
 const response: InferResponse = { model: 'm', version: '1', outputs: [] };
 
@@ -59,14 +62,15 @@ describe('AdmitStage: a front door admitting a call as a whole (the vision path)
 
   it('holds the slot for all of the work: a call arriving meanwhile is refused before its work starts', async () => {
     const first = heldWork(request());
-    const firstDone = stage.runAdmitted(request(), metadata, 'bulk', first.work);
+    const firstDone = stage.runAdmitted(request(), target, 'bulk', first.work);
     await sleep(0);
     expect(first.state.started).toBe(true);
 
     const second = heldWork(request());
-    await expect(stage.runAdmitted(request(), metadata, 'bulk', second.work)).rejects.toMatchObject(
-      { kind: 'resource_exhausted', hints: { retryAfterMs: expect.any(Number) } },
-    );
+    await expect(stage.runAdmitted(request(), target, 'bulk', second.work)).rejects.toMatchObject({
+      kind: 'resource_exhausted',
+      hints: { retryAfterMs: expect.any(Number) },
+    });
     expect(second.state.started).toBe(false);
 
     first.state.finish();
@@ -78,7 +82,7 @@ describe('AdmitStage: a front door admitting a call as a whole (the vision path)
     const admitted = request();
     const held = heldWork(admitted);
     const before = Date.now();
-    const outcome = stage.runAdmitted(admitted, metadata, 'realtime', held.work);
+    const outcome = stage.runAdmitted(admitted, target, 'realtime', held.work);
     expect(admitted.deadline).toBeGreaterThanOrEqual(before + 100);
 
     const error = await outcome.then(
@@ -97,7 +101,7 @@ describe('AdmitStage: a front door admitting a call as a whole (the vision path)
 
   it('passes a call its front door already admitted straight on, even with every slot taken', async () => {
     const holder = heldWork(request());
-    const holding = stage.runAdmitted(request(), metadata, 'bulk', holder.work);
+    const holding = stage.runAdmitted(request(), target, 'bulk', holder.work);
     await sleep(0);
 
     const call: CallContext = {
@@ -112,7 +116,7 @@ describe('AdmitStage: a front door admitting a call as a whole (the vision path)
         {
           request: { ...request(), inputs: [], outputs: [] },
           call,
-          metadata,
+          target,
           backend: {} as InferenceBackend,
         },
         next,

@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import type { Priority } from '../inference/call-context';
-import type { InferRequest, InferResponse, ModelMetadata } from '../inference/inference-backend';
+import type { InferRequest, InferResponse } from '../inference/inference-backend';
+import type { ResolvedTarget } from '../inference/resolved-target';
 import type { InferenceContext, InferenceStage } from '../inference/stages/inference-stage';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
 import { deadlineIn } from './call-bounds';
@@ -43,11 +44,11 @@ export class AdmitStage implements InferenceStage {
     context: InferenceContext,
     next: () => Promise<InferResponse>,
   ): Promise<InferResponse> {
-    const { request, call, metadata } = context;
-    if (!metadata) throw new Error('admit needs the validate stage first');
+    const { request, call, target } = context;
+    if (!target) throw new Error('admit needs the validate stage first');
     // The vision path admitted the whole detect call before decoding its image (runAdmitted).
     if (call.admitted) return next();
-    return this.runAdmitted(request, metadata, call.priority, next);
+    return this.runAdmitted(request, target, call.priority, next);
   }
 
   /**
@@ -57,15 +58,16 @@ export class AdmitStage implements InferenceStage {
    * overload a request that is shed costs no pixel work and the CPU goes to those that are served.
    */
   async runAdmitted<T>(
-    request: Pick<InferRequest, 'model' | 'version' | 'deadline' | 'signal'>,
-    metadata: ModelMetadata,
+    request: Pick<InferRequest, 'deadline' | 'signal'>,
+    target: ResolvedTarget,
     priority: Priority,
     work: () => Promise<T>,
   ): Promise<T> {
-    const policy = this.policies.of(metadata);
+    const policy = this.policies.of(target.metadata);
     const deadline = request.deadline ?? deadlineIn(policy.timeoutMs, this.clock.now());
     request.deadline = deadline;
-    const admission = this.admission(request.model, request.version);
+    const { model, version } = target;
+    const admission = this.admission(model, version);
     admission.setLimits(policy);
 
     const permit = await admission.admit({
@@ -73,7 +75,7 @@ export class AdmitStage implements InferenceStage {
       deadline,
       signal: request.signal,
     });
-    const labels = { model: request.model, version: request.version, priority };
+    const labels = { model, version, priority };
     const onEnd = (end: BackendEnd): void => {
       if (end === 'deadline')
         this.metrics.admissionExpired.inc({ ...labels, reason: 'at_backend' });
@@ -81,10 +83,7 @@ export class AdmitStage implements InferenceStage {
         this.metrics.admissionCancelled.inc({ ...labels, where: 'in_flight' });
       const serviceMs = admission.estimate.serviceMs(this.clock.now());
       if (serviceMs !== undefined) {
-        this.metrics.admissionServiceTime.set(
-          { model: request.model, version: request.version },
-          serviceMs / 1000,
-        );
+        this.metrics.admissionServiceTime.set({ model, version }, serviceMs / 1000);
       }
     };
     return callWithinDeadline(request, deadline, work, permit, this.clock, admission.label, onEnd);

@@ -49,7 +49,12 @@ function context(
     inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 2], data: Float32Array.of(value, value) }],
     outputs: [],
   };
-  return { request, call: call(priority), metadata: model, backend: {} as InferenceBackend };
+  return {
+    request,
+    call: call(priority),
+    target: { model: model.name, version: '1', metadata: model },
+    backend: {} as InferenceBackend,
+  };
 }
 
 /** The rest of the path: records the contexts it runs with and answers y = x + 1. */
@@ -97,7 +102,7 @@ describe('BatchStage', () => {
     const second = context(batched, 20, 'bulk');
     const answers = await Promise.all([stage.handle(first, next), stage.handle(second, next)]);
     expect(seen).toHaveLength(1);
-    expect(seen[0]).toMatchObject({ call: first.call, metadata: batched });
+    expect(seen[0]).toMatchObject({ call: first.call, target: { metadata: batched } });
     expect(seen[0]?.request.inputs[0]).toMatchObject({
       shape: [2, 2],
       data: Float32Array.of(10, 10, 20, 20),

@@ -58,11 +58,11 @@ export class BatchStage implements InferenceStage, OnApplicationShutdown {
     context: InferenceContext,
     next: (context?: InferenceContext) => Promise<InferResponse>,
   ): Promise<InferResponse> {
-    const { request, metadata } = context;
-    if (!metadata) throw new Error('batch needs the validate stage first');
-    const settings = this.settingsOf(metadata);
+    const { request, target } = context;
+    if (!target) throw new Error('batch needs the validate stage first');
+    const settings = this.settingsOf(target.metadata);
     if (!settings || batchSizeOf(request) < 1) return next();
-    const batcher = this.batcherFor(request.model, request.version, settings);
+    const batcher = this.batcherFor(target.model, target.version, settings);
     // Real-time is Triton's priority level 1 (the highest); bulk the lowest level.
     const level = context.call.priority === 'bulk' ? batcher.levelCount - 1 : 0;
     return batcher.submit(request, level, { context, next });

@@ -4,9 +4,9 @@ import type { InferenceBackend, InferRequest, ModelMetadata } from './inference-
 
 const backend = (maxBatchSize: Record<string, number>): InferenceBackend =>
   ({
-    modelMetadata: (model: string) => {
+    resolve: (model: string) => {
       if (!(model in maxBatchSize)) throw notFound(`unknown model '${model}'`);
-      return { maxBatchSize: maxBatchSize[model] } as ModelMetadata;
+      return { metadata: { maxBatchSize: maxBatchSize[model] } as ModelMetadata };
     },
   }) as unknown as InferenceBackend;
 

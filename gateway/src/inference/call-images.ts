@@ -8,7 +8,7 @@ import type { InferenceBackend, InferRequest } from './inference-backend';
 export function tensorCallImages(request: InferRequest, backend: InferenceBackend): number {
   let maxBatchSize: number;
   try {
-    maxBatchSize = backend.modelMetadata(request.model).maxBatchSize;
+    maxBatchSize = backend.resolve(request.model, '').metadata.maxBatchSize;
   } catch {
     return 1;
   }

@@ -1,5 +1,6 @@
 import type { ModelConfig } from '@contracts/generated/inference/model_config_pb';
 import type { KServeDatatype } from '@contracts/kserve/datatype';
+import type { ResolvedTarget } from './resolved-target';
 import type { InferTensor } from './tensor';
 
 export interface TensorMetadata {
@@ -57,10 +58,11 @@ export interface InferenceBackend {
   readonly name: string;
   isReady(): boolean;
   listModels(): ModelMetadata[];
-  /** Metadata of a model; throws not_found for an unknown model. */
-  modelMetadata(model: string): ModelMetadata;
-  /** Resolves '' to the default version; throws not_found for an unknown model or version. */
-  resolveVersion(model: string, version: string): string;
+  /**
+   * The version asked for ('' = the newest served) with its metadata; throws not_found for an
+   * unknown model or version.
+   */
+  resolve(model: string, version: string): ResolvedTarget;
   isModelReady(model: string, version: string): boolean;
   infer(request: InferRequest): Promise<InferResponse>;
 }

@@ -3,13 +3,14 @@ import { OTHER_LABEL, servedModelLabels, type ServedModels } from './model-label
 
 /** What a backend serving nanodet versions 1 and 2 answers (the real backends throw not_found). */
 const served: ServedModels = {
-  modelMetadata: (model) => {
+  resolve: (model, version) => {
     if (model !== 'nanodet') throw notFound(`unknown model '${model}'`);
-    return {} as ReturnType<ServedModels['modelMetadata']>;
-  },
-  resolveVersion: (model, version) => {
-    if (model !== 'nanodet' || !['', '1', '2'].includes(version)) throw notFound('no such version');
-    return version || '2';
+    if (!['', '1', '2'].includes(version)) throw notFound('no such version');
+    return {
+      model,
+      version: version || '2',
+      metadata: {} as ReturnType<ServedModels['resolve']>['metadata'],
+    };
   },
 };
 

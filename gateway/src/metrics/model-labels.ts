@@ -7,7 +7,7 @@ import type { InferenceBackend } from '../inference/inference-backend';
 export const OTHER_LABEL = '_other';
 
 /** What labelling needs from the backend: whether it serves a model, and a version of it. */
-export type ServedModels = Pick<InferenceBackend, 'modelMetadata' | 'resolveVersion'>;
+export type ServedModels = Pick<InferenceBackend, 'resolve'>;
 
 export interface ModelLabels {
   model: string;
@@ -25,10 +25,10 @@ export function servedModelLabels(
   version = '',
 ): ModelLabels {
   const other = (value: string): string => (value === '' ? '' : OTHER_LABEL);
-  if (model === '' || !served || !succeeds(() => served.modelMetadata(model))) {
+  if (model === '' || !served || !succeeds(() => served.resolve(model, ''))) {
     return { model: other(model), version: other(version) };
   }
-  if (version === '' || succeeds(() => served.resolveVersion(model, version))) {
+  if (version === '' || succeeds(() => served.resolve(model, version))) {
     return { model, version };
   }
   return { model, version: OTHER_LABEL };

@@ -65,11 +65,12 @@ export class DetectPipeline {
   }
 
   async detect(request: DetectRequest, call: CallContext): Promise<DetectResult> {
-    const metadata = this.backend.modelMetadata(request.model);
-    request.version = this.backend.resolveVersion(request.model, request.version);
+    const target = this.backend.resolve(request.model, request.version);
+    const { metadata } = target;
     const context: DetectContext = {
       request,
       call,
+      target,
       metadata,
       classIds: classIdsOf(request, metadata),
     };
@@ -77,7 +78,7 @@ export class DetectPipeline {
     const started = performance.now();
     await runStages(this.unadmitted, context, timingsMs);
     context.call = { ...context.call, admitted: true };
-    await this.admission.runAdmitted(request, metadata, call.priority, () =>
+    await this.admission.runAdmitted(request, target, call.priority, () =>
       // Admission's signal (it replaced the caller's): aborted at the deadline or when the caller
       // goes away, once the caller has had its answer; the remaining steps are skipped.
       runStages(this.admitted, context, timingsMs, request.signal),
@@ -97,8 +98,8 @@ export class DetectPipeline {
     for (const detection of detections)
       this.metrics.detections.inc({ model: request.model, label: detection.label });
     return {
-      model: request.model,
-      version: request.version,
+      model: target.model,
+      version: target.version,
       image: { width: context.source?.width ?? 0, height: context.source?.height ?? 0 },
       detections,
       timingsMs,

@@ -1,6 +1,7 @@
 import type { Detection as Candidate, PreprocessPlan, ResizeMode } from '@vision-math';
 import type { CallContext } from '../inference/call-context';
 import type { InferResponse, ModelMetadata } from '../inference/inference-backend';
+import type { ResolvedTarget } from '../inference/resolved-target';
 
 export interface DetectOptions {
   scoreThreshold: number;
@@ -46,6 +47,8 @@ export interface DetectContext {
    * rate-limit stage replaces it with a copy marked as charged.
    */
   call: CallContext;
+  /** The version serving the call (resolved once, before any stage), and its metadata. */
+  readonly target: ResolvedTarget;
   readonly metadata: ModelMetadata;
   /** The requested class filter as class ids; undefined keeps every class. */
   readonly classIds?: ReadonlySet<number>;

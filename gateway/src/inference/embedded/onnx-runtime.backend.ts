@@ -14,6 +14,7 @@ import type {
   ModelMetadata,
 } from '../inference-backend';
 import { BytesTensorData, type InferTensor, type NumericTensorData } from '../tensor';
+import { servedVersion, type ResolvedTarget } from '../resolved-target';
 import { OrtInstancePool } from './ort-instance-pool';
 import { datatypeOfOrtType, ortTypeOf } from './ort-tensor-types';
 import type { WireTensor } from './ort-worker-protocol';
@@ -106,19 +107,8 @@ export class OnnxRuntimeBackend implements InferenceBackend {
     return [...this.models.values()].map((model) => model.metadata);
   }
 
-  modelMetadata(model: string): ModelMetadata {
-    return this.loaded(model).metadata;
-  }
-
-  resolveVersion(model: string, version: string): string {
-    const loaded = this.loaded(model);
-    if (version === '') return loaded.metadata.versions[loaded.metadata.versions.length - 1];
-    if (!loaded.pools.has(version)) {
-      throw notFound(
-        `model '${model}' has no version '${version}' (served: ${loaded.metadata.versions.join(', ')})`,
-      );
-    }
-    return version;
+  resolve(model: string, version: string): ResolvedTarget {
+    return servedVersion(this.loaded(model).metadata, version);
   }
 
   isModelReady(model: string, version: string): boolean {
@@ -139,7 +129,7 @@ export class OnnxRuntimeBackend implements InferenceBackend {
       );
     }
     const loaded = this.loaded(request.model);
-    const version = this.resolveVersion(request.model, request.version);
+    const { version } = this.resolve(request.model, request.version);
     const pool = loaded.pools.get(version);
     if (!pool) throw notFound(`model '${request.model}' version '${version}' is not loaded`);
 

@@ -9,14 +9,16 @@ export class CallBackendStage implements InferenceStage {
   constructor(private readonly metrics: GatewayMetrics) {}
 
   async handle(context: InferenceContext): Promise<InferResponse> {
-    const { backend, request } = context;
+    const { backend, request, target } = context;
+    if (!target) throw new Error('backend needs the validate stage first');
     const stop = this.metrics.inferenceDuration.startTimer({
       backend: backend.name,
-      model: request.model,
-      version: request.version,
+      model: target.model,
+      version: target.version,
     });
     try {
-      return await backend.infer(request);
+      // The version validate resolved, on a copy: the caller's request stays as it came.
+      return await backend.infer({ ...request, version: target.version });
     } finally {
       stop();
     }

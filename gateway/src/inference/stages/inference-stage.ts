@@ -1,18 +1,14 @@
 import type { CallContext } from '../call-context';
-import type {
-  InferenceBackend,
-  InferRequest,
-  InferResponse,
-  ModelMetadata,
-} from '../inference-backend';
+import type { InferenceBackend, InferRequest, InferResponse } from '../inference-backend';
+import type { ResolvedTarget } from '../resolved-target';
 
-/** What travels along the request path; stages may enrich it (resolved version, metadata). */
+/** What travels along the request path; the request itself is never changed by a stage. */
 export interface InferenceContext {
   request: InferRequest;
   /** Who calls and on what terms (caller, priority, images), from the front door. */
   call: CallContext;
-  /** Set by the validate stage: the model's metadata and the concrete version served. */
-  metadata?: ModelMetadata;
+  /** Set by the validate stage: the version served for the request, with its metadata. */
+  target?: ResolvedTarget;
   backend: InferenceBackend;
 }
 

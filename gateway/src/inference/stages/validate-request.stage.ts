@@ -16,11 +16,10 @@ export class ValidateRequestStage implements InferenceStage {
     next: () => Promise<InferResponse>,
   ): Promise<InferResponse> {
     const { request, backend } = context;
-    const metadata = backend.modelMetadata(request.model);
-    request.version = backend.resolveVersion(request.model, request.version);
-    context.metadata = metadata;
+    const target = backend.resolve(request.model, request.version);
+    context.target = target;
 
-    const checked = checkSignature(metadata, request.inputs, request.outputs);
+    const checked = checkSignature(target.metadata, request.inputs, request.outputs);
     request.inputs.forEach((tensor, index) => {
       const { count } = checked[index];
       if (tensor.data.length !== count) {

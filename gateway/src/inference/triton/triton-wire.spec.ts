@@ -12,8 +12,8 @@ import {
   inferRequestToProto,
   inferResponseFromProto,
   inferResponseToProto,
-} from '../../kserve/grpc/grpc-tensor-codec';
-import { decodeInferRequest } from '../../kserve/grpc/infer-request-decoder';
+} from '../../kserve-wire/grpc-tensor-codec';
+import { decodeInferRequest } from '../../kserve-wire/infer-request-decoder';
 import type { InferRequest, InferResponse, ModelMetadata } from '../inference-backend';
 import { BytesTensorData } from '../tensor';
 import { fromTritonError } from './triton-errors';

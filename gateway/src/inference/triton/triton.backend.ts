@@ -12,13 +12,14 @@ import {
   type RetryBudgetSettings,
 } from '../../breakers/retry-budget';
 import { GatewayError, notFound, unavailable } from '../../errors/gateway-error';
-import { inferRequestToProto, inferResponseFromProto } from '../../kserve/grpc/grpc-tensor-codec';
+import { inferRequestToProto, inferResponseFromProto } from '../../kserve-wire/grpc-tensor-codec';
 import type {
   InferenceBackend,
   InferRequest,
   InferResponse,
   ModelMetadata,
 } from '../inference-backend';
+import { servedVersion, type ResolvedTarget } from '../resolved-target';
 import { EndpointPool, type TritonEndpoint } from './endpoint-pool';
 import type { RandomSource } from './endpoint-selection';
 import { GuardedCalls } from './guarded-calls';
@@ -127,19 +128,8 @@ export class TritonBackend implements InferenceBackend {
     return [...this.models.values()];
   }
 
-  modelMetadata(model: string): ModelMetadata {
-    return this.known(model);
-  }
-
-  resolveVersion(model: string, version: string): string {
-    const { versions } = this.known(model);
-    if (version === '') return versions[versions.length - 1];
-    if (!versions.includes(version)) {
-      throw notFound(
-        `model '${model}' has no version '${version}' (served: ${versions.join(', ')})`,
-      );
-    }
-    return version;
+  resolve(model: string, version: string): ResolvedTarget {
+    return servedVersion(this.known(model), version);
   }
 
   /** What the gateway knows of each endpoint now (operations, tests). */
@@ -169,7 +159,7 @@ export class TritonBackend implements InferenceBackend {
   }
 
   async infer(request: InferRequest): Promise<InferResponse> {
-    const version = this.resolveVersion(request.model, request.version);
+    const { version } = this.resolve(request.model, request.version);
     const message = inferRequestToProto({ ...request, version });
     const terms = { signal: request.signal, deadline: request.deadline };
     return this.guarded.call(request.model, terms, async (endpoint) => {

@@ -28,8 +28,8 @@ import { GatewayMetrics } from '../../metrics/gateway-metrics';
 import { decoded } from '../../grpc-server/grpc-errors';
 import { unaryHandler } from '../../grpc-server/grpc-handlers';
 import { SERVER_EXTENSIONS, SERVER_NAME, SERVER_VERSION } from '../server-identity';
-import { inferResponseToProto } from './grpc-tensor-codec';
-import { decodeInferRequest } from './infer-request-decoder';
+import { inferResponseToProto } from '../../kserve-wire/grpc-tensor-codec';
+import { decodeInferRequest } from '../../kserve-wire/infer-request-decoder';
 import type { ModelInferRequestHeader } from '@contracts/grpc/model-infer-request-header';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../../config/gateway-config';
 import { ACCESS, authorize } from '../../auth/access-policy';
@@ -89,11 +89,10 @@ export class KServeGrpcService {
         this.metrics,
         route('ModelMetadata'),
         (request) => {
-          const metadata = this.backend.modelMetadata(request.name);
-          const resolved = this.backend.resolveVersion(request.name, request.version);
+          const { metadata, version } = this.backend.resolve(request.name, request.version);
           return create(ModelMetadataResponseSchema, {
             name: metadata.name,
-            versions: request.version === '' ? metadata.versions : [resolved],
+            versions: request.version === '' ? metadata.versions : [version],
             platform: metadata.platform,
             inputs: metadata.inputs.map(tensorMetadata),
             outputs: metadata.outputs.map(tensorMetadata),
@@ -117,10 +116,8 @@ export class KServeGrpcService {
         this.metrics,
         route('ModelConfig'),
         (request) => {
-          this.backend.resolveVersion(request.name, request.version);
-          return create(ModelConfigResponseSchema, {
-            config: this.backend.modelMetadata(request.name).config,
-          });
+          const { metadata } = this.backend.resolve(request.name, request.version);
+          return create(ModelConfigResponseSchema, { config: metadata.config });
         },
         byModel,
       ),
@@ -186,8 +183,7 @@ export class KServeGrpcService {
     call: { metadata: Metadata },
   ): Promise<InferRequest> {
     authorize(grpcCaller(call), ACCESS.model, header.modelName || undefined);
-    const metadata = this.backend.modelMetadata(header.modelName);
-    this.backend.resolveVersion(header.modelName, header.modelVersion);
+    const { metadata } = this.backend.resolve(header.modelName, header.modelVersion);
     return decodeInferRequest(header, metadata);
   }
 

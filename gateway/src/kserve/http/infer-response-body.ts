@@ -1,7 +1,7 @@
 import type { InferResponse } from '../../inference/inference-backend';
 import { concatenate, runSliced } from '../../event-loop/sliced-work';
 import { toRawBytes, type InferTensor } from '../../inference/tensor';
-import { answerTooLarge } from '../answer-size';
+import { answerTooLarge } from '../../kserve-wire/answer-size';
 import { encodeJsonData, jsonDataBound } from './json-data-encoder';
 
 export interface EncodedInferResponse {

@@ -78,14 +78,13 @@ export class KServeHttpController {
   @Get('models/:model/config')
   @Access(ACCESS.model)
   modelConfig(@Param('model') model: string): JsonObject {
-    return modelConfigToJson(this.backend.modelMetadata(model).config);
+    return modelConfigToJson(this.backend.resolve(model, '').metadata.config);
   }
 
   @Get('models/:model/versions/:version/config')
   @Access(ACCESS.model)
   versionConfig(@Param('model') model: string, @Param('version') version: string): JsonObject {
-    this.backend.resolveVersion(model, version);
-    return modelConfigToJson(this.backend.modelMetadata(model).config);
+    return modelConfigToJson(this.backend.resolve(model, version).metadata.config);
   }
 
   @Post('models/:model/infer')
@@ -118,8 +117,7 @@ export class KServeHttpController {
     const bounds = httpCallBounds(request, reply);
     if (!Buffer.isBuffer(request.body)) throw invalidArgument('the request has no body');
     // The model's signature first: the body is checked against it before any element is decoded.
-    const metadata = this.backend.modelMetadata(model);
-    this.backend.resolveVersion(model, version);
+    const { metadata } = this.backend.resolve(model, version);
     const header = request.headers[HEADER_LENGTH];
     const parsed = await parseInferBody(request.body, Array.isArray(header) ? header[0] : header, {
       model,
@@ -147,8 +145,7 @@ export class KServeHttpController {
   }
 
   private metadata(model: string, version: string): ModelMetadataJson {
-    const metadata = this.backend.modelMetadata(model);
-    const resolved = this.backend.resolveVersion(model, version);
+    const { metadata, version: resolved } = this.backend.resolve(model, version);
     return {
       name: metadata.name,
       versions: version === '' ? metadata.versions : [resolved],
@@ -159,7 +156,7 @@ export class KServeHttpController {
   }
 
   private checkReady(model: string, version: string): void {
-    this.backend.resolveVersion(model, version);
+    this.backend.resolve(model, version);
     if (!this.backend.isModelReady(model, version)) {
       throw new GatewayError('unavailable', `model '${model}' is not ready`);
     }

@@ -13,14 +13,14 @@ export class InferStage implements DetectStage {
 
   async run(context: DetectContext): Promise<void> {
     if (!context.input) throw new Error('infer needs the preprocess stage first');
-    const { metadata, request } = context;
+    const { metadata, request, target } = context;
     const [channels, height, width] = inputLayout(context);
     const shape =
       metadata.maxBatchSize > 0 ? [1, channels, height, width] : [channels, height, width];
     context.inference = await this.pipeline.infer(
       {
         model: request.model,
-        version: request.version,
+        version: target.version,
         inputs: [{ name: metadata.inputs[0].name, datatype: 'FP32', shape, data: context.input }],
         outputs: [],
         deadline: request.deadline,

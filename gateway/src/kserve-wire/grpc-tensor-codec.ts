@@ -10,10 +10,10 @@ import {
   type ModelInferRequest,
   type ModelInferResponse,
 } from '@contracts/generated/inference/grpc_service_pb';
-import { invalidArgument } from '../../errors/gateway-error';
-import { answerTooLarge } from '../answer-size';
-import type { InferRequest, InferResponse } from '../../inference/inference-backend';
-import { runAtOnce } from '../../event-loop/sliced-work';
+import { invalidArgument } from '../errors/gateway-error';
+import { answerTooLarge } from './answer-size';
+import type { InferRequest, InferResponse } from '../inference/inference-backend';
+import { runAtOnce } from '../event-loop/sliced-work';
 import {
   BytesTensorData,
   elementCount,
@@ -22,7 +22,7 @@ import {
   toRawBytes,
   type InferTensor,
   type TensorData,
-} from '../../inference/tensor';
+} from '../inference/tensor';
 import { shapeFromProto } from './infer-request-decoder';
 
 // The gateway is a KServe v2 gRPC server (request in: infer-request-decoder.ts, which reads

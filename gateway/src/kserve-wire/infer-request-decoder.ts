@@ -1,9 +1,9 @@
 import type { ModelInferRequestHeader } from '@contracts/grpc/model-infer-request-header';
-import { invalidArgument } from '../../errors/gateway-error';
-import type { InferRequest, ModelMetadata } from '../../inference/inference-backend';
-import { runSliced } from '../../event-loop/sliced-work';
-import { tensorFromRaw, type InferTensor } from '../../inference/tensor';
-import { checkSignature, quoted } from '../../inference/tensor-signature';
+import { invalidArgument } from '../errors/gateway-error';
+import type { InferRequest, ModelMetadata } from '../inference/inference-backend';
+import { runSliced } from '../event-loop/sliced-work';
+import { tensorFromRaw, type InferTensor } from '../inference/tensor';
+import { checkSignature, quoted } from '../inference/tensor-signature';
 import { decodeContents } from './tensor-contents-decoder';
 
 const MAX_DIMENSION = BigInt(2 ** 31 - 1);

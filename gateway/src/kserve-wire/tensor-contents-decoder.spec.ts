@@ -5,8 +5,8 @@ import {
   type InferTensorContents,
 } from '@contracts/generated/inference/grpc_service_pb';
 import type { KServeDatatype } from '@contracts/kserve/datatype';
-import { runAtOnce } from '../../event-loop/sliced-work';
-import { type BytesTensorData, type TensorData } from '../../inference/tensor';
+import { runAtOnce } from '../event-loop/sliced-work';
+import { type BytesTensorData, type TensorData } from '../inference/tensor';
 import { decodeContents } from './tensor-contents-decoder';
 
 type Contents = Partial<Omit<InferTensorContents, '$typeName'>>;

@@ -1,14 +1,14 @@
 import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
 import type { KServeDatatype } from '@contracts/kserve/datatype';
-import { GatewayError, invalidArgument } from '../../errors/gateway-error';
-import { YIELD_EVERY, type SlicedWork } from '../../event-loop/sliced-work';
+import { GatewayError, invalidArgument } from '../errors/gateway-error';
+import { YIELD_EVERY, type SlicedWork } from '../event-loop/sliced-work';
 import {
   BytesTensorData,
   storageFor,
   type NumericTensorData,
   type TensorData,
-} from '../../inference/tensor';
-import { shownShape } from '../../inference/tensor-signature';
+} from '../inference/tensor';
+import { shownShape } from '../inference/tensor-signature';
 
 type TypedDatatype = Exclude<KServeDatatype, 'FP16' | 'BF16'>;
 

@@ -78,6 +78,28 @@ export default tseslint.config(
     },
   },
   {
+    // A stage is one step the pipeline runs; a stage calling the pipeline would run guards twice.
+    files: ['gateway/src/**/*.stage.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '(^|/)(call-pipeline|tensor-calls|detect-pipeline)$',
+              message: 'stages never import the pipeline that runs them.',
+            },
+            // Repeated from the request-path block: a file matching both gets this block's list.
+            {
+              regex: '^(\\.\\./)+(kserve|vision|http-server|grpc-server)/',
+              message: 'the request path and backends never import a front door.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.spec.ts', '**/test/**/*.ts', 'load-tests/**/*.ts'],
     rules: {
       '@typescript-eslint/explicit-module-boundary-types': 'off',

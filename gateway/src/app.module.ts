@@ -7,6 +7,7 @@ import { HealthModule } from './health/health.module';
 import { InferenceModule } from './inference/inference.module';
 import { KServeModule } from './kserve/kserve.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { PipelineModule } from './pipeline/pipeline.module';
 import { RateLimitsModule } from './rate-limits/rate-limits.module';
 import { VisionModule } from './vision/vision.module';
 
@@ -22,6 +23,7 @@ export class AppModule {
         AuthModule,
         RateLimitsModule,
         InferenceModule,
+        PipelineModule,
         KServeModule,
         VisionModule,
         GrpcServerModule,

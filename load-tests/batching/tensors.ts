@@ -12,7 +12,6 @@ import type { DetectContext } from '../../gateway/src/vision/detect-types';
 import { DecodeImageStage } from '../../gateway/src/vision/stages/decode-image.stage';
 import { PreprocessStage } from '../../gateway/src/vision/stages/preprocess.stage';
 import { DecodeBudget } from '../../gateway/src/vision/decode-budget';
-import { BENCH_CALL } from '../lib/bench-credentials';
 import type { SampleImage } from '../detect-overhead/images';
 import { MODEL_REPOSITORY } from '../detect-overhead/settings';
 import { MODEL } from './settings';
@@ -52,7 +51,6 @@ export async function buildPayloads(images: readonly SampleImage[]): Promise<Inf
           image: image.bytes,
           options: withDefaults({}, config.detectDefaults),
         },
-        call: BENCH_CALL,
         target,
         metadata,
       };

@@ -48,7 +48,6 @@ export async function createInProcessPaths(
     images.map(async (image) => {
       const context: DetectContext = {
         request: request(image),
-        call: BENCH_CALL,
         target,
         metadata: target.metadata,
       };

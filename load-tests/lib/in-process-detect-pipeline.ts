@@ -3,7 +3,8 @@ import type { GatewayConfig } from '../../gateway/src/config/gateway-config';
 import { OnnxRuntimeBackend } from '../../gateway/src/inference/embedded/onnx-runtime.backend';
 import { AdmitStage } from '../../gateway/src/admission/admit.stage';
 import { BatchStage } from '../../gateway/src/batching/batch.stage';
-import { InferencePipeline } from '../../gateway/src/inference/inference-pipeline';
+import { CallPipeline } from '../../gateway/src/pipeline/call-pipeline';
+import { TensorPath } from '../../gateway/src/pipeline/tensor-work';
 import { RateLimitStage } from '../../gateway/src/rate-limits/rate-limit.stage';
 import { createRateLimitService } from '../../gateway/src/rate-limits/rate-limits.module';
 import { GatewayMetrics } from '../../gateway/src/metrics/gateway-metrics';
@@ -33,17 +34,9 @@ export async function createInProcessDetectPipeline(
   const admission = new AdmitStage(config, metrics);
   const pipeline = new DetectPipeline(
     config,
-    backend,
-    new InferencePipeline(
-      backend,
-      metrics,
-      admission,
-      new RateLimitStage(limits),
-      new BatchStage(config, metrics),
-    ),
+    new CallPipeline(backend, new RateLimitStage(limits), admission),
+    new TensorPath(backend, new BatchStage(config, metrics), metrics),
     metrics,
-    limits,
-    admission,
   );
   return { backend, pipeline };
 }

@@ -1,14 +1,10 @@
 import { loadGatewayConfig } from '../config/gateway-config';
 import { GatewayError } from '../errors/gateway-error';
 import type { CallContext } from '../inference/call-context';
-import type {
-  InferenceBackend,
-  InferRequest,
-  InferResponse,
-  ModelMetadata,
-} from '../inference/inference-backend';
+import type { ModelMetadata } from '../inference/inference-backend';
 import type { ResolvedTarget } from '../inference/resolved-target';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
+import type { AdmittedCall } from '../pipeline/call-work';
 import { AdmitStage } from './admit.stage';
 
 const metadata = {
@@ -24,17 +20,15 @@ const metadata = {
 
 const target: ResolvedTarget = { model: 'm', version: '1', metadata };
 
-const response: InferResponse = { model: 'm', version: '1', outputs: [] };
-
-/** Work the test finishes by hand, recording whether it started and the signal it ran under. */
-function heldWork(request: { signal?: AbortSignal }) {
-  const state: { started: boolean; signal?: AbortSignal; finish: () => void } = {
+/** Work the test finishes by hand, recording whether it started and the receipt it ran under. */
+function heldWork() {
+  const state: { started: boolean; admitted?: AdmittedCall; finish: () => void } = {
     started: false,
     finish: () => undefined,
   };
-  const work = () => {
+  const work = (admitted: AdmittedCall) => {
     state.started = true;
-    state.signal = request.signal;
+    state.admitted = admitted;
     return new Promise<string>((resolve) => {
       state.finish = () => resolve('done');
     });
@@ -44,12 +38,14 @@ function heldWork(request: { signal?: AbortSignal }) {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe('AdmitStage: a front door admitting a call as a whole (the vision path)', () => {
+describe('AdmitStage: a call admitted as a whole, its work holding the slot', () => {
   let stage: AdmitStage;
-  const request = (): Pick<InferRequest, 'model' | 'version' | 'deadline' | 'signal'> => ({
-    model: 'm',
-    version: '1',
-  });
+  const call: CallContext = {
+    caller: { tenant: 't', subject: 'key:t', scopes: ['infer:m'] },
+    priority: 'bulk',
+    images: 1,
+  };
+  const guarded = () => ({ call, ask: { model: 'm', version: '1' }, target });
 
   beforeEach(() => {
     const config = loadGatewayConfig({
@@ -61,13 +57,13 @@ describe('AdmitStage: a front door admitting a call as a whole (the vision path)
   });
 
   it('holds the slot for all of the work: a call arriving meanwhile is refused before its work starts', async () => {
-    const first = heldWork(request());
-    const firstDone = stage.runAdmitted(request(), target, 'bulk', first.work);
+    const first = heldWork();
+    const firstDone = stage.run(guarded(), first.work);
     await sleep(0);
     expect(first.state.started).toBe(true);
 
-    const second = heldWork(request());
-    await expect(stage.runAdmitted(request(), target, 'bulk', second.work)).rejects.toMatchObject({
+    const second = heldWork();
+    await expect(stage.run(guarded(), second.work)).rejects.toMatchObject({
       kind: 'resource_exhausted',
       hints: { retryAfterMs: expect.any(Number) },
     });
@@ -79,11 +75,11 @@ describe('AdmitStage: a front door admitting a call as a whole (the vision path)
   });
 
   it("answers 504 at the model's default deadline and aborts the work's signal; the slot stays taken until the work ends", async () => {
-    const admitted = request();
-    const held = heldWork(admitted);
+    const held = heldWork();
     const before = Date.now();
-    const outcome = stage.runAdmitted(admitted, target, 'realtime', held.work);
-    expect(admitted.deadline).toBeGreaterThanOrEqual(before + 100);
+    const outcome = stage.run({ ...guarded(), call: { ...call, priority: 'realtime' } }, held.work);
+    await sleep(0);
+    expect(held.state.admitted?.deadline).toBeGreaterThanOrEqual(before + 100);
 
     const error = await outcome.then(
       () => undefined,
@@ -91,41 +87,11 @@ describe('AdmitStage: a front door admitting a call as a whole (the vision path)
     );
     expect(error).toBeInstanceOf(GatewayError);
     expect(error).toMatchObject({ kind: 'deadline_exceeded' });
-    expect(held.state.signal?.aborted).toBe(true);
+    expect(held.state.admitted?.signal.aborted).toBe(true);
     expect(stage.admissionOf('m', '1')?.inFlightCount).toBe(1);
 
     held.state.finish();
     await sleep(0);
     expect(stage.admissionOf('m', '1')?.inFlightCount).toBe(0);
-  });
-
-  it('passes a call its front door already admitted straight on, even with every slot taken', async () => {
-    const holder = heldWork(request());
-    const holding = stage.runAdmitted(request(), target, 'bulk', holder.work);
-    await sleep(0);
-
-    const call: CallContext = {
-      caller: { tenant: 't', subject: 'key:t', scopes: ['infer:m'] },
-      priority: 'bulk',
-      images: 1,
-      admitted: true,
-    };
-    const next = jest.fn(() => Promise.resolve(response));
-    await expect(
-      stage.handle(
-        {
-          request: { ...request(), inputs: [], outputs: [] },
-          call,
-          target,
-          backend: {} as InferenceBackend,
-        },
-        next,
-      ),
-    ).resolves.toBe(response);
-    expect(next).toHaveBeenCalledTimes(1);
-    expect(stage.admissionOf('m', '1')?.inFlightCount).toBe(1);
-
-    holder.state.finish();
-    await holding;
   });
 });

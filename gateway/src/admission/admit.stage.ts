@@ -1,9 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
-import type { Priority } from '../inference/call-context';
-import type { InferRequest, InferResponse } from '../inference/inference-backend';
+import type { CallContext, Priority } from '../inference/call-context';
 import type { ResolvedTarget } from '../inference/resolved-target';
-import type { InferenceContext, InferenceStage } from '../inference/stages/inference-stage';
+import type { AdmittedCall, CallAsk } from '../pipeline/call-work';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
 import { deadlineIn } from './call-bounds';
 import { callWithinDeadline, type BackendEnd } from './call-within-deadline';
@@ -12,13 +11,15 @@ import { ModelAdmission, type AdmissionEvents } from './model-admission';
 import { ModelAdmissionPolicies } from './model-admission-policy';
 
 /**
- * The admit stage (after validate): gives every request a deadline (the caller's, else the model's
- * default), then lets it through to the backend only within its model version's bounds on requests
- * in flight and queued, real-time before bulk, and only while its deadline can still be met. See
- * ModelAdmission for the rules and docs/api.md "Deadlines, priorities and load shedding".
+ * The admit stage, last guard of the call pipeline: gives the call a deadline (the caller's, else
+ * the version's default), then runs its work only within the version's bounds on calls in flight
+ * and queued, real-time before bulk, and only while its deadline can still be met. The work holds
+ * its slot until it is done: a detect call is admitted as a whole, before its image is decoded, so
+ * under overload a call that is shed costs no pixel work. See ModelAdmission for the rules and
+ * docs/api.md "Deadlines, priorities and load shedding".
  */
 @Injectable()
-export class AdmitStage implements InferenceStage {
+export class AdmitStage {
   readonly name = 'admit';
   private readonly models = new Map<string, ModelAdmission>();
   private readonly policies: ModelAdmissionPolicies;
@@ -35,46 +36,27 @@ export class AdmitStage implements InferenceStage {
     );
   }
 
-  /** The admission state of a model version, if a request for it has been seen (tests, metrics). */
+  /** The admission state of a model version, if a call for it has been seen (tests, metrics). */
   admissionOf(model: string, version: string): ModelAdmission | undefined {
     return this.models.get(key(model, version));
   }
 
-  async handle(
-    context: InferenceContext,
-    next: () => Promise<InferResponse>,
-  ): Promise<InferResponse> {
-    const { request, call, target } = context;
-    if (!target) throw new Error('admit needs the validate stage first');
-    // The vision path admitted the whole detect call before decoding its image (runAdmitted).
-    if (call.admitted) return next();
-    return this.runAdmitted(request, target, call.priority, next);
-  }
-
   /**
-   * Runs `work` as one admitted request of `request`'s model version, within its deadline (set on
-   * `request` here when the caller gave none). For the tensor request path `work` is the rest of
-   * the path; the vision path admits a detect call as a whole, before decoding its image, so under
-   * overload a request that is shed costs no pixel work and the CPU goes to those that are served.
+   * Runs `work` as one admitted call of `target`, within its deadline; `work` gets the receipt
+   * (deadline, and a signal that aborts at it or when the caller goes away).
    */
-  async runAdmitted<T>(
-    request: Pick<InferRequest, 'deadline' | 'signal'>,
-    target: ResolvedTarget,
-    priority: Priority,
-    work: () => Promise<T>,
+  async run<T>(
+    { call, ask, target }: { call: CallContext; ask: CallAsk; target: ResolvedTarget },
+    work: (admitted: AdmittedCall) => Promise<T>,
   ): Promise<T> {
     const policy = this.policies.of(target.metadata);
-    const deadline = request.deadline ?? deadlineIn(policy.timeoutMs, this.clock.now());
-    request.deadline = deadline;
+    const deadline = ask.deadline ?? deadlineIn(policy.timeoutMs, this.clock.now());
     const { model, version } = target;
+    const { priority } = call;
     const admission = this.admission(model, version);
     admission.setLimits(policy);
 
-    const permit = await admission.admit({
-      priority,
-      deadline,
-      signal: request.signal,
-    });
+    const permit = await admission.admit({ priority, deadline, signal: ask.signal });
     const labels = { model, version, priority };
     const onEnd = (end: BackendEnd): void => {
       if (end === 'deadline')
@@ -86,7 +68,15 @@ export class AdmitStage implements InferenceStage {
         this.metrics.admissionServiceTime.set({ model, version }, serviceMs / 1000);
       }
     };
-    return callWithinDeadline(request, deadline, work, permit, this.clock, admission.label, onEnd);
+    return callWithinDeadline(
+      ask.signal,
+      deadline,
+      (signal) => work({ call, target, deadline, signal }),
+      permit,
+      this.clock,
+      admission.label,
+      onEnd,
+    );
   }
 
   private admission(model: string, version: string): ModelAdmission {

@@ -10,8 +10,8 @@ function controllableBackend() {
   let answer!: (response: InferResponse) => void;
   let fail!: (error: Error) => void;
   const seen: { signal?: AbortSignal } = {};
-  const next = (request: InferRequest) => () => {
-    seen.signal = request.signal;
+  const next = () => (signal: AbortSignal) => {
+    seen.signal = signal;
     return new Promise<InferResponse>((resolve, reject) => {
       answer = resolve;
       fail = reject;
@@ -39,9 +39,9 @@ describe('callWithinDeadline', () => {
   ) => {
     const outcome: { value?: InferResponse; error?: Error } = {};
     callWithinDeadline(
-      request,
+      request.signal,
       clock.now() + deadlineMs,
-      backend.next(request),
+      backend.next(),
       permit,
       clock,
       "model 'm' version 1",

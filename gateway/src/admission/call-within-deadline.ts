@@ -1,4 +1,3 @@
-import type { InferRequest } from '../inference/inference-backend';
 import { callerCancelled, expiredAtBackend } from './admission-errors';
 import type { Clock } from './clock';
 import type { Permit } from './model-admission';
@@ -9,24 +8,25 @@ export type BackendEnd = 'answered' | 'failed' | 'deadline' | 'cancelled';
  * Runs the rest of the request path for an admitted request and holds its slot until the backend
  * is done with it.
  *
- * `request.signal` is replaced by one that aborts when the caller goes away or the deadline passes,
- * so whatever calls out (Triton) cancels its call. The caller is answered at that moment (504 /
+ * `next` runs with a signal of its own that aborts when the caller goes away (`callerSignal`) or
+ * the deadline passes, so whatever calls out (Triton) cancels its call; the caller's signal is
+ * never replaced, so a copy of the call (a shadow) keeps running when this one is cancelled. The caller is answered at that moment (504 /
  * DEADLINE_EXCEEDED, or cancelled); the slot is released only when the backend settles, so a
  * backend that cannot stop mid-run (ONNX Runtime) never has more than max in flight. The service
  * time is observed for answered requests and for those that ran into their deadline (a lower bound
  * that teaches the estimate the model is slow), never for failures or cancellations.
  */
 export async function callWithinDeadline<T>(
-  request: Pick<InferRequest, 'signal'>,
+  callerSignal: AbortSignal | undefined,
   deadline: number,
-  next: () => Promise<T>,
+  next: (signal: AbortSignal) => Promise<T>,
   permit: Permit,
   clock: Clock,
   label: string,
   onEnd: (end: BackendEnd) => void = () => undefined,
 ): Promise<T> {
   const started = clock.now();
-  const caller = request.signal;
+  const caller = callerSignal;
   const controller = new AbortController();
   let end: BackendEnd | undefined;
   const abort = (why: 'deadline' | 'cancelled'): void => {
@@ -40,9 +40,8 @@ export async function callWithinDeadline<T>(
   const onCallerAbort = (): void => abort('cancelled');
   caller?.addEventListener('abort', onCallerAbort, { once: true });
   if (caller?.aborted) onCallerAbort();
-  request.signal = controller.signal;
 
-  const call = Promise.resolve().then(next);
+  const call = Promise.resolve().then(() => next(controller.signal));
   const settle = (outcome: 'answered' | 'failed'): void => {
     timer.cancel();
     caller?.removeEventListener('abort', onCallerAbort);

@@ -59,7 +59,6 @@ export class BatchStage implements InferenceStage, OnApplicationShutdown {
     next: (context?: InferenceContext) => Promise<InferResponse>,
   ): Promise<InferResponse> {
     const { request, target } = context;
-    if (!target) throw new Error('batch needs the validate stage first');
     const settings = this.settingsOf(target.metadata);
     if (!settings || batchSizeOf(request) < 1) return next();
     const batcher = this.batcherFor(target.model, target.version, settings);

@@ -15,7 +15,7 @@ export function compatibilityKey(request: InferRequest): string {
 }
 
 /**
- * The request's size along the batch dimension (images, for a detector). The validate stage has
+ * The request's size along the batch dimension (images, for a detector). The precheck stage has
  * already checked that every input agrees and that it is within the model's max_batch_size.
  */
 export function batchSizeOf(request: InferRequest): number {

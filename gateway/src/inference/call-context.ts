@@ -12,8 +12,4 @@ export interface CallContext {
   priority: Priority;
   /** Images the call carries (a tensor call counts its batch size): rate limits count images too. */
   images: number;
-  /** Already charged to the rate limits by the front door (the vision path charges before decoding). */
-  limitsCharged?: boolean;
-  /** Already admitted by the front door (the vision path admits before decoding): admit passes it. */
-  admitted?: boolean;
 }

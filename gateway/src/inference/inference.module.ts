@@ -4,9 +4,6 @@ import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
 import { OnnxRuntimeBackend } from './embedded/onnx-runtime.backend';
 import { INFERENCE_BACKEND, type InferenceBackend } from './inference-backend';
-import { InferencePipeline } from './inference-pipeline';
-import { AdmissionModule } from '../admission/admission.module';
-import { BatchingModule } from '../batching/batching.module';
 import { TritonBackend } from './triton/triton.backend';
 
 type LoadedBackend = InferenceBackend & { close(): Promise<void> };
@@ -41,16 +38,14 @@ async function createBackend(
 
 @Global()
 @Module({
-  imports: [AdmissionModule, BatchingModule],
   providers: [
     {
       provide: INFERENCE_BACKEND,
       inject: [GATEWAY_CONFIG, GatewayMetrics],
       useFactory: createBackend,
     },
-    InferencePipeline,
   ],
-  exports: [INFERENCE_BACKEND, InferencePipeline],
+  exports: [INFERENCE_BACKEND],
 })
 export class InferenceModule implements OnApplicationShutdown {
   constructor(@Inject(INFERENCE_BACKEND) private readonly backend: LoadedBackend) {}

@@ -23,7 +23,7 @@ export interface CheckedInput {
  * The tensor precheck: a request's inputs and requested outputs against the served model's
  * signature (names, datatypes, ranks, dimensions, batch size; no input or output twice, none
  * missing), from their headers alone. Every front door runs it before decoding a single element,
- * so a request that cannot run costs what its header costs; the validate stage runs it again for
+ * so a request that cannot run costs what its header costs; the precheck stage (TensorWork) runs it again for
  * requests from any front door. Returns the inputs in request order with their element counts.
  */
 export function checkSignature(

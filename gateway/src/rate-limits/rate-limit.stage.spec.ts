@@ -1,12 +1,9 @@
 import { GatewayError } from '../errors/gateway-error';
-import type { InferenceBackend, InferResponse } from '../inference/inference-backend';
-import type { InferenceContext } from '../inference/stages/inference-stage';
+import type { GuardedCall } from '../pipeline/call-work';
 import { LimiterPool } from './limiter-pool';
 import { type LimitName, RateLimitService } from './rate-limit.service';
 import { RateLimitStage } from './rate-limit.stage';
 import { parseRateLimitSettings } from './rate-limit-settings';
-
-const ANSWER: InferResponse = { model: 'm', version: '1', outputs: [] };
 
 function stageWith(limits: unknown, windowSeconds = 1) {
   const parsed = parseRateLimitSettings(JSON.stringify(limits));
@@ -18,20 +15,22 @@ function stageWith(limits: unknown, windowSeconds = 1) {
     (tenant, limit) => refusals.push([tenant, limit]),
   );
   const stage = new RateLimitStage(service);
-  const next = jest.fn(() => Promise.resolve(ANSWER));
+  /** Calls the stage let on. */
+  const next = jest.fn();
   /** Resolves to 'ok' or the refusal. */
   const call = async (tenant: string, model = 'nanodet', images = 1) => {
-    const context: InferenceContext = {
-      request: { model, version: '', inputs: [], outputs: [] },
+    const guarded: GuardedCall = {
+      ask: { model, version: '' },
       call: {
         caller: { tenant, subject: `key:${tenant}`, scopes: ['infer:*'] },
         priority: 'realtime',
         images,
       },
-      backend: {} as InferenceBackend,
+      work: { precheck: () => undefined, run: () => Promise.resolve() },
     };
     try {
-      await stage.handle(context, next);
+      await stage.check(guarded);
+      next();
       return 'ok' as const;
     } catch (error) {
       if (error instanceof GatewayError) return error;

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { InferResponse } from '../inference/inference-backend';
-import type { InferenceContext, InferenceStage } from '../inference/stages/inference-stage';
+import type { CallGuard, GuardedCall } from '../pipeline/call-work';
 import { RateLimitService } from './rate-limit.service';
 
 /**
@@ -9,18 +8,12 @@ import { RateLimitService } from './rate-limit.service';
  * IETF RateLimit fields. Runs right after `authorize`, so the tenant is known and entitled.
  */
 @Injectable()
-export class RateLimitStage implements InferenceStage {
+export class RateLimitStage implements CallGuard {
   readonly name = 'rate-limit';
 
   constructor(private readonly limits: RateLimitService) {}
 
-  async handle(
-    context: InferenceContext,
-    next: () => Promise<InferResponse>,
-  ): Promise<InferResponse> {
-    const { call, request } = context;
-    if (!call.limitsCharged)
-      await this.limits.admit(call.caller.tenant, request.model, call.images);
-    return next();
+  async check({ call, ask }: GuardedCall): Promise<void> {
+    await this.limits.admit(call.caller.tenant, ask.model, call.images);
   }
 }

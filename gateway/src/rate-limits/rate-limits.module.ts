@@ -44,7 +44,7 @@ export function createRateLimitService(
   );
 }
 
-/** Tenant rate limits for the request path (the `rate-limit` stage of InferencePipeline). */
+/** Tenant rate limits for the request path (the `rate-limit` stage of the call pipeline). */
 @Global()
 @Module({
   providers: [

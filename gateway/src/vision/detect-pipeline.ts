@@ -1,19 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { invalidArgument } from '../errors/gateway-error';
-import {
-  INFERENCE_BACKEND,
-  type InferenceBackend,
-  type ModelMetadata,
-} from '../inference/inference-backend';
 import type { CallContext } from '../inference/call-context';
-import { InferencePipeline } from '../inference/inference-pipeline';
+import type { ModelMetadata } from '../inference/inference-backend';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
-import { AdmitStage } from '../admission/admit.stage';
-import { RateLimitService } from '../rate-limits/rate-limit.service';
+import { CallPipeline } from '../pipeline/call-pipeline';
+import { TensorPath } from '../pipeline/tensor-work';
 import type { DetectContext, DetectRequest, DetectResult, DetectStage } from './detect-types';
 import { DecodeDetectionsStage } from './stages/decode-detections.stage';
-import { ChargeLimitsStage } from './stages/charge-limits.stage';
 import { DecodeImageStage } from './stages/decode-image.stage';
 import { InferStage } from './stages/infer.stage';
 import { MapBoxesStage } from './stages/map-boxes.stage';
@@ -27,37 +21,33 @@ const PRE = new Set(['decode', 'preprocess']);
 const POST = new Set(['decode-detections', 'nms', 'map-boxes']);
 
 /**
- * The vision path, in order: rate limits and admission (before any pixel costs time) → image
- * header → resize/normalise → infer (through the tensor request path) → GFL decode → NMS → boxes
- * back to original pixels. Shared by REST and gRPC.
+ * A detect call: one call of the call pipeline (authorize → rate-limit → route → precheck → admit),
+ * whose precheck resolves the class names against the routed version and whose work is the vision
+ * path, in order: image header → resize/normalise → tensor work (batch → backend) → GFL decode →
+ * NMS → boxes back to original pixels. Shared by REST and gRPC.
  *
- * A detect call is admitted as a whole (its model's in-flight and queue bounds, its deadline)
- * before its image is decoded: under overload most calls are shed, and decoding and resizing each
- * of them first would take the CPU the admitted ones need (measured: at 10× capacity on two cores
- * that work alone made callers wait many seconds past their deadline).
+ * The call is admitted as a whole before its image is decoded: under overload most calls are shed,
+ * and decoding and resizing each of them first would take the CPU the admitted ones need
+ * (measured: at 10× capacity on two cores that work alone made callers wait many seconds past
+ * their deadline).
  */
 @Injectable()
 export class DetectPipeline {
-  /** Before admission: cheap checks only. */
-  private readonly unadmitted: readonly DetectStage[];
-  /** The admitted call's work: it holds its model's slot (and deadline) until all of it is done. */
-  private readonly admitted: readonly DetectStage[];
+  /** The admitted call's work: it holds its version's slot (and deadline) until all of it is done. */
+  private readonly stages: readonly DetectStage[];
 
   constructor(
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
-    @Inject(INFERENCE_BACKEND) private readonly backend: InferenceBackend,
-    inference: InferencePipeline,
+    private readonly calls: CallPipeline,
+    tensors: TensorPath,
     private readonly metrics: GatewayMetrics,
-    limits: RateLimitService,
-    private readonly admission: AdmitStage,
   ) {
     applyImageDecoderSettings();
-    this.unadmitted = [new ChargeLimitsStage(limits)];
     const images = config.images;
-    this.admitted = [
+    this.stages = [
       new DecodeImageStage(images),
       new PreprocessStage(images, new DecodeBudget(images.decodeBudgetBytes, images.decodeQueue)),
-      new InferStage(inference),
+      new InferStage(tensors),
       new DecodeDetectionsStage(),
       new NmsStage(),
       new MapBoxesStage(),
@@ -65,28 +55,40 @@ export class DetectPipeline {
   }
 
   async detect(request: DetectRequest, call: CallContext): Promise<DetectResult> {
-    const target = this.backend.resolve(request.model, request.version);
-    const { metadata } = target;
-    const context: DetectContext = {
-      request,
-      call,
-      target,
-      metadata,
-      classIds: classIdsOf(request, metadata),
-    };
     const timingsMs: Record<string, number> = {};
     const started = performance.now();
-    await runStages(this.unadmitted, context, timingsMs);
-    context.call = { ...context.call, admitted: true };
-    await this.admission.runAdmitted(request, target, call.priority, () =>
-      // Admission's signal (it replaced the caller's): aborted at the deadline or when the caller
-      // goes away, once the caller has had its answer; the remaining steps are skipped.
-      runStages(this.admitted, context, timingsMs, request.signal),
+    const { model, version, deadline, signal } = request;
+    let classIds: ReadonlySet<number> | undefined;
+    const context = await this.calls.run(
+      call,
+      { model, version, deadline, signal },
+      {
+        // Class names resolved before any pixel work, so a typo costs no decoding or inference.
+        precheck: (target) => {
+          classIds = classIdsOf(request, target.metadata);
+        },
+        run: async (admitted) => {
+          const { target } = admitted;
+          const work: DetectContext = {
+            request,
+            admitted,
+            target,
+            metadata: target.metadata,
+            classIds,
+          };
+          // Admission's signal: aborted at the deadline or when the caller goes away, once the
+          // caller has had its answer; the remaining steps are skipped.
+          await runStages(this.stages, work, timingsMs, admitted.signal);
+          return work;
+        },
+      },
+      timingsMs,
     );
     timingsMs.total = round(performance.now() - started);
-    this.observe(request.model, timingsMs);
+    const { target } = context;
+    this.observe(target.model, timingsMs);
 
-    const labels = metadata.labels ?? [];
+    const labels = target.metadata.labels ?? [];
     const detections = (context.detections ?? []).map((detection) => ({
       label: labels[detection.classId] ?? String(detection.classId),
       classId: detection.classId,
@@ -96,7 +98,7 @@ export class DetectPipeline {
       ) as [number, number, number, number],
     }));
     for (const detection of detections)
-      this.metrics.detections.inc({ model: request.model, label: detection.label });
+      this.metrics.detections.inc({ model: target.model, label: detection.label });
     return {
       model: target.model,
       version: target.version,
@@ -123,10 +125,10 @@ async function runStages(
   stages: readonly DetectStage[],
   context: DetectContext,
   timingsMs: Record<string, number>,
-  stop?: AbortSignal,
+  stop: AbortSignal,
 ): Promise<void> {
   for (const stage of stages) {
-    stop?.throwIfAborted();
+    stop.throwIfAborted();
     const stageStarted = performance.now();
     await stage.run(context);
     timingsMs[stage.name] = round(performance.now() - stageStarted);

@@ -1,7 +1,7 @@
 import type { Detection as Candidate, PreprocessPlan, ResizeMode } from '@vision-math';
-import type { CallContext } from '../inference/call-context';
 import type { InferResponse, ModelMetadata } from '../inference/inference-backend';
 import type { ResolvedTarget } from '../inference/resolved-target';
+import type { AdmittedCall } from '../pipeline/call-work';
 
 export interface DetectOptions {
   scoreThreshold: number;
@@ -43,10 +43,10 @@ export interface DetectResult {
 export interface DetectContext {
   readonly request: DetectRequest;
   /**
-   * Who calls and on what terms; the infer stage hands it to the tensor request path. The
-   * rate-limit stage replaces it with a copy marked as charged.
+   * The call as admitted: who calls, the routed version, the deadline and the signal the tensor
+   * work runs under. Absent only where a benchmark runs single stages without a call.
    */
-  call: CallContext;
+  readonly admitted?: AdmittedCall;
   /** The version serving the call (resolved once, before any stage), and its metadata. */
   readonly target: ResolvedTarget;
   readonly metadata: ModelMetadata;

@@ -47,6 +47,7 @@ export class VisionGrpcService {
           iouThreshold: given?.iouThreshold,
           maxDetections: given?.maxDetections,
           classes: given?.classes.length ? given.classes.join(',') : undefined,
+          resize: given?.resize,
         }).filter(([, value]) => value !== undefined),
       ),
       this.config.detectDefaults,

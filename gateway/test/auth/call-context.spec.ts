@@ -1,13 +1,19 @@
 /**
- * Every front door hands the request path a call context: the authenticated caller, the priority
- * from x-priority, and the images the call carries. Observed on the real pipeline of a real gateway.
+ * Every front door hands the call pipeline a call context: the authenticated caller, the priority
+ * from x-priority, and the images the call carries; and every guard of the pipeline runs exactly
+ * once per call (once per stream message). Observed on the real pipeline of a real gateway.
  */
 import { create } from '@bufbuild/protobuf';
 import type { Client, Metadata } from '@grpc/grpc-js';
 import { GRPCInferenceService } from '@contracts/generated/inference/grpc_service_pb';
 import { DetectRequestSchema, VisionService } from '@contracts/generated/vision/v1/vision_pb';
 import type { CallContext } from '../../src/inference/call-context';
-import { InferencePipeline } from '../../src/inference/inference-pipeline';
+import { AdmitStage } from '../../src/admission/admit.stage';
+import { AuthorizeStage } from '../../src/auth/authorize.stage';
+import { CallPipeline } from '../../src/pipeline/call-pipeline';
+import { PrecheckStage } from '../../src/pipeline/precheck.stage';
+import { RateLimitStage } from '../../src/rate-limits/rate-limit.stage';
+import { RouteStage } from '../../src/routing/route.stage';
 import { NANODET_INPUT_SIZE, nanodetInferRequest } from '../nanodet-reference';
 import {
   authMetadata,
@@ -24,6 +30,14 @@ describe('call context from every front door', () => {
   let key: string;
   let id: string;
   let seen: CallContext[];
+  /** How often each stage ran, by name, since the test began. */
+  let stageRuns: Record<string, number>;
+  const guards = [
+    AuthorizeStage.prototype,
+    RateLimitStage.prototype,
+    RouteStage.prototype,
+    PrecheckStage.prototype,
+  ];
   let kserve: Client & Record<string, unknown>;
   let vision: Client & Record<string, unknown>;
 
@@ -33,17 +47,47 @@ describe('call context from every front door', () => {
       tenant: 'team-ctx',
       scopes: ['infer:nanodet'],
     }));
-    const pipeline = gateway.app.get(InferencePipeline);
-    const infer = pipeline.infer.bind(pipeline);
-    jest.spyOn(pipeline, 'infer').mockImplementation((request, call) => {
+    const pipeline = gateway.app.get(CallPipeline);
+    const run = pipeline.run.bind(pipeline);
+    jest.spyOn(pipeline, 'run').mockImplementation((call, ask, work, timings) => {
       seen.push(call);
-      return infer(request, call);
+      return run(call, ask, work, timings);
+    });
+    const count = (name: string): void => {
+      stageRuns[name] = (stageRuns[name] ?? 0) + 1;
+    };
+    for (const guard of guards) {
+      const check = guard.check;
+      jest.spyOn(guard, 'check').mockImplementation(function (this: typeof guard, guarded) {
+        count(this.name);
+        return check.call(this, guarded);
+      });
+    }
+    const admit = AdmitStage.prototype.run;
+    jest.spyOn(AdmitStage.prototype, 'run').mockImplementation(function (
+      this: AdmitStage,
+      ...args
+    ) {
+      count(this.name);
+      return admit.apply(this, args);
     });
     kserve = grpcClient(GRPCInferenceService, gateway.grpcAddress, { apiKey: null });
     vision = grpcClient(VisionService, gateway.grpcAddress, { apiKey: null });
   });
   beforeEach(() => {
     seen = [];
+    stageRuns = {};
+  });
+  afterEach(() => {
+    // Every guard once per call the pipeline saw: none skipped, none run twice.
+    const calls = seen.length;
+    expect(stageRuns).toEqual({
+      authorize: calls,
+      'rate-limit': calls,
+      route: calls,
+      precheck: calls,
+      admit: calls,
+    });
   });
   afterAll(async () => {
     kserve?.close();
@@ -127,11 +171,10 @@ describe('call context from every front door', () => {
       create(DetectRequestSchema, { model: 'nanodet', image: sampleImage('messi5.jpg') }),
       metadata('bulk'),
     );
-    // The vision path charged the rate limits and admitted the call itself, before decoding.
-    const visionPath = { limitsCharged: true, admitted: true };
+    // One call each: the detect call is charged and admitted as a whole, before decoding.
     expect(seen).toEqual([
-      { caller: caller(), priority: 'realtime', images: 1, ...visionPath },
-      { caller: caller(), priority: 'bulk', images: 1, ...visionPath },
+      { caller: caller(), priority: 'realtime', images: 1 },
+      { caller: caller(), priority: 'bulk', images: 1 },
     ]);
   });
 });

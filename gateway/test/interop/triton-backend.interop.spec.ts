@@ -131,7 +131,9 @@ describe('the gateway in front of a real Triton Inference Server (Triton backend
     expect(throughConfig.config).toEqual(tritonConfig);
 
     // What only the gateway adds: labels from its local repository copy, vision parameters.
-    const metadata = gateway.app.get<InferenceBackend>(INFERENCE_BACKEND).resolve('nanodet', '').metadata;
+    const metadata = gateway.app
+      .get<InferenceBackend>(INFERENCE_BACKEND)
+      .resolve('nanodet', '').metadata;
     expect(metadata).toMatchObject({
       platform: 'python',
       maxBatchSize: 8,

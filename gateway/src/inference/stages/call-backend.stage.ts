@@ -10,15 +10,13 @@ export class CallBackendStage implements InferenceStage {
 
   async handle(context: InferenceContext): Promise<InferResponse> {
     const { backend, request, target } = context;
-    if (!target) throw new Error('backend needs the validate stage first');
     const stop = this.metrics.inferenceDuration.startTimer({
       backend: backend.name,
       model: target.model,
       version: target.version,
     });
     try {
-      // The version validate resolved, on a copy: the caller's request stays as it came.
-      return await backend.infer({ ...request, version: target.version });
+      return await backend.infer(request);
     } finally {
       stop();
     }

@@ -2,13 +2,13 @@ import type { CallContext } from '../call-context';
 import type { InferenceBackend, InferRequest, InferResponse } from '../inference-backend';
 import type { ResolvedTarget } from '../resolved-target';
 
-/** What travels along the request path; the request itself is never changed by a stage. */
+/** What travels along a tensor call's work (batch → backend); no stage changes the request. */
 export interface InferenceContext {
   request: InferRequest;
   /** Who calls and on what terms (caller, priority, images), from the front door. */
   call: CallContext;
-  /** Set by the validate stage: the version served for the request, with its metadata. */
-  target?: ResolvedTarget;
+  /** The version the call was routed to, with its metadata. */
+  target: ResolvedTarget;
   backend: InferenceBackend;
 }
 

@@ -22,7 +22,7 @@ import {
   type InferenceBackend,
   type TensorMetadata,
 } from '../../inference/inference-backend';
-import { InferencePipeline } from '../../inference/inference-pipeline';
+import { TensorCalls } from '../../pipeline/tensor-calls';
 import type { CallContext } from '../../inference/call-context';
 import { GatewayMetrics } from '../../metrics/gateway-metrics';
 import { decoded } from '../../grpc-server/grpc-errors';
@@ -51,7 +51,7 @@ export class KServeGrpcService {
   constructor(
     @Inject(INFERENCE_BACKEND) private readonly backend: InferenceBackend,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
-    private readonly pipeline: InferencePipeline,
+    private readonly pipeline: TensorCalls,
     private readonly metrics: GatewayMetrics,
   ) {}
 

@@ -6,7 +6,7 @@ import {
   type InferenceBackend,
   type TensorMetadata,
 } from '../../inference/inference-backend';
-import { InferencePipeline } from '../../inference/inference-pipeline';
+import { TensorCalls } from '../../pipeline/tensor-calls';
 import type { JsonObject } from '@bufbuild/protobuf';
 import { modelConfigToJson } from '../model-config-json';
 import { SERVER_EXTENSIONS, SERVER_NAME, SERVER_VERSION } from '../server-identity';
@@ -26,7 +26,7 @@ const HEADER_LENGTH = 'inference-header-content-length';
 export class KServeHttpController {
   constructor(
     @Inject(INFERENCE_BACKEND) private readonly backend: InferenceBackend,
-    private readonly pipeline: InferencePipeline,
+    private readonly pipeline: TensorCalls,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 

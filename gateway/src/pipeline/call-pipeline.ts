@@ -1,0 +1,63 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { AdmitStage } from '../admission/admit.stage';
+import { AuthorizeStage } from '../auth/authorize.stage';
+import type { CallContext } from '../inference/call-context';
+import { INFERENCE_BACKEND, type InferenceBackend } from '../inference/inference-backend';
+import { RateLimitStage } from '../rate-limits/rate-limit.stage';
+import { RouteStage } from '../routing/route.stage';
+import type { CallAsk, CallGuard, CallWork, GuardedCall } from './call-work';
+import { PrecheckStage } from './precheck.stage';
+
+/**
+ * Every call, from every front door (KServe REST and gRPC, each stream message, detect REST and
+ * gRPC), in one ordered list: authorize → rate-limit → route → precheck → admit, then the call's
+ * work while it holds its admission slot. Each guard runs once per call; the work (tensor:
+ * batch → backend; detect: decode → … → map-boxes) has no guard inside. Authentication happens
+ * at the front door (HTTP hook, gRPC interceptor), before a body is read.
+ */
+@Injectable()
+export class CallPipeline {
+  private readonly guards: readonly CallGuard[];
+
+  constructor(
+    @Inject(INFERENCE_BACKEND) backend: InferenceBackend,
+    rateLimit: RateLimitStage,
+    private readonly admit: AdmitStage,
+  ) {
+    this.guards = [new AuthorizeStage(), rateLimit, new RouteStage(backend), new PrecheckStage()];
+  }
+
+  /** The stages in the order a call meets them. */
+  get stageNames(): string[] {
+    return [...this.guards.map((guard) => guard.name), this.admit.name, 'work'];
+  }
+
+  /**
+   * Runs `work` for `call` once every guard let it through. `timingsMs`, when given, gets each
+   * guard's time and the admission wait (`admit`: from asking for a slot to the work's start).
+   */
+  async run<T>(
+    call: CallContext,
+    ask: CallAsk,
+    work: CallWork<T>,
+    timingsMs?: Record<string, number>,
+  ): Promise<T> {
+    const guarded: GuardedCall<T> = { call, ask, work };
+    for (const guard of this.guards) {
+      const started = performance.now();
+      await guard.check(guarded);
+      if (timingsMs) timingsMs[guard.name] = elapsedMs(started);
+    }
+    const target = guarded.target;
+    if (!target) throw new Error('the route stage resolved no target');
+    const asked = performance.now();
+    return this.admit.run({ call, ask, target }, (admitted) => {
+      if (timingsMs) timingsMs[this.admit.name] = elapsedMs(asked);
+      return work.run(admitted);
+    });
+  }
+}
+
+function elapsedMs(since: number): number {
+  return Math.round((performance.now() - since) * 100) / 100;
+}

@@ -1,0 +1,55 @@
+import type { CallContext } from '../inference/call-context';
+import type { ResolvedTarget } from '../inference/resolved-target';
+
+/** What a call asks for, as its front door read it; never written to by the pipeline. */
+export interface CallAsk {
+  readonly model: string;
+  /** '' asks for the route's choice (today: the newest served version). */
+  readonly version: string;
+  /** The caller's deadline (epoch ms, `Date.now()` clock), if it gave one. */
+  readonly deadline?: number;
+  /** Aborted when the caller goes away. */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * The receipt of admission: a call admitted to its routed version, and the terms its work runs
+ * under. Built by the admit stage; the work reads it, nothing writes to it.
+ */
+export interface AdmittedCall {
+  readonly call: CallContext;
+  readonly target: ResolvedTarget;
+  /** When the caller stops waiting (epoch ms): the caller's, else the version's default timeout. */
+  readonly deadline: number;
+  /**
+   * Aborted at the deadline or when the caller goes away: whatever calls out (Triton) passes it
+   * on. The caller's own signal is never replaced.
+   */
+  readonly signal: AbortSignal;
+}
+
+/** What a call does once the guards let it through: a tensor call, a detect call. */
+export interface CallWork<T> {
+  /**
+   * Cheap checks of the call against the routed version (a tensor call's signature, a detect
+   * call's class names), before an admission slot is taken.
+   */
+  precheck(target: ResolvedTarget): void;
+  /** The call's work, run while it holds its admission slot. */
+  run(admitted: AdmittedCall): Promise<T>;
+}
+
+/** One call on its way through the guards: what each reads, and what route resolves (once). */
+export interface GuardedCall<T = unknown> {
+  readonly call: CallContext;
+  readonly ask: CallAsk;
+  readonly work: CallWork<T>;
+  /** Set by the route stage, once. */
+  target?: ResolvedTarget;
+}
+
+/** A guard of the call pipeline: refuses the call (throws) or lets it on. */
+export interface CallGuard {
+  readonly name: string;
+  check(guarded: GuardedCall): void | Promise<void>;
+}

@@ -52,7 +52,6 @@ export async function buildPayloads(images: readonly SampleImage[]): Promise<Inf
           options: withDefaults({}, config.detectDefaults),
         },
         target,
-        metadata,
       };
       await new DecodeImageStage(config.images).run(context);
       await new PreprocessStage(config.images, decodeBudget).run(context);

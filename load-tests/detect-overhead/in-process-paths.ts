@@ -49,12 +49,11 @@ export async function createInProcessPaths(
       const context: DetectContext = {
         request: request(image),
         target,
-        metadata: target.metadata,
       };
       await new DecodeImageStage(config.images).run(context);
       await new PreprocessStage(config.images, decodeBudget).run(context);
       if (!context.input) throw new Error(`preprocess produced no tensor for ${image.name}`);
-      const [, ...chw] = context.metadata.inputs[0].shape;
+      const [, ...chw] = context.target.metadata.inputs[0].shape;
       return new ort.Tensor('float32', context.input, [1, ...chw]);
     }),
   );

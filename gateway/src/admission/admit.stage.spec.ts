@@ -1,22 +1,13 @@
+import { plainModelMetadata } from '../../test/model-metadata-fixture';
 import { loadGatewayConfig } from '../config/gateway-config';
 import { GatewayError } from '../errors/gateway-error';
 import type { CallContext } from '../inference/call-context';
-import type { ModelMetadata } from '../inference/inference-backend';
 import type { ResolvedTarget } from '../inference/resolved-target';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
 import type { AdmittedCall } from '../pipeline/call-work';
 import { AdmitStage } from './admit.stage';
 
-const metadata = {
-  name: 'm',
-  versions: ['1'],
-  platform: 'onnxruntime_onnx',
-  inputs: [],
-  outputs: [],
-  maxBatchSize: 0,
-  parameters: {},
-  config: {},
-} as unknown as ModelMetadata;
+const metadata = plainModelMetadata();
 
 const target: ResolvedTarget = { model: 'm', version: '1', metadata };
 

@@ -1,12 +1,8 @@
 import { AdmitStage } from '../admission/admit.stage';
+import { plainModelMetadata } from '../../test/model-metadata-fixture';
 import { loadGatewayConfig } from '../config/gateway-config';
 import type { CallContext } from '../inference/call-context';
-import type {
-  InferenceBackend,
-  InferRequest,
-  InferResponse,
-  ModelMetadata,
-} from '../inference/inference-backend';
+import type { InferenceBackend, InferRequest, InferResponse } from '../inference/inference-backend';
 import { servedVersion } from '../inference/resolved-target';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
 import { RateLimitStage } from '../rate-limits/rate-limit.stage';
@@ -14,16 +10,7 @@ import { createRateLimitService } from '../rate-limits/rate-limits.module';
 import { CallPipeline } from './call-pipeline';
 import type { AdmittedCall, CallWork } from './call-work';
 
-const metadata = {
-  name: 'm',
-  versions: ['1', '2'],
-  platform: 'onnxruntime_onnx',
-  inputs: [],
-  outputs: [],
-  maxBatchSize: 0,
-  parameters: {},
-  config: {},
-} as unknown as ModelMetadata;
+const metadata = plainModelMetadata(['1', '2']);
 
 const backend = {
   resolve: (_model: string, version: string) => servedVersion(metadata, version),

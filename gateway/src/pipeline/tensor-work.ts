@@ -30,10 +30,6 @@ export class TensorPath {
     this.stages = [batch, new CallBackendStage(metrics)];
   }
 
-  get stageNames(): string[] {
-    return this.stages.map((stage) => stage.name);
-  }
-
   run(request: InferRequest, admitted: AdmittedCall): Promise<InferResponse> {
     const { target, deadline, signal, call } = admitted;
     const routed: InferRequest = { ...request, version: target.version, deadline, signal };

@@ -73,7 +73,6 @@ export class DetectPipeline {
             request,
             admitted,
             target,
-            metadata: target.metadata,
             classIds,
           };
           // Admission's signal: aborted at the deadline or when the caller goes away, once the

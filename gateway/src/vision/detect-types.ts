@@ -1,5 +1,5 @@
 import type { Detection as Candidate, PreprocessPlan, ResizeMode } from '@vision-math';
-import type { InferResponse, ModelMetadata } from '../inference/inference-backend';
+import type { InferResponse } from '../inference/inference-backend';
 import type { ResolvedTarget } from '../inference/resolved-target';
 import type { AdmittedCall } from '../pipeline/call-work';
 
@@ -49,7 +49,6 @@ export interface DetectContext {
   readonly admitted?: AdmittedCall;
   /** The version serving the call (resolved once, before any stage), and its metadata. */
   readonly target: ResolvedTarget;
-  readonly metadata: ModelMetadata;
   /** The requested class filter as class ids; undefined keeps every class. */
   readonly classIds?: ReadonlySet<number>;
   /**

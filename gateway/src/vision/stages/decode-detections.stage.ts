@@ -17,7 +17,8 @@ export class DecodeDetectionsStage implements DetectStage {
 
   run(context: DetectContext): void {
     if (!context.inference) throw new Error('decode needs the infer stage first');
-    const { metadata, request } = context;
+    const { target, request } = context;
+    const { metadata } = target;
     let entry = this.decoders.get(metadata);
     if (!entry) {
       const head = gflHeadOf(metadata);

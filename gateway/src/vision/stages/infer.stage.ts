@@ -15,7 +15,8 @@ export class InferStage implements DetectStage {
   async run(context: DetectContext): Promise<void> {
     if (!context.input) throw new Error('infer needs the preprocess stage first');
     if (!context.admitted) throw new Error('infer runs only within an admitted call');
-    const { metadata, target } = context;
+    const { target } = context;
+    const { metadata } = target;
     const [channels, height, width] = inputLayout(context);
     const shape =
       metadata.maxBatchSize > 0 ? [1, channels, height, width] : [channels, height, width];

@@ -92,16 +92,18 @@ export class PreprocessStage implements DetectStage {
 
 /** [C, H, W] of the model's image input (its full shape minus the batch dimension). */
 export function inputLayout(context: DetectContext): [number, number, number] {
-  const input = context.metadata.inputs[0];
-  const dims = context.metadata.maxBatchSize > 0 ? input.shape.slice(1) : input.shape;
+  const input = context.target.metadata.inputs[0];
+  const dims = context.target.metadata.maxBatchSize > 0 ? input.shape.slice(1) : input.shape;
   if (dims.length !== 3 || dims[0] !== 3 || dims.some((dim) => dim <= 0)) {
     throw invalidArgument(
-      `model '${context.metadata.name}' does not take a fixed-size 3-channel NCHW image`,
+      `model '${context.target.metadata.name}' does not take a fixed-size 3-channel NCHW image`,
     );
   }
   return [dims[0], dims[1], dims[2]];
 }
 
 function resizeModeOf(context: DetectContext): ResizeMode {
-  return context.metadata.parameters['vision.resize'] === 'letterbox' ? 'letterbox' : 'stretch';
+  return context.target.metadata.parameters['vision.resize'] === 'letterbox'
+    ? 'letterbox'
+    : 'stretch';
 }

@@ -119,6 +119,9 @@ describe('admission: deadlines, bounded queue, priorities, cancellation (embedde
     gateway = await startTestGateway({
       GATEWAY_MAX_IN_FLIGHT_PER_MODEL: '1',
       GATEWAY_MAX_QUEUE_PER_MODEL: '1',
+      // These tests are about the bounded queue itself: a fixed limit and no wait target.
+      GATEWAY_ADMISSION_LIMIT: 'fixed',
+      GATEWAY_ADMISSION_QUEUE_TARGET_MS: '0',
       // ONNX Runtime's threads spin while they run: with one of them, the event loop keeps a core
       // on a 2-core machine, and requests sent while the batch of 8 runs arrive while it runs.
       ORT_INTRA_OP_THREADS: '1',

@@ -96,6 +96,8 @@ async function metricsOf(gateway: TestGateway): Promise<string> {
 }
 
 const NANODET = { model: 'nanodet', version: '1' };
+/** Batches form from calls in flight at once: a fixed admission limit lets all of them through. */
+const ALL_ADMITTED = { GATEWAY_ADMISSION_LIMIT: 'fixed' } as const;
 
 describe('dynamic batching (embedded backend, real gateways)', () => {
   let unbatched: RunResults;
@@ -116,6 +118,7 @@ describe('dynamic batching (embedded backend, real gateways)', () => {
   it('answers concurrent KServe and detect calls exactly as without batching, from batches larger than one', async () => {
     // A generous delay, so the concurrent calls meet in batches even on a busy machine.
     const gateway = await startTestGateway({
+      ...ALL_ADMITTED,
       GATEWAY_BATCHING: 'fixed',
       GATEWAY_BATCH_MAX_QUEUE_DELAY_US: '100000',
     });
@@ -154,6 +157,7 @@ describe('dynamic batching (embedded backend, real gateways)', () => {
 
   it('gives the same answers in adaptive mode', async () => {
     const gateway = await startTestGateway({
+      ...ALL_ADMITTED,
       GATEWAY_BATCHING: 'adaptive',
       GATEWAY_BATCH_MAX_QUEUE_DELAY_US: '20000',
     });
@@ -175,6 +179,7 @@ describe('dynamic batching (embedded backend, real gateways)', () => {
 
   it('refuses at once with RESOURCE_EXHAUSTED and a retry hint when the batch queue is full', async () => {
     const gateway = await startTestGateway({
+      ...ALL_ADMITTED,
       GATEWAY_BATCHING: 'fixed',
       GATEWAY_BATCH_MAX_QUEUE: '2',
       // Two requests stay below the preferred size 4, so they wait the whole second.

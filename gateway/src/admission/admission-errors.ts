@@ -57,3 +57,17 @@ export const shedForRealtime = (
     `shed for real-time traffic: the queue of ${label} was full (max queue ${maxQueue}) and this bulk request was the newest in it`,
     { retryAfterMs },
   );
+
+export const waitOverTarget = (
+  label: string,
+  waitMs: number,
+  targetMs: number,
+  ahead: number,
+  retryAfterMs: number,
+): GatewayError =>
+  new GatewayError(
+    'resource_exhausted',
+    `${label} is busy: a slot would take about ${Math.ceil(waitMs)} ms with ${ahead} request(s) queued ahead, ` +
+      `over its queue target (${Math.ceil(targetMs)} ms); refused at once instead of admitted late`,
+    { retryAfterMs },
+  );

@@ -103,6 +103,7 @@ export class AdmitStage {
       shed: (priority, reason) => m.admissionShed.inc({ ...labels(priority), reason }),
       expired: (priority, reason) => m.admissionExpired.inc({ ...labels(priority), reason }),
       cancelled: (priority) => m.admissionCancelled.inc({ ...labels(priority), where: 'queued' }),
+      limited: (limit) => m.admissionLimit.set({ model, version }, limit),
       changed: (inFlight, queued) => {
         m.admissionInFlight.set({ model, version }, inFlight);
         m.admissionQueueDepth.set({ model, version }, queued);

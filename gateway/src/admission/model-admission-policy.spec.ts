@@ -2,7 +2,13 @@ import { Logger } from '@nestjs/common';
 import type { ModelMetadata } from '../inference/inference-backend';
 import { ModelAdmissionPolicies } from './model-admission-policy';
 
-const defaults = { defaultTimeoutMs: 30_000, maxInFlightPerModel: 32, maxQueuePerModel: 128 };
+const defaults = {
+  defaultTimeoutMs: 30_000,
+  maxInFlightPerModel: 32,
+  maxQueuePerModel: 128,
+  limit: 'adaptive' as const,
+};
+const learnt = { adaptive: true, queueTarget: 'service' };
 const model = (parameters: Record<string, string>) =>
   ({ name: 'm', parameters }) as unknown as ModelMetadata;
 
@@ -12,6 +18,12 @@ describe('ModelAdmissionPolicies', () => {
       timeoutMs: 30_000,
       maxInFlight: 32,
       maxQueue: 128,
+      ...learnt,
+    });
+    const fixed = { ...defaults, limit: 'fixed' as const, queueTargetMs: 0 };
+    expect(new ModelAdmissionPolicies(fixed).of(model({}))).toMatchObject({
+      adaptive: false,
+      queueTarget: undefined,
     });
   });
 
@@ -29,15 +41,22 @@ describe('ModelAdmissionPolicies', () => {
     expect(new ModelAdmissionPolicies(auto).of(unbatched).maxInFlight).toBe(2);
   });
 
-  it("reads the model's own gateway.timeout_ms, gateway.max_in_flight and gateway.max_queue", () => {
+  it("reads the model's own gateway.timeout_ms, max_in_flight, max_queue and queue_target_ms", () => {
     const policy = new ModelAdmissionPolicies(defaults).of(
       model({
         'gateway.timeout_ms': '500',
         'gateway.max_in_flight': '4',
         'gateway.max_queue': '0',
+        'gateway.queue_target_ms': '25',
       }),
     );
-    expect(policy).toEqual({ timeoutMs: 500, maxInFlight: 4, maxQueue: 0 });
+    expect(policy).toEqual({
+      timeoutMs: 500,
+      maxInFlight: 4,
+      maxQueue: 0,
+      adaptive: true,
+      queueTarget: 25,
+    });
   });
 
   it('keeps the default for a malformed parameter and says so in the log', () => {
@@ -46,7 +65,7 @@ describe('ModelAdmissionPolicies', () => {
       const policy = new ModelAdmissionPolicies(defaults).of(
         model({ 'gateway.max_in_flight': '0', 'gateway.timeout_ms': 'fast' }),
       );
-      expect(policy).toEqual({ timeoutMs: 30_000, maxInFlight: 32, maxQueue: 128 });
+      expect(policy).toEqual({ timeoutMs: 30_000, maxInFlight: 32, maxQueue: 128, ...learnt });
       expect(warn.mock.calls.map(([message]) => String(message))).toEqual([
         expect.stringContaining("gateway.timeout_ms 'fast' is not an integer"),
         expect.stringContaining("gateway.max_in_flight '0' is not an integer"),

@@ -3,13 +3,12 @@ import type { GatewayConfig } from '../config/gateway-config';
 import type { ModelMetadata } from '../inference/inference-backend';
 import { modelInstanceCount } from '../inference/model-instances';
 import { MAX_TIMER_MS } from './clock';
+import type { AdmissionLimits } from './model-admission';
 
 /** How one model version is admitted; the gateway-wide defaults unless its config.pbtxt says otherwise. */
-export interface ModelAdmissionPolicy {
+export interface ModelAdmissionPolicy extends AdmissionLimits {
   /** Deadline of a request whose caller gave none. */
   timeoutMs: number;
-  maxInFlight: number;
-  maxQueue: number;
 }
 
 /** config.pbtxt `parameters` the gateway reads for admission (Triton ignores them). */
@@ -17,6 +16,7 @@ export const POLICY_PARAMETERS = {
   timeoutMs: 'gateway.timeout_ms',
   maxInFlight: 'gateway.max_in_flight',
   maxQueue: 'gateway.max_queue',
+  queueTargetMs: 'gateway.queue_target_ms',
 } as const;
 
 type Defaults = GatewayConfig['admission'];
@@ -50,14 +50,14 @@ export class ModelAdmissionPolicies {
   }
 
   private read(metadata: ModelMetadata): ModelAdmissionPolicy {
-    const parameter = (key: keyof ModelAdmissionPolicy, fallback: number, min: number): number => {
+    const parameter = <T>(key: keyof typeof POLICY_PARAMETERS, fallback: T, min: number) => {
       const name = POLICY_PARAMETERS[key];
       const text = metadata.parameters[name];
       if (text === undefined || text.trim() === '') return fallback;
       const value = Number(text);
       if (Number.isInteger(value) && value >= min && value <= MAX_TIMER_MS) return value;
       this.logger.warn(
-        `model '${metadata.name}': parameter ${name} '${text}' is not an integer in ${min}..${MAX_TIMER_MS}; using ${fallback}`,
+        `model '${metadata.name}': parameter ${name} '${text}' is not an integer in ${min}..${MAX_TIMER_MS}; using ${fallback ?? 'the default'}`,
       );
       return fallback;
     };
@@ -69,6 +69,8 @@ export class ModelAdmissionPolicies {
         1,
       ),
       maxQueue: parameter('maxQueue', this.defaults.maxQueuePerModel, 0),
+      adaptive: this.defaults.limit === 'adaptive',
+      queueTarget: queueTarget(parameter('queueTargetMs', this.defaults.queueTargetMs, 0)),
     };
   }
 
@@ -86,4 +88,10 @@ export class ModelAdmissionPolicies {
     const batch = Math.max(1, metadata.maxBatchSize);
     return batches * batch * modelInstanceCount(metadata) * this.endpoints;
   }
+}
+
+/** A queue target in ms; nothing set is one service time, 0 none. */
+function queueTarget(ms: number | undefined): AdmissionLimits['queueTarget'] {
+  if (ms === undefined) return 'service';
+  return ms === 0 ? undefined : ms;
 }

@@ -26,17 +26,25 @@ function track(promise: Promise<Permit>): Tracked {
 
 const flush = () => new Promise((resolve) => setImmediate(resolve));
 
+async function settle(promise: Promise<Permit>): Promise<Tracked> {
+  const tracked = track(promise);
+  await flush();
+  return tracked;
+}
+
 function recordingEvents() {
   const log: string[] = [];
   const depth = { inFlight: 0, queued: 0 };
+  const slots = { limit: 0 };
   const events: AdmissionEvents = {
     admitted: (priority) => log.push(`admitted ${priority}`),
     shed: (priority, reason) => log.push(`shed ${priority} ${reason}`),
     expired: (priority, reason) => log.push(`expired ${priority} ${reason}`),
     cancelled: (priority) => log.push(`cancelled ${priority}`),
     changed: (inFlight, queued) => Object.assign(depth, { inFlight, queued }),
+    limited: (limit) => Object.assign(slots, { limit }),
   };
-  return { log, depth, events };
+  return { log, depth, slots, events };
 }
 
 describe('ModelAdmission', () => {
@@ -302,5 +310,86 @@ describe('ModelAdmission', () => {
     await flush();
     expect(waiting.every((request) => request.permit)).toBe(true);
     expect(recorded.depth).toEqual({ inFlight: 3, queued: 0 });
+    expect(recorded.slots.limit).toBe(3);
+  });
+
+  describe('queue target: a burst is absorbed, a standing queue is not', () => {
+    it('queues a burst arriving at an idle model, though each would wait past the target', async () => {
+      const model = admission({ maxInFlight: 1, maxQueue: 10, queueTarget: 'service' });
+      model.estimate.observe(100, clock.now());
+      const burst = [1, 2, 3, 4].map(() => track(model.admit(ticket('bulk'))));
+      await flush();
+      expect(burst[0].permit).toBeDefined();
+      expect(burst.slice(1).some((request) => request.settled)).toBe(false);
+      expect(model.queuedCount).toBe(3);
+    });
+
+    it('once requests waited past the target for an interval, refuses at once an arrival that would wait past it, counting only those ahead of its priority', async () => {
+      const model = admission({ maxInFlight: 1, maxQueue: 10, queueTarget: 'service' });
+      model.estimate.observe(100, clock.now());
+      const running = track(model.admit(ticket('bulk')));
+      const queued = track(model.admit(ticket('bulk')));
+      await flush();
+      clock.advance(199); // the queued one is 99 ms past the 100 ms target: not yet an interval
+      const early = track(model.admit(ticket('bulk')));
+      await flush();
+      expect(early.settled).toBe(false);
+
+      clock.advance(1); // now it has stood past the target for 100 ms
+      const late = track(model.admit(ticket('bulk'))); // about 300 ms with two ahead
+      const realtime = track(model.admit(ticket('realtime'))); // goes first: about 100 ms
+      await flush();
+      expect([running.permit !== undefined, queued.settled, realtime.settled]).toEqual([
+        true,
+        false,
+        false,
+      ]);
+      expect(late.error).toMatchObject({
+        kind: 'resource_exhausted',
+        message:
+          "model 'm' version 1 is busy: a slot would take about 300 ms with 2 request(s) queued ahead, over its queue target (100 ms); refused at once instead of admitted late",
+        hints: { retryAfterMs: 300 },
+      });
+      expect(recorded.log).toContain('shed bulk wait_target');
+    });
+
+    it('stops refusing once a request is let in within the target', async () => {
+      const model = admission({ maxInFlight: 1, maxQueue: 10, queueTarget: 40 });
+      model.estimate.observe(40, clock.now());
+      const running = track(model.admit(ticket()));
+      const waiting = track(model.admit(ticket()));
+      await flush();
+      clock.advance(200);
+      expect((await settle(model.admit(ticket()))).error?.kind).toBe('resource_exhausted');
+
+      running.permit?.release(200);
+      await flush();
+      waiting.permit?.release(5); // the queue drained
+      await flush();
+      const next = track(model.admit(ticket()));
+      const after = track(model.admit(ticket()));
+      await flush();
+      expect(next.permit).toBeDefined();
+      expect(after.settled).toBe(false);
+    });
+  });
+
+  it('with an adaptive limit, measures the unloaded latency one call at a time, then lowers the slots when calls slow down as more run at once', async () => {
+    const model = admission({ maxInFlight: 8, maxQueue: 10, adaptive: true });
+    const runRound = async (ms: number) => {
+      const calls = Array.from({ length: model.slots }, () => track(model.admit(ticket())));
+      await flush();
+      clock.advance(ms);
+      for (const call of calls) call.permit?.release(ms);
+      await flush();
+    };
+    expect(model.slots).toBe(1);
+    // Alone, a call takes 10 ms: five of them measure it; then the limit opens up to the max.
+    for (let call = 0; call < 5; call += 1) await runRound(10);
+    expect(model.slots).toBe(8);
+    // Eight at once take 40 ms each: the backend queues inside, so fewer may run at once.
+    for (let round = 0; round < 3; round += 1) await runRound(40);
+    expect(model.slots).toBeLessThan(8);
+    expect(recorded.slots.limit).toBe(model.slots);
   });
 });

@@ -1,5 +1,6 @@
 import type { GatewayError } from '../errors/gateway-error';
 import type { Priority } from '../inference/call-context';
+import { AdaptiveConcurrencyLimit } from './adaptive-concurrency-limit';
 import {
   callerCancelled,
   deadlineInfeasible,
@@ -7,15 +8,25 @@ import {
   expiredInQueue,
   queueFull,
   shedForRealtime,
+  waitOverTarget,
 } from './admission-errors';
 import type { Clock, Timer } from './clock';
 import { ServiceTimeEstimate } from './service-time-estimate';
 
 export interface AdmissionLimits {
-  /** Requests at the backend at once. */
+  /** Requests at the backend at once; with `adaptive`, the most the learnt limit may reach. */
   maxInFlight: number;
   /** Requests waiting for a slot; 0 refuses as soon as every slot is busy. */
   maxQueue: number;
+  /** Learn the limit from latency (AdaptiveConcurrencyLimit) between 1 and maxInFlight. */
+  adaptive?: boolean;
+  /**
+   * How long a request should wait for a slot once a queue has stood above it for an interval: an
+   * arrival that would wait longer is then refused at once. `service`: the estimated service time
+   * (so an admitted call takes at most about twice its service time); unset: only the deadline
+   * and maxQueue bound the wait.
+   */
+  queueTarget?: number | 'service';
 }
 
 /** A request asking to be let through to the backend. */
@@ -36,7 +47,7 @@ export interface Permit {
   release(observedMs?: number): void;
 }
 
-export type ShedReason = 'queue_full' | 'displaced';
+export type ShedReason = 'queue_full' | 'displaced' | 'wait_target';
 export type ExpiredReason = 'on_arrival' | 'infeasible' | 'in_queue';
 
 /** What happens in admission, for metrics. */
@@ -46,6 +57,8 @@ export interface AdmissionEvents {
   expired(priority: Priority, reason: ExpiredReason): void;
   cancelled(priority: Priority): void;
   changed(inFlight: number, queued: number): void;
+  /** The number of requests allowed at the backend at once changed (adaptive limit). */
+  limited(limit: number): void;
 }
 
 interface Waiter {
@@ -57,16 +70,27 @@ interface Waiter {
   reject: (error: GatewayError) => void;
 }
 
+/** How long requests must have waited past the queue target before arrivals are refused (CoDel's interval). */
+const CODEL_INTERVAL_MS = 100;
+
 /** Retry-After when there is no service-time estimate to say how long the queue takes. */
 const DEFAULT_RETRY_AFTER_MS = 1000;
 
 /**
- * Admission for one model version: at most `maxInFlight` requests at the backend, at most
- * `maxQueue` waiting behind them, nothing buffered beyond that.
+ * Admission for one model version: at most `maxInFlight` requests at the backend (or the limit
+ * learnt from latency, `adaptive`), at most `maxQueue` waiting behind them, nothing buffered beyond
+ * that.
  *
  * Queued real-time requests go before bulk ones (each kind first come, first served). When the
  * queue is full, a real-time arrival takes the place of the newest queued bulk request, which is
  * refused; so bulk traffic is shed first and real-time last.
+ *
+ * Waiting (CoDel's idea: a burst is absorbed, a standing queue is not): once requests have waited
+ * longer than the queue target for a whole interval, an arrival whose wait for a slot would exceed
+ * the target (from the service estimate and the requests ahead of it of its priority or higher) is
+ * refused with 429 at once instead of being admitted late. So under sustained overload admitted
+ * calls stay fast and the rest are told at once to come back later, while a one-off burst to an
+ * idle model is queued and served.
  *
  * Deadlines: a request that has already expired, or that the service-time estimate says cannot be
  * answered in the time it has left (its own service time plus the wait for the requests queued
@@ -77,6 +101,8 @@ export class ModelAdmission {
   readonly estimate = new ServiceTimeEstimate();
   private inFlight = 0;
   private readonly queues: Record<Priority, Waiter[]> = { realtime: [], bulk: [] };
+  private adaptive: AdaptiveConcurrencyLimit | undefined;
+  private aboveTargetSince: number | undefined;
 
   constructor(
     /** Names the model version in messages: `model 'nanodet' version 1`. */
@@ -84,7 +110,9 @@ export class ModelAdmission {
     private limits: AdmissionLimits,
     private readonly clock: Clock,
     private readonly events?: AdmissionEvents,
-  ) {}
+  ) {
+    this.applyLimitKind();
+  }
 
   get inFlightCount(): number {
     return this.inFlight;
@@ -94,11 +122,16 @@ export class ModelAdmission {
     return this.queues.realtime.length + this.queues.bulk.length;
   }
 
+  /** Requests allowed at the backend at once now. */
+  get slots(): number {
+    return this.adaptive?.current ?? this.limits.maxInFlight;
+  }
+
   /** New limits (the model's configuration changed) apply from now on; a larger one frees slots. */
   setLimits(limits: AdmissionLimits): void {
-    if (limits.maxInFlight === this.limits.maxInFlight && limits.maxQueue === this.limits.maxQueue)
-      return;
+    if (limits === this.limits) return;
     this.limits = limits;
+    this.applyLimitKind();
     this.pump();
   }
 
@@ -114,34 +147,80 @@ export class ModelAdmission {
       return Promise.reject(deadlinePassed(this.label));
     }
     const serviceMs = this.estimate.serviceMs(now);
-    const { maxInFlight, maxQueue } = this.limits;
-    const slotFree = this.inFlight < maxInFlight && this.queuedCount === 0;
+    const slots = this.slots;
+    const slotFree = this.inFlight < slots && this.queuedCount === 0;
     const ahead =
       priority === 'realtime'
         ? this.queues.realtime.length
         : this.queues.realtime.length + this.queues.bulk.length;
     if (serviceMs !== undefined) {
-      const neededMs = slotFree
-        ? serviceMs
-        : ServiceTimeEstimate.neededMs(serviceMs, ahead, maxInFlight);
+      const neededMs = slotFree ? serviceMs : ServiceTimeEstimate.neededMs(serviceMs, ahead, slots);
       if (deadline - now < neededMs) {
         this.events?.expired(priority, 'infeasible');
         return Promise.reject(deadlineInfeasible(this.label, deadline - now, neededMs, ahead));
       }
     }
-    if (slotFree) return Promise.resolve(this.start(priority));
+    if (slotFree) {
+      this.noteWait(0, now, serviceMs);
+      return Promise.resolve(this.start(priority));
+    }
 
+    const targetMs = this.queueTargetMs(serviceMs);
+    if (serviceMs !== undefined && targetMs !== undefined && this.standingQueue(targetMs, now)) {
+      const waitMs = ServiceTimeEstimate.waitMs(serviceMs, ahead, slots);
+      if (waitMs > targetMs) {
+        this.events?.shed(priority, 'wait_target');
+        return Promise.reject(
+          waitOverTarget(this.label, waitMs, targetMs, ahead, this.retryAfterMs(now)),
+        );
+      }
+    }
+    const { maxQueue } = this.limits;
     if (this.queuedCount >= maxQueue) {
       const victim = priority === 'realtime' ? this.queues.bulk.at(-1) : undefined;
       if (!victim) {
         this.events?.shed(priority, 'queue_full');
-        return Promise.reject(queueFull(this.label, maxInFlight, maxQueue, this.retryAfterMs(now)));
+        return Promise.reject(queueFull(this.label, slots, maxQueue, this.retryAfterMs(now)));
       }
       this.remove(victim);
       this.events?.shed('bulk', 'displaced');
       victim.reject(shedForRealtime(this.label, maxQueue, this.retryAfterMs(now)));
     }
     return this.enqueue(ticket, now);
+  }
+
+  private applyLimitKind(): void {
+    const { maxInFlight, adaptive } = this.limits;
+    if (!adaptive) this.adaptive = undefined;
+    else if (this.adaptive) this.adaptive.setBounds(1, maxInFlight);
+    else this.adaptive = new AdaptiveConcurrencyLimit(1, maxInFlight, this.clock.now());
+    this.events?.limited(this.slots);
+  }
+
+  /**
+   * Whether requests have waited longer than `targetMs` for at least an interval (the longer of
+   * 100 ms and the target): judged from the last request let in and the oldest still waiting.
+   * While the adaptive limit measures the unloaded latency (a few calls one at a time) the queue
+   * grows by design, and nobody is refused for it.
+   */
+  private standingQueue(targetMs: number, now: number): boolean {
+    if (this.adaptive?.state.probing) return false;
+    const head = this.queues.realtime[0] ?? this.queues.bulk[0];
+    const headAboveSince = head ? head.enqueuedAt + targetMs : undefined;
+    const since = Math.min(this.aboveTargetSince ?? Infinity, headAboveSince ?? Infinity);
+    return now - since >= Math.max(CODEL_INTERVAL_MS, targetMs);
+  }
+
+  /** CoDel's bookkeeping: since when requests let in have been waiting longer than the target. */
+  private noteWait(waitedMs: number, now: number, serviceMs: number | undefined): void {
+    const targetMs = this.queueTargetMs(serviceMs);
+    if (targetMs === undefined || waitedMs <= targetMs) this.aboveTargetSince = undefined;
+    else this.aboveTargetSince ??= now - waitedMs + targetMs;
+  }
+
+  private queueTargetMs(serviceMs: number | undefined): number | undefined {
+    const { queueTarget } = this.limits;
+    return queueTarget === 'service' ? serviceMs : queueTarget;
   }
 
   private enqueue(ticket: AdmissionTicket, now: number): Promise<Permit> {
@@ -186,6 +265,7 @@ export class ModelAdmission {
 
   private start(priority: Priority): Permit {
     this.inFlight += 1;
+    const startedWith = this.inFlight;
     this.events?.admitted(priority);
     this.changed();
     let released = false;
@@ -193,7 +273,7 @@ export class ModelAdmission {
       release: (observedMs?: number) => {
         if (released) return;
         released = true;
-        if (observedMs !== undefined) this.estimate.observe(observedMs, this.clock.now());
+        if (observedMs !== undefined) this.learn(observedMs, startedWith);
         this.inFlight -= 1;
         this.pump();
         this.changed();
@@ -201,9 +281,15 @@ export class ModelAdmission {
     };
   }
 
+  private learn(observedMs: number, startedWith: number): void {
+    const now = this.clock.now();
+    this.estimate.observe(observedMs, now);
+    if (this.adaptive?.observe(observedMs, startedWith, now)) this.events?.limited(this.slots);
+  }
+
   /** Lets queued requests in while slots are free: real-time first, each kind in arrival order. */
   private pump(): void {
-    while (this.inFlight < this.limits.maxInFlight) {
+    while (this.inFlight < this.slots) {
       const waiter = this.queues.realtime[0] ?? this.queues.bulk[0];
       if (!waiter) break;
       this.remove(waiter);
@@ -220,6 +306,7 @@ export class ModelAdmission {
         waiter.reject(deadlineInfeasible(this.label, deadline - now, serviceMs, 0));
         continue;
       }
+      this.noteWait(now - waiter.enqueuedAt, now, serviceMs);
       waiter.resolve(this.start(priority));
     }
   }
@@ -228,7 +315,7 @@ export class ModelAdmission {
   private retryAfterMs(now: number): number {
     const serviceMs = this.estimate.serviceMs(now);
     if (serviceMs === undefined) return DEFAULT_RETRY_AFTER_MS;
-    return Math.ceil(serviceMs * (this.queuedCount / this.limits.maxInFlight + 1));
+    return Math.ceil(serviceMs * (this.queuedCount / this.slots + 1));
   }
 
   private changed(): void {

@@ -35,6 +35,11 @@ export class ServiceTimeEstimate {
    * needs `ahead + 1` of them, then its own service time.
    */
   static neededMs(serviceMs: number, ahead: number, slots: number): number {
-    return ((ahead + 1) * serviceMs) / slots + serviceMs;
+    return ServiceTimeEstimate.waitMs(serviceMs, ahead, slots) + serviceMs;
+  }
+
+  /** The wait for a slot alone, in the same situation as `neededMs`. */
+  static waitMs(serviceMs: number, ahead: number, slots: number): number {
+    return ((ahead + 1) * serviceMs) / slots;
   }
 }

@@ -144,6 +144,16 @@ const schema = z.object({
   /** Requests of one model version waiting for a slot (gateway.max_queue); 0: refuse when all are busy. */
   GATEWAY_MAX_QUEUE_PER_MODEL: z.coerce.number().int().min(0).default(128),
   /**
+   * adaptive: the in-flight bound is learnt from latency, up to the max in flight (docs/api.md
+   * "Deadlines, priorities and load shedding"); fixed: the max in flight itself.
+   */
+  GATEWAY_ADMISSION_LIMIT: z.enum(['adaptive', 'fixed']).default('adaptive'),
+  /**
+   * Longest a request should wait for a slot before it is refused with 429 (gateway.queue_target_ms);
+   * unset: one estimated service time; 0: no target (only the deadline and the max queue bound it).
+   */
+  GATEWAY_ADMISSION_QUEUE_TARGET_MS: z.coerce.number().int().min(0).max(MAX_TIMER_MS).optional(),
+  /**
    * HTTP/2 flow-control window of each gRPC stream (SETTINGS_INITIAL_WINDOW_SIZE): the most a
    * stream nobody reads yet (its call awaiting authentication, its handler busy) can make the
    * gateway hold. 65535 is HTTP/2's default; docs/api.md "gRPC connections and streams" has the
@@ -289,7 +299,14 @@ export interface GatewayConfig {
     replicas: number;
   };
   /** Per-model admission defaults; config.pbtxt parameters gateway.* override them per model. */
-  admission: { defaultTimeoutMs: number; maxInFlightPerModel: number; maxQueuePerModel: number };
+  admission: {
+    defaultTimeoutMs: number;
+    maxInFlightPerModel: number;
+    maxQueuePerModel: number;
+    limit: RawConfig['GATEWAY_ADMISSION_LIMIT'];
+    /** undefined: one estimated service time; 0: none. */
+    queueTargetMs?: number;
+  };
   /** The gRPC transport's bounds on connections, streams and what a stream may hold. */
   grpc: GrpcTransportLimits;
   readinessPollMs: number;
@@ -409,6 +426,8 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv): GatewayConfig {
       defaultTimeoutMs: raw.GATEWAY_DEFAULT_TIMEOUT_MS,
       maxInFlightPerModel: raw.GATEWAY_MAX_IN_FLIGHT_PER_MODEL,
       maxQueuePerModel: raw.GATEWAY_MAX_QUEUE_PER_MODEL,
+      limit: raw.GATEWAY_ADMISSION_LIMIT,
+      queueTargetMs: raw.GATEWAY_ADMISSION_QUEUE_TARGET_MS,
     },
     readinessPollMs: raw.GATEWAY_READINESS_POLL_MS,
     grpc: {

@@ -85,6 +85,13 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly admissionLimit = new Gauge({
+    name: 'gateway_admission_limit',
+    help: 'Requests allowed at the backend at once (learnt from latency when adaptive), by model and version.',
+    labelNames: ['model', 'version'] as const,
+    registers: [this.registry],
+  });
+
   readonly admissionServiceTime = new Gauge({
     name: 'gateway_admission_service_time_estimate_seconds',
     help: 'Estimated backend service time per request (EWMA) used for deadline feasibility, by model and version.',
@@ -101,7 +108,7 @@ export class GatewayMetrics {
 
   readonly admissionShed = new Counter({
     name: 'gateway_admission_shed_total',
-    help: 'Requests refused for capacity (429 / RESOURCE_EXHAUSTED), by model, version, priority and reason (queue_full, displaced).',
+    help: 'Requests refused for capacity (429 / RESOURCE_EXHAUSTED), by model, version, priority and reason (queue_full, displaced, wait_target: a queue stood above its target and this wait would pass it).',
     labelNames: ['model', 'version', 'priority', 'reason'] as const,
     registers: [this.registry],
   });

@@ -48,6 +48,7 @@ describe('CallPipeline', () => {
     const config = loadGatewayConfig({
       GATEWAY_MAX_IN_FLIGHT_PER_MODEL: '4',
       GATEWAY_MAX_QUEUE_PER_MODEL: '4',
+      GATEWAY_ADMISSION_LIMIT: 'fixed',
       GATEWAY_DEFAULT_TIMEOUT_MS: '60000',
     });
     const metrics = new GatewayMetrics();

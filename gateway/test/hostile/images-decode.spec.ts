@@ -183,6 +183,8 @@ describe('hostile images: the decode budget bounds what all decodes at once may 
       GATEWAY_IMAGE_DECODE_BUDGET_BYTES: '50000000',
       GATEWAY_IMAGE_DECODE_QUEUE: '1',
       GATEWAY_MAX_IN_FLIGHT_PER_MODEL: '16',
+      // Sixteen decodes at once is the point: a learnt limit would let fewer through.
+      GATEWAY_ADMISSION_LIMIT: 'fixed',
     });
     // Full batches first: ONNX Runtime's arena grows to its batch-of-8 size once, which is not the
     // images' cost.

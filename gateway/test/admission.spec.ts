@@ -4,6 +4,7 @@
  * RESOURCE_EXHAUSTED with Retry-After, 400 for a malformed X-Request-Timeout) and, through the
  * gateway's own metrics, that refused requests never reached the backend.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { status, type Client, type Metadata, type ServiceError } from '@grpc/grpc-js';
 import { GRPCInferenceService } from '@contracts/generated/inference/grpc_service_pb';
 import { AdmitStage } from '../src/admission/admit.stage';
@@ -22,7 +23,7 @@ import {
   startTestGateway,
   type TestGateway,
 } from './test-gateway';
-import { sleep, until } from './wait-until';
+import { until } from './wait-until';
 
 /** A REST answer, read to the end. */
 interface Reply {

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { create } from '@bufbuild/protobuf';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import {
@@ -198,7 +199,7 @@ describe('dynamic batching (embedded backend, real gateways)', () => {
       for (let tries = 0; tries < 200; tries += 1) {
         if (sampleValue(await metricsOf(gateway), 'gateway_batch_queue_depth', NANODET) === 2)
           break;
-        await new Promise((resolve) => setTimeout(resolve, 10));
+        await sleep(10);
       }
       const refused = (await infer(3).catch((error: unknown) => error)) as ServiceError;
       expect(refused.code).toBe(status.RESOURCE_EXHAUSTED);

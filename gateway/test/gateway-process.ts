@@ -5,11 +5,10 @@
  * reports the addresses over IPC.
  */
 import 'reflect-metadata';
-import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { watchEventLoop, type InsideReading } from '@test-support';
+import { startChildService, watchEventLoop, type InsideReading } from '@test-support';
 import { GATEWAY_NODE_FLAGS, GATEWAY_PROCESS_ENV } from '../../load-tests/lib/gateway-node-flags';
 import { loadGatewayConfig } from '../src/config/gateway-config';
 import { startGateway } from '../src/gateway-app';
@@ -43,13 +42,18 @@ export interface GatewayProcess extends Addresses {
  * Starts a gateway (embedded backend, loopback, ephemeral ports unless `env` names them), with the
  * admin key TEST_API_KEY and an API key store of its own.
  */
-export function startGatewayProcess(env: Record<string, string> = {}): Promise<GatewayProcess> {
+export async function startGatewayProcess(
+  env: Record<string, string> = {},
+): Promise<GatewayProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), 'gateway-process-'));
-  const child = fork(__filename, [], {
-    cwd: REPO_ROOT,
+  const removeDataDir = (): void => rmSync(dataDir, { recursive: true, force: true });
+  const gateway = await startChildService({
+    name: 'gateway',
+    entry: __filename,
     // The flags and process environment production starts it with (package.json start:gateway),
     // so its costs are those.
-    execArgv: ['-r', '@swc-node/register', ...GATEWAY_NODE_FLAGS],
+    nodeFlags: GATEWAY_NODE_FLAGS,
+    cwd: REPO_ROOT,
     env: {
       ...process.env,
       ...GATEWAY_PROCESS_ENV,
@@ -63,56 +67,30 @@ export function startGatewayProcess(env: Record<string, string> = {}): Promise<G
       GATEWAY_DATA_DIR: dataDir,
       ...env,
     },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    stdout: 'inherit',
+    stderr: 'inherit',
+    ready: { message: (message) => message as Addresses },
+    startTimeoutMs: START_TIMEOUT_MS,
+  }).catch((error: unknown) => {
+    removeDataDir();
+    throw error;
   });
-  let exit: GatewayProcess['exit'];
-  const exited = new Promise<void>((resolve) =>
-    child.once('exit', (code, signal) => {
-      exit = { code, signal };
-      rmSync(dataDir, { recursive: true, force: true });
-      resolve();
-    }),
-  );
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`gateway process did not start within ${START_TIMEOUT_MS / 1000} s`));
-    }, START_TIMEOUT_MS);
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`gateway process exited during start-up (code ${code}, signal ${signal})`));
-    });
-    child.once('message', (message: Addresses) => {
-      clearTimeout(timer);
-      resolve({
-        ...message,
-        pid: child.pid ?? 0,
-        alive: () => child.exitCode === null && child.signalCode === null,
-        get exit() {
-          return exit;
-        },
-        inside: () => readInside(child),
-        kill: () => kill(child, exited),
-      });
-    });
-  });
-}
-
-function readInside(child: ChildProcess): Promise<InsideReading> {
-  return new Promise((resolve, reject) => {
-    const onExit = (): void => reject(new Error('the gateway process exited'));
-    child.once('exit', onExit);
-    child.once('message', (reading: InsideReading) => {
-      child.off('exit', onExit);
-      resolve(reading);
-    });
-    child.send('inside');
-  });
-}
-
-function kill(child: ChildProcess, exited: Promise<void>): Promise<void> {
-  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  return exited;
+  void gateway.ended.then(removeDataDir);
+  const { httpUrl, grpcAddress } = gateway.ready;
+  return {
+    httpUrl,
+    grpcAddress,
+    pid: gateway.pid,
+    alive: gateway.alive,
+    get exit() {
+      const result = gateway.result;
+      return result && { code: result.exitCode, signal: result.signal };
+    },
+    inside: async () => (await gateway.ask('inside')) as InsideReading,
+    kill: async () => {
+      await gateway.kill();
+    },
+  };
 }
 
 async function childMain(): Promise<void> {

@@ -12,6 +12,7 @@
  */
 import { Agent, request as httpRequest } from 'node:http';
 import { extname } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { runClosedLoop } from '../../load-tests/lib/closed-loop';
 import { runOpenLoop, type OpenLoopSample } from '../../load-tests/lib/open-loop';
 import { memory, seededRandom } from '@test-support';
@@ -233,7 +234,7 @@ describe('overload: about 10× capacity offered for a bounded time', () => {
       clearInterval(sampler);
     }
     // Memory must come back down (or at least stop growing) once the load has stopped.
-    await new Promise((resolve) => setTimeout(resolve, 3000));
+    await sleep(3000);
     const rssAfter = memory(gateway.pid).rssMiB;
 
     const results: Result[] = samples.map(({ sequence, outcome }) => ({

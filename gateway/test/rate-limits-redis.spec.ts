@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { GRPCInferenceService } from '@contracts/generated/inference/grpc_service_pb';
 import type { Redis } from 'ioredis';
-import { setTimeout as delay } from 'node:timers/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { GatewayError } from '../src/errors/gateway-error';
 import { LimiterPool } from '../src/rate-limits/limiter-pool';
 import { RateLimitService } from '../src/rate-limits/rate-limit.service';
@@ -134,12 +134,12 @@ describe('rate limits shared by two replicas in a real Redis', () => {
           } catch (error) {
             failures.push(error);
           }
-          await delay(2);
+          await sleep(2);
         }
       }),
     );
 
-    await delay(300);
+    await sleep(300);
     await redis.kill();
     await until(
       () => a.client.status !== 'ready' && b.client.status !== 'ready',
@@ -151,7 +151,7 @@ describe('rate limits shared by two replicas in a real Redis', () => {
     expect(await admitted([a], freshTenant('outage-a'), 3 * QUOTA)).toBe(PER_REPLICA);
     expect(await admitted([b], freshTenant('outage-b'), 3 * QUOTA)).toBe(PER_REPLICA);
     expect(a.fallbacks + b.fallbacks).toBeGreaterThan(fallbacksBefore);
-    await delay(500);
+    await sleep(500);
 
     await redis.restart();
     await until(ready([a, b]), 'both replicas to reconnect after the restart', 10_000);
@@ -159,7 +159,7 @@ describe('rate limits shared by two replicas in a real Redis', () => {
     // Shared again: one replica alone gets the whole quota, both together no more than it.
     expect(await admitted([a], freshTenant('recovered-a'), 3 * QUOTA)).toBe(QUOTA);
     expect(await admitted([a, b], freshTenant('recovered-ab'), 3 * QUOTA)).toBe(QUOTA);
-    await delay(300);
+    await sleep(300);
     running = false;
     await Promise.all(load);
 
@@ -251,7 +251,7 @@ describe('a gateway with REDIS_URL, through Redis going away and coming back', (
     const end = Date.now() + 10_000;
     while ((await metric('gateway_rate_limit_redis_up')) !== 1) {
       if (Date.now() > end) throw new Error('the gateway did not reconnect to Redis');
-      await delay(50);
+      await sleep(50);
     }
     expect(await threeInfers('recovered')).toEqual([ok, ok, exhausted]);
     expect(await metric('gateway_rate_limit_redis_fallbacks_total')).toBe(fallbacks + 3);

@@ -1,31 +1,23 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
   credentials,
-  InterceptingCall,
   makeGenericClientConstructor,
   Metadata,
   type Client,
   type Interceptor,
 } from '@grpc/grpc-js';
 import { clientDefinition } from '@contracts/grpc/service-definition';
+import { apiKeyInterceptor } from '@test-support';
 import type { GenService, GenServiceMethods } from '@bufbuild/protobuf/codegenv2';
 import { loadGatewayConfig, type GatewayConfig } from '../src/config/gateway-config';
 import { startGateway, type RunningGateway } from '../src/gateway-app';
 
 export const REPO_ROOT = resolve(__dirname, '../..');
 export const MODEL_REPOSITORY = resolve(REPO_ROOT, 'triton-models');
-export const SAMPLE_MEDIA = resolve(REPO_ROOT, '.cache/sample-media');
-
 /** Sample media from scripts/fetch-sample-media.sh; a missing file fails the test, never skips it. */
-export function sampleImage(name: string): Buffer {
-  try {
-    return readFileSync(resolve(SAMPLE_MEDIA, name));
-  } catch {
-    throw new Error(`sample media '${name}' missing: run scripts/fetch-sample-media.sh`);
-  }
-}
+export { readSampleMedia as sampleImage } from '@test-support';
 
 /**
  * The admin API key every test gateway is started with (GATEWAY_BOOTSTRAP_API_KEY): tenant `admin`,
@@ -120,13 +112,7 @@ export async function createApiKey(
 
 /** Adds `x-api-key` to every call a client makes: tests call methods without a Metadata argument. */
 export function authInterceptor(key: string = TEST_API_KEY): Interceptor {
-  return (options, nextCall) =>
-    new InterceptingCall(nextCall(options), {
-      start(metadata, listener, next) {
-        metadata.set('x-api-key', key);
-        next(metadata, listener);
-      },
-    });
+  return apiKeyInterceptor(key);
 }
 
 /**

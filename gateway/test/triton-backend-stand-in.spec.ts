@@ -6,6 +6,7 @@
  * models of the local MODEL_REPOSITORY, asked about with ModelReady. The real-Triton counterpart is
  * test/interop/triton-backend.interop.spec.ts.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { status, type Client, type ServiceError } from '@grpc/grpc-js';
 import {
   GRPCInferenceService,
@@ -195,7 +196,7 @@ describe('Triton backend against a stand-in Triton (a second gateway, embedded b
     );
     // Kill once the stand-in holds some of them (its own in-flight gauge says so).
     while ((await upstreamInFlight(upstream)) < 2) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await sleep(20);
     }
     const killedAt = Date.now();
     await upstream.kill();
@@ -239,7 +240,7 @@ describe('Triton backend against a stand-in Triton (a second gateway, embedded b
     const deadline = Date.now() + 20_000;
     let response: ModelInferResponse | ServiceError;
     do {
-      await new Promise((resolve) => setTimeout(resolve, 250));
+      await sleep(250);
       response = await callUnary<ModelInferResponse>(
         kserve,
         'modelInfer',

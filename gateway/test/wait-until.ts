@@ -1,7 +1,5 @@
 /** Waiting in tests: state is polled from the gateway (or a server), never inferred from timings. */
-
-export const sleep = (ms: number): Promise<void> =>
-  new Promise((resolvePromise) => setTimeout(resolvePromise, ms));
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Polls until `condition` holds; fails naming what never happened (a bound, not a timing claim). */
 export async function until(

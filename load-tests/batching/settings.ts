@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { numberFrom } from '@test-support';
 
 export const REPO_ROOT = resolve(__dirname, '../..');
 export const RESULTS_DIR = resolve(REPO_ROOT, 'load-tests/results');
@@ -23,16 +24,6 @@ export interface BatchingBenchSettings {
   requestTimeoutMs: number;
   /** Whole-run limit: past it everything started here is killed and the run exits 2. */
   watchdogSeconds: number;
-}
-
-function numberFrom(env: NodeJS.ProcessEnv, key: string, fallback: number, min = 0): number {
-  const raw = env[key];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < min) {
-    throw new Error(`${key} must be a number ≥ ${min}, got '${raw}'`);
-  }
-  return value;
 }
 
 function concurrencies(raw: string | undefined): number[] {

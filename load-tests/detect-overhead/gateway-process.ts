@@ -1,7 +1,7 @@
-import { GATEWAY_NODE_FLAGS, GATEWAY_PROCESS_ENV } from '../lib/gateway-node-flags';
-import { fork, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
+import { startChildService } from '@test-support';
 import { benchGatewayEnv } from '../lib/bench-credentials';
+import { GATEWAY_NODE_FLAGS, GATEWAY_PROCESS_ENV } from '../lib/gateway-node-flags';
 import type { GatewayReady } from './gateway-child';
 import { MODEL_REPOSITORY, REPO_ROOT } from './settings';
 
@@ -18,13 +18,15 @@ export interface GatewayProcess extends GatewayReady {
  * in a child process on ephemeral loopback ports, with the given ONNX Runtime thread count, the
  * benchmark API key (lib/bench-credentials.ts) and any further settings in `env`.
  */
-export function startGatewayProcess(
+export async function startGatewayProcess(
   ortIntraOpThreads: number,
   env: Record<string, string> = {},
 ): Promise<GatewayProcess> {
-  const child = fork(resolve(__dirname, 'gateway-child.ts'), [], {
+  const gateway = await startChildService({
+    name: 'gateway',
+    entry: resolve(__dirname, 'gateway-child.ts'),
+    nodeFlags: GATEWAY_NODE_FLAGS,
     cwd: REPO_ROOT,
-    execArgv: ['-r', '@swc-node/register', ...GATEWAY_NODE_FLAGS],
     env: {
       ...process.env,
       ...GATEWAY_PROCESS_ENV,
@@ -37,46 +39,27 @@ export function startGatewayProcess(
       ...benchGatewayEnv(),
       ...env,
     },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    stdout: 'inherit',
+    stderr: 'inherit',
+    ready: { message: readyMessage },
+    startTimeoutMs: START_TIMEOUT_MS,
   });
-  return new Promise((resolveStart, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`gateway did not start within ${START_TIMEOUT_MS / 1000} s`));
-    }, START_TIMEOUT_MS);
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`gateway exited during start-up (code ${code}, signal ${signal})`));
-    });
-    child.once('message', (message: unknown) => {
-      clearTimeout(timer);
-      if (!isReady(message) || child.pid === undefined) {
-        child.kill('SIGKILL');
-        reject(
-          new Error(`unexpected start-up message from the gateway: ${JSON.stringify(message)}`),
-        );
-        return;
-      }
-      resolveStart({ ...message, pid: child.pid, stop: () => stop(child) });
-    });
-  });
+  return {
+    ...gateway.ready,
+    pid: gateway.pid,
+    // SIGTERM lets Nest close its servers and ONNX sessions; SIGKILL if that takes too long.
+    stop: async () => {
+      await gateway.stop(STOP_TIMEOUT_MS);
+    },
+  };
 }
 
-function isReady(message: unknown): message is GatewayReady {
-  if (typeof message !== 'object' || message === null) return false;
-  const candidate = message as Record<string, unknown>;
-  return typeof candidate.httpUrl === 'string' && typeof candidate.grpcAddress === 'string';
-}
-
-/** SIGTERM lets Nest close its servers and ONNX sessions; SIGKILL if that takes too long. */
-function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolveStop) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolveStop();
-    });
-    child.kill('SIGTERM');
-  });
+function readyMessage(message: unknown): GatewayReady {
+  if (typeof message === 'object' && message !== null) {
+    const candidate = message as Record<string, unknown>;
+    if (typeof candidate.httpUrl === 'string' && typeof candidate.grpcAddress === 'string') {
+      return { httpUrl: candidate.httpUrl, grpcAddress: candidate.grpcAddress };
+    }
+  }
+  throw new Error(`unexpected start-up message from the gateway: ${JSON.stringify(message)}`);
 }

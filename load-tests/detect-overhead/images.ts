@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { extname, resolve } from 'node:path';
-import { IMAGE_FILES, SAMPLE_MEDIA } from './settings';
+import { extname } from 'node:path';
+import { readSampleMedia } from '@test-support';
+import { IMAGE_FILES } from './settings';
 
 export interface SampleImage {
   name: string;
@@ -11,12 +11,7 @@ export interface SampleImage {
 /** The benchmark images, read once; every path is sent the same bytes in the same rotation. */
 export function loadImages(): SampleImage[] {
   return IMAGE_FILES.map((name) => {
-    let bytes: Buffer;
-    try {
-      bytes = readFileSync(resolve(SAMPLE_MEDIA, name));
-    } catch {
-      throw new Error(`sample image '${name}' missing: run scripts/fetch-sample-media.sh`);
-    }
+    const bytes = readSampleMedia(name);
     return { name, bytes, contentType: extname(name) === '.png' ? 'image/png' : 'image/jpeg' };
   });
 }

@@ -1,10 +1,10 @@
 import { resolve } from 'node:path';
+import { numberFrom } from '@test-support';
 
 export const REPO_ROOT = resolve(__dirname, '../..');
 export const MODEL = 'nanodet';
 export const MODEL_REPOSITORY = resolve(REPO_ROOT, 'triton-models');
 export const MODEL_FILE = resolve(MODEL_REPOSITORY, MODEL, '1/model.onnx');
-export const SAMPLE_MEDIA = resolve(REPO_ROOT, '.cache/sample-media');
 export const RESULTS_DIR = resolve(REPO_ROOT, 'load-tests/results');
 
 /** A photo (JPEG), a grayscale PNG and three 768×576 video frames: the mix the docs render. */
@@ -38,15 +38,6 @@ export interface BenchSettings {
   requestTimeoutMs: number;
   /** Whole-run limit: past it the benchmark kills the gateway and exits non-zero. */
   watchdogSeconds: number;
-}
-
-function numberFrom(env: NodeJS.ProcessEnv, key: string, fallback: number): number {
-  const raw = env[key];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0)
-    throw new Error(`${key} must be a number ≥ 0, got '${raw}'`);
-  return value;
 }
 
 /**

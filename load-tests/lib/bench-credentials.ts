@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InterceptingCall, type Interceptor } from '@grpc/grpc-js';
+import { type Interceptor } from '@grpc/grpc-js';
+import { apiKeyInterceptor } from '@test-support';
 import type { CallContext } from '../../gateway/src/inference/call-context';
 
 /**
@@ -17,13 +18,7 @@ export function benchAuthHeaders(): Record<string, string> {
 
 /** A grpc-js client interceptor adding the bench key to every call's metadata. */
 export function benchGrpcInterceptor(): Interceptor {
-  return (options, nextCall) =>
-    new InterceptingCall(nextCall(options), {
-      start(metadata, listener, next) {
-        metadata.set('x-api-key', BENCH_API_KEY);
-        next(metadata, listener);
-      },
-    });
+  return apiKeyInterceptor(BENCH_API_KEY);
 }
 
 /**

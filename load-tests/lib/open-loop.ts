@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { seededRandom } from '@test-support';
 
 /**
@@ -48,7 +49,7 @@ export async function runOpenLoop<Outcome>(
       );
       nextAt += (-Math.log(1 - random()) * 1000) / options.ratePerSecond;
     }
-    await new Promise((resolve) => setTimeout(resolve, Math.max(1, nextAt - now)));
+    await sleep(Math.max(1, nextAt - now));
   }
   await Promise.all(pending);
   return samples.sort((a, b) => a.sequence - b.sequence);

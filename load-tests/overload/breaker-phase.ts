@@ -4,6 +4,7 @@
  * opened and closed (read from the gateway's /metrics every few milliseconds, not inferred from
  * timings), how fast requests failed while it was open, and when answers came back.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { startTritonServer, tritonPrerequisites } from '../../gateway/test/interop/triton-server';
 import { startGatewayProcess } from '../detect-overhead/gateway-process';
 import type { SampleImage } from '../detect-overhead/images';
@@ -46,8 +47,6 @@ export interface BreakerPhaseResults {
   /** Every request: when it was sent, how long it took, how it ended. */
   requests: { tS: number; latencyMs: number; outcome: Outcome }[];
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** `gateway_breaker_state` of the Triton endpoint, or undefined before the series exists. */
 async function breakerState(metricsUrl: string, headers: Record<string, string>) {

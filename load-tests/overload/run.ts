@@ -8,6 +8,7 @@ import 'reflect-metadata';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { startGatewayProcess } from '../detect-overhead/gateway-process';
 import { loadImages } from '../detect-overhead/images';
 import { runClosedLoop } from '../lib/closed-loop';
@@ -117,7 +118,7 @@ async function overloadPhase(): Promise<OverloadResults> {
       },
     });
     // Keep sampling a little after the last answer: memory must come back down.
-    await new Promise((resolveWait) => setTimeout(resolveWait, 3000));
+    await sleep(3000);
     clearInterval(sampler);
     sampleRss();
     const afterwards = await client.detect(images[0], 'realtime');

@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import sharp from 'sharp';
-import { SAMPLE_MEDIA, STILL_FILES, VIDEO_FILE, type AspectVariant } from './settings';
+import { readSampleMedia } from '@test-support';
+import { STILL_FILES, VIDEO_FILE, type AspectVariant } from './settings';
 
 export interface Still {
   name: string;
@@ -11,12 +12,7 @@ export interface Still {
 }
 
 export function loadStills(): Still[] {
-  return STILL_FILES.map((name) => {
-    const file = resolve(SAMPLE_MEDIA, name);
-    if (!existsSync(file))
-      throw new Error(`sample image '${name}' missing: run scripts/fetch-sample-media.sh`);
-    return { name, bytes: readFileSync(file) };
-  });
+  return STILL_FILES.map((name) => ({ name, bytes: readSampleMedia(name) }));
 }
 
 export interface VideoFrame {

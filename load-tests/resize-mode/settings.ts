@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
+import { numberFrom, SAMPLE_MEDIA } from '@test-support';
 
 export const REPO_ROOT = resolve(__dirname, '../..');
 export const MODEL = 'nanodet';
 export const MODEL_REPOSITORY = resolve(REPO_ROOT, 'triton-models');
-export const SAMPLE_MEDIA = resolve(REPO_ROOT, '.cache/sample-media');
 export const VIDEO_FILE = resolve(SAMPLE_MEDIA, 'vtest.avi');
 export const RESULTS_DIR = resolve(REPO_ROOT, 'load-tests/results');
 
@@ -67,15 +67,6 @@ export interface StudySettings {
   bootstrapBlock: number;
   ortIntraOpThreads: number;
   watchdogSeconds: number;
-}
-
-function numberFrom(env: NodeJS.ProcessEnv, key: string, fallback: number): number {
-  const raw = env[key];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0)
-    throw new Error(`${key} must be a number ≥ 0, got '${raw}'`);
-  return value;
 }
 
 function parseVariant(text: string): AspectVariant {

@@ -13,9 +13,9 @@ import { benchAuthHeaders } from '../lib/bench-credentials';
 import { machineInfo } from '../lib/machine-info';
 import { GATEWAY_PROCESS_ENV } from '../lib/gateway-node-flags';
 import { startProductionGateway, type ProductionGateway } from '../lib/production-gateway';
-import { cpuSeconds, memory, resetPeakRss } from '@test-support';
-import { SAMPLE_MEDIA, RESULTS_DIR } from '../detect-overhead/settings';
-import { readFileSync } from 'node:fs';
+import { cpuSeconds, memory, readSampleMedia, resetPeakRss } from '@test-support';
+import { RESULTS_DIR } from '../detect-overhead/settings';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const JEMALLOC = '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2';
 /** How long each variant idles after a burst, and how often RSS is read meanwhile. */
@@ -82,7 +82,7 @@ interface Image {
 
 /** Camera-like frames: 1080p and 4K JPEG, 4K PNG, a photo and a video frame. */
 async function cameraImages(): Promise<Image[]> {
-  const file = (name: string): Buffer => readFileSync(resolve(SAMPLE_MEDIA, name));
+  const file = readSampleMedia;
   const scaled = (name: string, width: number, height: number) =>
     sharp(file(name)).resize(width, height, { fit: 'fill' });
   return [
@@ -168,7 +168,7 @@ async function burst(
   const peakMiB = memory(gateway.pid).peakRssMiB;
   const idleMiB: number[] = [];
   for (let waited = 0; waited < IDLE_MS; waited += READ_EVERY_MS) {
-    await new Promise((resolveWait) => setTimeout(resolveWait, READ_EVERY_MS));
+    await sleep(READ_EVERY_MS);
     idleMiB.push(memory(gateway.pid).rssMiB);
   }
   return { statuses, cpuMsPerRequest, rssBeforeMiB, peakMiB, idleMiB };
@@ -200,7 +200,7 @@ async function measure(variant: Variant, images: Image[]) {
     await closedLoop(16, 8, detect);
     await closedLoop(4, 4, kserve);
     // Two and a half of the idle reclaimer's looks (GATEWAY_IDLE_RECLAIM_MS, 10 s by default).
-    await new Promise((resolveWait) => setTimeout(resolveWait, 25_000));
+    await sleep(25_000);
     const warmMiB = memory(gateway.pid).rssMiB;
     const detects = await burst(gateway, DETECTS, 8, detect);
     const infers = await burst(gateway, INFERS, 4, kserve);

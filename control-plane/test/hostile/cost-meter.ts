@@ -13,6 +13,7 @@
  * Bounds are orders of magnitude (a stall of seconds, hundreds of MiB, a crash), never timings of
  * healthy work.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   describeProcessCost,
   meterProcess,
@@ -98,10 +99,7 @@ export async function measureBaseline(
   controlPlane: MeteredControlPlane,
   durationMs = 1000,
 ): Promise<Cost> {
-  const { cost } = await measureCost(
-    controlPlane,
-    () => new Promise((resolve) => setTimeout(resolve, durationMs)),
-  );
+  const { cost } = await measureCost(controlPlane, () => sleep(durationMs));
   return cost;
 }
 

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { measureCheap } from './cost-meter';
 import { errorCodeOf, expectSecurityHeaders, postJson } from './answers';
 import { startMeteredControlPlane, type MeteredControlPlane } from './metered-control-plane';
@@ -131,7 +132,7 @@ describe('control plane: unfinished requests and idle connections (hostile)', ()
     expect(answer).toMatchObject({ status: 200, closedByServer: false });
     const idleSince = performance.now();
     while (!connection.isClosed && performance.now() - idleSince < KEEP_ALIVE_TIMEOUT_MS + 5000) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await sleep(50);
     }
     connection.destroy();
     expect(performance.now() - idleSince).toBeGreaterThanOrEqual(KEEP_ALIVE_TIMEOUT_MS - 100);
@@ -142,7 +143,7 @@ describe('control plane: unfinished requests and idle connections (hostile)', ()
     const opened = performance.now();
     const connections: RawConnection[] = [];
     for (let i = 0; i < MAX_CONNECTIONS + 10; i += 1) connections.push(await open());
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await sleep(300);
     const dropped = connections.filter((connection) => connection.isClosed);
     // Some of the cap may be held by keep-alive connections of earlier tests.
     expect(dropped.length).toBeGreaterThanOrEqual(10);

@@ -3,11 +3,11 @@
  * @swc-node), with what a cost measurement reads from inside it over IPC: its longest event-loop
  * stall, its memory and how many database queries it has made.
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
+import { startChildService } from '@test-support';
 import { createFixtureModelRepository } from '../support/fixture-model-repository';
 import { createTemporaryDirectory, removeDirectory } from '../support/temporary-directory';
-import { REPOSITORY_ROOT } from '../support/typescript-process';
+import { REPOSITORY_ROOT, typeScriptChildEnv } from '../support/typescript-process';
 import type { InsideReading } from './metered-control-plane.child';
 
 const START_TIMEOUT_MS = 120_000;
@@ -42,68 +42,36 @@ export async function startMeteredControlPlane(
 ): Promise<MeteredControlPlane> {
   const workDir = await createTemporaryDirectory('metered-control-plane');
   const fixture = await createFixtureModelRepository(path.join(workDir, 'models'));
-  const child = fork(CHILD, [], {
+  const controlPlane = await startChildService({
+    name: 'control plane',
+    entry: CHILD,
+    nodeFlags: ['--expose-gc'],
     cwd: REPOSITORY_ROOT,
-    execArgv: ['-r', '@swc-node/register', '--expose-gc'],
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      SWC_NODE_PROJECT: path.join(REPOSITORY_ROOT, 'tsconfig.json'),
+    env: typeScriptChildEnv({
       NODE_ENV: 'test',
       CONTROL_PLANE_HOST: '127.0.0.1',
       MODEL_REPOSITORY: fixture.root,
       CONTROL_PLANE_DATA_DIR: path.join(workDir, 'data'),
       ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    }),
+    stdout: 'collect',
+    stderr: 'collect',
+    outputKept: OUTPUT_KEPT,
+    ready: { message: (message) => message as { host: string; port: number } },
+    startTimeoutMs: START_TIMEOUT_MS,
   });
-  let output = '';
-  const keep = (chunk: Buffer): void => {
-    output = (output + chunk.toString()).slice(-OUTPUT_KEPT);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-
-  const address = await new Promise<{ host: string; port: number }>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(
-        new Error(`control plane did not start within ${START_TIMEOUT_MS / 1000} s:\n${output}`),
-      );
-    }, START_TIMEOUT_MS);
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`control plane exited during start-up (${code ?? signal}):\n${output}`));
-    });
-    child.once('message', (message: { host: string; port: number }) => {
-      clearTimeout(timer);
-      resolve(message);
-    });
-  });
+  const { host, port } = controlPlane.ready;
   return {
-    ...address,
-    baseUrl: `http://${address.host}:${address.port}`,
-    pid: child.pid ?? 0,
-    alive: () => child.exitCode === null && child.signalCode === null,
-    inside: () => readInside(child),
-    output: () => output,
+    host,
+    port,
+    baseUrl: `http://${host}:${port}`,
+    pid: controlPlane.pid,
+    alive: controlPlane.alive,
+    inside: async () => (await controlPlane.ask('inside')) as InsideReading,
+    output: controlPlane.output,
     stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      await exited;
+      await controlPlane.kill();
       await removeDirectory(workDir);
     },
   };
-}
-
-function readInside(child: ChildProcess): Promise<InsideReading> {
-  return new Promise((resolve, reject) => {
-    const onExit = (): void => reject(new Error('the control plane process exited'));
-    child.once('exit', onExit);
-    child.once('message', (reading: InsideReading) => {
-      child.off('exit', onExit);
-      resolve(reading);
-    });
-    child.send('inside');
-  });
 }

@@ -1,15 +1,16 @@
-import { type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { collectOutput, type ProcessResult, spawnTypeScript } from './typescript-process';
+import * as path from 'node:path';
+import { startChildService, type ChildResult, type ChildService } from '@test-support';
+import { REPOSITORY_ROOT, typeScriptChildEnv } from './typescript-process';
 
-const MAIN = 'control-plane/src/main.ts';
+const MAIN = path.resolve(REPOSITORY_ROOT, 'control-plane/src/main.ts');
+const HEALTH_POLL_MS = 200;
 
 /** The real control plane (main.ts) running in a child process on a free local port. */
 export class ControlPlaneProcess {
   private constructor(
     readonly baseUrl: string,
-    private readonly child: ChildProcess,
-    private readonly collected: ReturnType<typeof collectOutput>,
+    private readonly service: ChildService<true>,
   ) {}
 
   static async start(
@@ -17,50 +18,40 @@ export class ControlPlaneProcess {
     { cwd, readyTimeoutMs = 60_000 }: { cwd?: string; readyTimeoutMs?: number } = {},
   ): Promise<ControlPlaneProcess> {
     const port = await findFreePort();
-    const child = spawnTypeScript(
-      MAIN,
-      {
+    const baseUrl = `http://127.0.0.1:${port}`;
+    const service = await startChildService({
+      name: 'control plane',
+      entry: MAIN,
+      cwd: cwd ?? REPOSITORY_ROOT,
+      env: typeScriptChildEnv({
         NODE_ENV: 'test',
         CONTROL_PLANE_HOST: '127.0.0.1',
         CONTROL_PLANE_PORT: String(port),
         ...env,
-      },
-      cwd,
-    );
-    const running = new ControlPlaneProcess(
-      `http://127.0.0.1:${port}`,
-      child,
-      collectOutput(child),
-    );
-    await running.waitUntilHealthy(readyTimeoutMs);
-    return running;
+      }),
+      stdout: 'collect',
+      stderr: 'collect',
+      ready: { poll: () => healthy(baseUrl), everyMs: HEALTH_POLL_MS },
+      startTimeoutMs: readyTimeoutMs,
+    });
+    return new ControlPlaneProcess(baseUrl, service);
   }
 
   get output(): string {
-    return this.collected.output();
+    return this.service.output();
   }
 
   /** Asks for a graceful shutdown (SIGTERM) and waits for the process to end. */
-  async stop(): Promise<ProcessResult> {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
-    return this.collected.exited;
+  async stop(): Promise<ChildResult> {
+    return this.service.stop();
   }
+}
 
-  private async waitUntilHealthy(timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    let exited = false;
-    void this.collected.exited.then(() => (exited = true));
-    while (!exited && Date.now() < deadline) {
-      try {
-        if ((await fetch(`${this.baseUrl}/healthz`)).ok) return;
-      } catch {
-        // Not listening yet.
-      }
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-    this.child.kill('SIGKILL');
-    await this.collected.exited;
-    throw new Error(`control plane did not become healthy; its output:\n${this.output}`);
+async function healthy(baseUrl: string): Promise<true | undefined> {
+  try {
+    return (await fetch(`${baseUrl}/healthz`)).ok || undefined;
+  } catch {
+    return undefined; // Not listening yet.
   }
 }
 

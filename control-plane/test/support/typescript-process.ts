@@ -1,13 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import * as path from 'node:path';
+import { type ChildResult } from '@test-support';
 
 export const REPOSITORY_ROOT = path.resolve(__dirname, '../../..');
-
-export interface ProcessResult {
-  exitCode: number | null;
-  signal: NodeJS.Signals | null;
-  output: string;
-}
 
 /**
  * Runs a TypeScript entry point in a child Node process compiled on the fly by @swc-node.
@@ -22,25 +17,35 @@ export function spawnTypeScript(
   const register = require.resolve('@swc-node/register');
   return spawn(process.execPath, ['-r', register, path.resolve(REPOSITORY_ROOT, entryPoint)], {
     cwd,
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      SWC_NODE_PROJECT: path.join(REPOSITORY_ROOT, 'tsconfig.json'),
-      ...env,
-    },
+    env: typeScriptChildEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+}
+
+/**
+ * A child's environment: `env` over only what it needs of this one (a test's settings must not
+ * leak in), and the repository's tsconfig for @swc-node wherever the child's cwd is.
+ */
+export function typeScriptChildEnv(
+  env: Record<string, string | undefined>,
+): Record<string, string | undefined> {
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    SWC_NODE_PROJECT: path.join(REPOSITORY_ROOT, 'tsconfig.json'),
+    ...env,
+  };
 }
 
 /** Collects a child's stdout and stderr (interleaved) and resolves when it exits. */
 export function collectOutput(child: ChildProcess): {
   output: () => string;
-  exited: Promise<ProcessResult>;
+  exited: Promise<ChildResult>;
 } {
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<ProcessResult>((resolve, reject) => {
+  const exited = new Promise<ChildResult>((resolve, reject) => {
     child.once('error', reject);
     child.once('close', (exitCode, signal) => resolve({ exitCode, signal, output }));
   });
@@ -51,6 +56,6 @@ export async function runTypeScript(
   entryPoint: string,
   env: Record<string, string | undefined>,
   cwd?: string,
-): Promise<ProcessResult> {
+): Promise<ChildResult> {
   return collectOutput(spawnTypeScript(entryPoint, env, cwd)).exited;
 }

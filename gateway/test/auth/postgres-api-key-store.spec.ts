@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import { missingPrerequisite } from '@test-support';
 import { apiKeyStoreContract, record } from './api-key-store-contract';
@@ -6,7 +7,6 @@ import { ApiKeyService } from '../../src/auth/api-keys/api-key-service';
 import { UNOBSERVED_CHECKS } from '../../src/auth/credential-check-observer';
 import { loadGatewayConfig } from '../../src/config/gateway-config';
 import type { GatewayError } from '../../src/errors/gateway-error';
-import { sleep } from '../wait-until';
 import {
   API_KEYS_TABLE,
   PostgresApiKeyStore,

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, credentials, status, type ServiceError } from '@grpc/grpc-js';
 import { API_KEY_PREFIX } from '../../src/auth/api-keys/api-key-format';
 import { authInterceptor } from '../test-gateway';
@@ -47,7 +48,7 @@ export async function openLoop<T>(
   for (let index = 0; index < count; index += 1) {
     const due = started + index * intervalMs;
     const wait = due - performance.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    if (wait > 0) await sleep(wait);
     answers.push(send(index));
   }
   return Promise.all(answers);

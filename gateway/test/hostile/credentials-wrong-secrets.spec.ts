@@ -7,12 +7,12 @@
  * and the owner's calls made meanwhile, which must keep succeeding promptly, whether or not the
  * owner's key is in the verification cache.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { status } from '@grpc/grpc-js';
 import { verifySecret, hashSecret } from '../../src/auth/api-keys/api-key-hash';
 import { cpuSeconds } from '@test-support';
 import { scrapeMetric } from '../prometheus-text';
 import { createApiKey, TEST_API_KEY } from '../test-gateway';
-import { sleep } from '../wait-until';
 import { describeCost, expectCheap, measureCost, startMeteredGateway } from './cost-meter';
 import type { Cost, CostBounds, MeteredGateway } from './cost-meter';
 import {

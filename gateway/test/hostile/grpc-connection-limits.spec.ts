@@ -5,6 +5,7 @@
  * loopback address (127.0.0.x), so the per-address limits of one test do not meet another's.
  */
 import { constants } from 'node:http2';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { status } from '@grpc/grpc-js';
 import { toBinary } from '@bufbuild/protobuf';
 import {
@@ -14,7 +15,7 @@ import {
 import { nanodetInferRequest } from '../nanodet-reference';
 import { scrapeMetric } from '../prometheus-text';
 import { grpcClient, seededFloats, TEST_API_KEY } from '../test-gateway';
-import { sleep, until } from '../wait-until';
+import { until } from '../wait-until';
 import { describeCost, expectCheap, measureCost, startMeteredGateway } from './cost-meter';
 
 import {

@@ -5,13 +5,14 @@
  * Now reading stops once 16 requests are not yet answered to the client or 8 MiB of answers wait
  * for it, and the client's further bytes wait in its flow-control window.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { toBinary } from '@bufbuild/protobuf';
 import { ModelInferRequestSchema } from '@contracts/generated/inference/grpc_service_pb';
 import { nanodetInferRequest } from '../nanodet-reference';
 import { seededFloats, TEST_API_KEY } from '../test-gateway';
 import { describeCost, expectCheap, measureCost, startMeteredGateway } from './cost-meter';
 
-import { sleep, until } from '../wait-until';
+import { until } from '../wait-until';
 import { grpcFrame, MODEL_STREAM_INFER, rawCall, rawSession } from './raw-grpc';
 
 const MIB = 1024 * 1024;

@@ -2,6 +2,7 @@
  * A caller that goes away mid-upload is not a server error (issue 10, finding 9): it is logged at
  * debug level with the request id, never at error level with a stack.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { startTestGateway, TEST_API_KEY, type TestGateway } from '../test-gateway';
 import { openRaw, requestHead, writeBody } from './raw-http';
 
@@ -43,10 +44,10 @@ describe('hostile HTTP: callers that go away', () => {
       ),
     );
     await Promise.all(uploads.map((upload) => writeBody(upload.socket, 64 * 1024)));
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await sleep(1000);
     for (const upload of uploads) upload.socket.destroy();
     await Promise.all(uploads.map((upload) => upload.closed));
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await sleep(500);
 
     const lines = output
       .split('\n')

@@ -4,6 +4,7 @@
  * bytes for unfinished bodies (the largest is refused with 503 when it is spent), so normal detects
  * are still served; an aborted upload leaves the in-flight gauge where it was.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { expectErrorBody, expectSecurityHeaders } from '../malformed-input/http-outcome';
 import { scrapeMetric } from '../prometheus-text';
 import { TEST_API_KEY } from '../test-gateway';
@@ -26,8 +27,6 @@ function uploadHead(contentLength: number): string {
     ['content-length', String(contentLength)],
   ]);
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('hostile HTTP: bodies that never finish', () => {
   describe('the request deadline (GATEWAY_HTTP_REQUEST_TIMEOUT_MS 2 s, headers 1 s)', () => {

@@ -10,6 +10,7 @@
 import { toBinary } from '@bufbuild/protobuf';
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ModelInferRequestSchema } from '@contracts/generated/inference/grpc_service_pb';
 import { memory, resetPeakRss } from '@test-support';
 import {
@@ -18,7 +19,6 @@ import {
   nanodetInferRequest,
 } from '../nanodet-reference';
 import { authHeaders, sampleImage, seededFloats, TEST_API_KEY } from '../test-gateway';
-import { sleep } from '../wait-until';
 import { startMeteredGateway, type MeteredGateway } from './cost-meter';
 import { keyIdOf, wrongSecretFor } from './credential-attack';
 import { zeroPng } from './hostile-images';

@@ -1,7 +1,7 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client, ClientUnaryCall, ServiceError } from '@grpc/grpc-js';
 import { NANODET_INPUT_SIZE, nanodetInferRequest } from '../nanodet-reference';
 import { seededFloats } from '../test-gateway';
-import { sleep } from '../wait-until';
 
 /** One request of a load loop: when it was sent and answered, and its error if it failed. */
 export interface Outcome<E> {

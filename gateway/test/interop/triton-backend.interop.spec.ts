@@ -12,6 +12,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   GRPCInferenceService,
   ModelConfigRequestSchema,
@@ -65,8 +66,6 @@ async function detect(httpUrl: string) {
   });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('the gateway in front of a real Triton Inference Server (Triton backend)', () => {
   if (withoutTriton('the gateway-over-Triton interop spec')) return;

@@ -6,6 +6,7 @@
  * retry delay instead of waiting for a timeout) and restarted (served again). State is read from
  * the gateway's /metrics and the backend, never inferred from timings.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { GRPCInferenceService } from '@contracts/generated/inference/grpc_service_pb';
 import { INFERENCE_BACKEND } from '../../src/inference/inference-backend';
@@ -15,7 +16,7 @@ import { startModelInferLoad, type ClosedLoopLoad } from './closed-loop-load';
 import { scrapeMetric } from '../prometheus-text';
 import { endpointOf } from './triton-endpoint-state';
 import { startTritonServer, withoutTriton, type RunningTriton } from './triton-server';
-import { sleep, until } from '../wait-until';
+import { until } from '../wait-until';
 
 /** The gateway settings of both gateways here: quick health rounds, a short reset timeout. */
 const GATEWAY_ENV = {

@@ -1,6 +1,7 @@
 import fc, { type Parameters } from 'fast-check';
+import { numberFrom } from '@test-support';
 
-const scale = numberFromEnv('FUZZ_RUNS_SCALE') ?? 1;
+const scale = numberFrom(process.env, 'FUZZ_RUNS_SCALE', 1, { above: 0 });
 
 /** Jest's limit for one property, longer when FUZZ_RUNS_SCALE asks for more runs. */
 export const FUZZ_TEST_TIMEOUT_MS = 60_000 * Math.max(1, scale);
@@ -22,19 +23,9 @@ export function fuzzParameters<T>(numRuns: number): Parameters<T> {
 }
 
 function integerFromEnv(name: string): number | undefined {
-  const value = numberFromEnv(name);
+  const value = numberFrom(process.env, name, undefined, -Infinity);
   if (value !== undefined && !Number.isInteger(value)) {
     throw new Error(`${name} must be an integer (got ${JSON.stringify(process.env[name])})`);
-  }
-  return value;
-}
-
-function numberFromEnv(name: string): number | undefined {
-  const raw = process.env[name];
-  if (raw === undefined || raw.trim() === '') return undefined;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || (name === 'FUZZ_RUNS_SCALE' && value <= 0)) {
-    throw new Error(`${name} is not a usable number (got ${JSON.stringify(raw)})`);
   }
   return value;
 }

@@ -12,3 +12,13 @@ export {
   type ProcessCost,
   type ProcessCostLimits,
 } from './process-cost';
+export {
+  startChildService,
+  type ChildResult,
+  type ChildService,
+  type ChildServiceOptions,
+  type ReadyWhen,
+} from './child-service';
+export { SAMPLE_MEDIA, readSampleMedia } from './sample-media';
+export { numberFrom } from './env-number';
+export { apiKeyInterceptor } from './api-key-interceptor';

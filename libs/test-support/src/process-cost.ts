@@ -5,6 +5,7 @@
  * Bounds are orders of magnitude (a stall of seconds, hundreds of MiB, a crash), never timings of
  * healthy work: tests assert them to catch cost amplification, never to benchmark.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { EventLoopReading } from './event-loop-watch';
 import { memory, resetPeakRss } from './process-stats';
 
@@ -81,7 +82,7 @@ export async function meterProcess<Inside extends InsideReading, T>(
   let done = false;
   const probes: [number, number][] = [];
   const probing = (async () => {
-    await new Promise((resolve) => setTimeout(resolve, options.probeDelayMs ?? 20));
+    await sleep(options.probeDelayMs ?? 20);
     do probes.push(await timedProbe());
     while (!done && target.alive());
   })();

@@ -57,7 +57,7 @@ export class ModelAdmissionPolicies {
       const value = Number(text);
       if (Number.isInteger(value) && value >= min && value <= MAX_TIMER_MS) return value;
       this.logger.warn(
-        `model '${metadata.name}': parameter ${name} '${text}' is not an integer in ${min}..${MAX_TIMER_MS}; using ${fallback ?? 'the default'}`,
+        `model '${metadata.name}': parameter ${name} '${text}' is not an integer in ${min}..${MAX_TIMER_MS}; using ${String(fallback ?? 'the default')}`,
       );
       return fallback;
     };

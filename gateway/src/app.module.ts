@@ -8,6 +8,7 @@ import { InferenceModule } from './inference/inference.module';
 import { KServeModule } from './kserve/kserve.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { PipelineModule } from './pipeline/pipeline.module';
+import { ServingModule } from './serving/serving.module';
 import { RateLimitsModule } from './rate-limits/rate-limits.module';
 import { VisionModule } from './vision/vision.module';
 
@@ -24,6 +25,7 @@ export class AppModule {
         RateLimitsModule,
         InferenceModule,
         PipelineModule,
+        ServingModule,
         KServeModule,
         VisionModule,
         GrpcServerModule,

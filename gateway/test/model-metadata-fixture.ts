@@ -1,4 +1,5 @@
-import type { ModelMetadata } from '../src/inference/inference-backend';
+import type { InferenceBackend, ModelMetadata } from '../src/inference/inference-backend';
+import { servedVersion } from '../src/inference/resolved-target';
 
 /**
  * A model named `m` with no inputs, outputs or batching: for unit tests of steps that read only
@@ -15,4 +16,21 @@ export function plainModelMetadata(versions: string[] = ['1']): ModelMetadata {
     parameters: {},
     config: {},
   } as unknown as ModelMetadata;
+}
+
+/**
+ * A backend that serves `metadata` on one embedded endpoint and runs nothing: for unit tests of the
+ * steps before the backend call (routing, admission).
+ */
+export function plainBackend(metadata: ModelMetadata): InferenceBackend {
+  return {
+    resolve: (_model: string, version: string) => servedVersion(metadata, version),
+    listModels: () => [metadata],
+    topology: () => ({
+      healthyEndpoints: 1,
+      instancesPerEndpoint: 1,
+      remote: false,
+      batchesItself: false,
+    }),
+  } as unknown as InferenceBackend;
 }

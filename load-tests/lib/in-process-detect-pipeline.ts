@@ -9,6 +9,7 @@ import { RateLimitStage } from '../../gateway/src/rate-limits/rate-limit.stage';
 import { createRateLimitService } from '../../gateway/src/rate-limits/rate-limits.module';
 import { GatewayMetrics } from '../../gateway/src/metrics/gateway-metrics';
 import { DetectPipeline } from '../../gateway/src/vision/detect-pipeline';
+import { ServedVersions } from '../../gateway/src/serving/served-versions';
 
 export interface InProcessDetectPipeline {
   backend: OnnxRuntimeBackend;
@@ -31,12 +32,14 @@ export async function createInProcessDetectPipeline(
   await backend.load();
   const metrics = new GatewayMetrics();
   const limits = createRateLimitService(config, metrics, null);
-  const admission = new AdmitStage(config, metrics);
+  const versions = new ServedVersions(backend);
+  const admission = new AdmitStage(config, metrics, versions, backend);
   const pipeline = new DetectPipeline(
     config,
     new CallPipeline(backend, new RateLimitStage(limits), admission),
-    new TensorPath(backend, new BatchStage(config, metrics), metrics),
+    new TensorPath(backend, new BatchStage(config, metrics, versions, backend), metrics),
     metrics,
+    versions,
   );
   return { backend, pipeline };
 }

@@ -20,6 +20,9 @@ export interface PrioritySummary extends OutcomeCounts {
   shedFraction: number;
   admittedP50Ms: number;
   admittedP99Ms: number;
+  /** How long a refusal (429, 503, 504) took to arrive: a refusal should cost the caller little. */
+  refusedP50Ms: number;
+  refusedP99Ms: number;
 }
 
 export function countOutcomes(samples: readonly Sample[]): OutcomeCounts {
@@ -45,15 +48,20 @@ export function countOutcomes(samples: readonly Sample[]): OutcomeCounts {
   return counts;
 }
 
+const REFUSALS = new Set<Outcome>([429, 503, 504]);
+
 export function summarizePriority(samples: readonly Sample[]): PrioritySummary {
   const counts = countOutcomes(samples);
   const admitted = summarize(samples.filter((s) => s.outcome === 200).map((s) => s.latencyMs));
+  const refused = summarize(samples.filter((s) => REFUSALS.has(s.outcome)).map((s) => s.latencyMs));
   return {
     ...counts,
     okFraction: round(counts.ok / Math.max(1, counts.total), 3),
     shedFraction: round(counts.shed429 / Math.max(1, counts.total), 3),
     admittedP50Ms: round(admitted.p50Ms, 1),
     admittedP99Ms: round(admitted.p99Ms, 1),
+    refusedP50Ms: round(refused.p50Ms, 1),
+    refusedP99Ms: round(refused.p99Ms, 1),
   };
 }
 

@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startGatewayProcess } from '../detect-overhead/gateway-process';
 import { loadImages } from '../detect-overhead/images';
 import { runClosedLoop } from '../lib/closed-loop';
-import { round } from '../lib/latency-stats';
+import { round, summarize } from '../lib/latency-stats';
 import { machineInfo } from '../lib/machine-info';
 import { runOpenLoop } from '../lib/open-loop';
 import { memory, seededRandom } from '@test-support';
@@ -35,8 +35,14 @@ const settings = {
   hungAfterMs: 15_000,
   capacityConcurrency: 4,
   capacityWindowMs: 6000,
+  /** One request at a time: the latency an admitted call is held to (the design target's base). */
+  unloadedWindowMs: 5000,
   seed: 20261121,
   ortIntraOpThreads: 1,
+  /** Gateway settings on top of its defaults (`BENCH_GATEWAY_ENV`, a JSON object). */
+  gatewayEnv: process.env.BENCH_GATEWAY_ENV
+    ? (JSON.parse(process.env.BENCH_GATEWAY_ENV) as Record<string, string>)
+    : {},
   /** `BENCH_BREAKER=0` skips the phase with a real Triton killed and restarted. */
   breakerPhase: process.env.BENCH_BREAKER !== '0',
 };
@@ -69,9 +75,7 @@ async function overloadPhase(): Promise<OverloadResults> {
   const images = loadImages();
   const gateway = await startGatewayProcess(settings.ortIntraOpThreads, {
     GATEWAY_BOOTSTRAP_API_KEY: BENCH_API_KEY,
-    ...(process.env.BENCH_GATEWAY_ENV
-      ? (JSON.parse(process.env.BENCH_GATEWAY_ENV) as Record<string, string>)
-      : {}),
+    ...settings.gatewayEnv,
   });
   const client = detectClient(
     gateway.httpUrl,
@@ -92,6 +96,17 @@ async function overloadPhase(): Promise<OverloadResults> {
       },
     });
     const capacity = capacityRun.completedInWindow / (capacityRun.windowMs / 1000);
+    console.log('measuring unloaded latency (closed loop, c=1) …');
+    const unloadedRun = await runClosedLoop({
+      concurrency: 1,
+      warmupMs: 1000,
+      measureMs: settings.unloadedWindowMs,
+      send: async (sequence) => {
+        const outcome = await client.detect(images[sequence % images.length], 'realtime');
+        if (outcome !== 200) throw new Error(`unloaded probe answered ${outcome}`);
+      },
+    });
+    const unloaded = summarize(unloadedRun.latenciesMs);
     const rate = capacity * settings.overloadFactor;
     console.log(`capacity ${round(capacity, 1)} img/s; offering ${round(rate, 1)} req/s …`);
 
@@ -122,6 +137,7 @@ async function overloadPhase(): Promise<OverloadResults> {
     clearInterval(sampler);
     sampleRss();
     const afterwards = await client.detect(images[0], 'realtime');
+    const refusals = await admissionRefusals(gateway.httpUrl);
 
     const samples: Sample[] = raw.map((sample) => ({
       ...sample,
@@ -133,6 +149,8 @@ async function overloadPhase(): Promise<OverloadResults> {
       loadAverageAtEnd: loadavg().map((value) => round(value, 2)),
       settings,
       capacityImagesPerSecond: round(capacity, 2),
+      unloadedP50Ms: round(unloaded.p50Ms, 1),
+      unloadedP99Ms: round(unloaded.p99Ms, 1),
       offeredPerSecond: round(samples.length / settings.durationS, 2),
       overall: summarizePriority(samples),
       byPriority: {
@@ -142,12 +160,31 @@ async function overloadPhase(): Promise<OverloadResults> {
       perSecond: perSecond(samples, settings.durationS),
       rss,
       statusAfterOverload: afterwards,
+      admissionRefusals: refusals,
     };
     return results;
   } finally {
     client.close();
     await gateway.stop();
   }
+}
+
+/**
+ * The gateway's own account of what admission refused and why, summed over priorities (its
+ * /metrics at the end of the run), and the in-flight limit it had learnt.
+ */
+async function admissionRefusals(httpUrl: string): Promise<Record<string, number>> {
+  const text = await (await fetch(`${httpUrl}/metrics`, { headers: benchAuthHeaders() })).text();
+  const totals: Record<string, number> = {};
+  const line =
+    /^gateway_admission_(shed|expired)_total\{[^}]*reason="([a-z_]+)"[^}]*\} ([0-9.e+]+)$/gm;
+  for (const [, kind, reason, value] of text.matchAll(line)) {
+    const key = `${kind}:${reason}`;
+    totals[key] = (totals[key] ?? 0) + Number(value);
+  }
+  const limit = /^gateway_admission_limit\{[^}]*model="nanodet"[^}]*\} ([0-9.]+)$/m.exec(text);
+  if (limit) totals.limitAtEnd = Number(limit[1]);
+  return totals;
 }
 
 main().catch((error: unknown) => {

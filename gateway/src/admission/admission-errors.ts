@@ -71,3 +71,16 @@ export const waitOverTarget = (
       `over its queue target (${Math.ceil(targetMs)} ms); refused at once instead of admitted late`,
     { retryAfterMs },
   );
+
+export const waitedOverTarget = (
+  label: string,
+  waitedMs: number,
+  targetMs: number,
+  retryAfterMs: number,
+): GatewayError =>
+  new GatewayError(
+    'resource_exhausted',
+    `${label} is busy: this request waited ${Math.round(waitedMs)} ms for a slot, over twice its queue target ` +
+      `(${Math.ceil(targetMs)} ms) while the queue stood; refused instead of admitted late`,
+    { retryAfterMs },
+  );

@@ -1,10 +1,11 @@
-import { plainModelMetadata } from '../../test/model-metadata-fixture';
+import { plainBackend, plainModelMetadata } from '../../test/model-metadata-fixture';
 import { loadGatewayConfig } from '../config/gateway-config';
 import { GatewayError } from '../errors/gateway-error';
 import type { CallContext } from '../inference/call-context';
 import type { ResolvedTarget } from '../inference/resolved-target';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
 import type { AdmittedCall } from '../pipeline/call-work';
+import { ServedVersions } from '../serving/served-versions';
 import { AdmitStage } from './admit.stage';
 
 const metadata = plainModelMetadata();
@@ -44,7 +45,8 @@ describe('AdmitStage: a call admitted as a whole, its work holding the slot', ()
       GATEWAY_MAX_QUEUE_PER_MODEL: '0',
       GATEWAY_DEFAULT_TIMEOUT_MS: '100',
     });
-    stage = new AdmitStage(config, new GatewayMetrics());
+    const backend = plainBackend(metadata);
+    stage = new AdmitStage(config, new GatewayMetrics(), new ServedVersions(backend), backend);
   });
 
   it('holds the slot for all of the work: a call arriving meanwhile is refused before its work starts', async () => {

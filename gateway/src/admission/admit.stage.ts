@@ -1,14 +1,23 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import type { CallContext, Priority } from '../inference/call-context';
+import { INFERENCE_BACKEND, type InferenceBackend } from '../inference/inference-backend';
 import type { ResolvedTarget } from '../inference/resolved-target';
 import type { AdmittedCall, CallAsk } from '../pipeline/call-work';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
+import type { VersionPart } from '../serving/served-version';
+import { ServedVersions } from '../serving/served-versions';
 import { deadlineIn } from './call-bounds';
 import { callWithinDeadline, type BackendEnd } from './call-within-deadline';
 import { systemClock, type Clock } from './clock';
 import { ModelAdmission, type AdmissionEvents } from './model-admission';
-import { ModelAdmissionPolicies } from './model-admission-policy';
+import { ModelAdmissionPolicies, type VersionAdmissionPolicy } from './model-admission-policy';
+
+/** A served version's admission: its queue and its policy. */
+interface VersionAdmission {
+  admission: ModelAdmission;
+  policy: VersionAdmissionPolicy;
+}
 
 /**
  * The admit stage, last guard of the call pipeline: gives the call a deadline (the caller's, else
@@ -21,24 +30,35 @@ import { ModelAdmissionPolicies } from './model-admission-policy';
 @Injectable()
 export class AdmitStage {
   readonly name = 'admit';
-  private readonly models = new Map<string, ModelAdmission>();
-  private readonly policies: ModelAdmissionPolicies;
   private readonly clock: Clock = systemClock;
+  private readonly part: VersionPart<VersionAdmission>;
 
   constructor(
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
     private readonly metrics: GatewayMetrics,
+    private readonly versions: ServedVersions,
+    @Inject(INFERENCE_BACKEND) private readonly backend: InferenceBackend,
   ) {
-    this.policies = new ModelAdmissionPolicies(
-      config.admission,
-      Math.max(1, config.triton.urls.length),
-      config.triton.urls.length > 0,
-    );
+    const policies = new ModelAdmissionPolicies(config.admission);
+    this.part = {
+      name: 'admission',
+      build: (target) => {
+        const policy = policies.read(target.metadata);
+        const { model, version } = target;
+        const admission = new ModelAdmission(
+          `model '${model}' version ${version}`,
+          policy.at(this.backend.topology(target)),
+          this.clock,
+          this.eventsFor(model, version),
+        );
+        return { admission, policy };
+      },
+    };
   }
 
   /** The admission state of a model version, if a call for it has been seen (tests, metrics). */
   admissionOf(model: string, version: string): ModelAdmission | undefined {
-    return this.models.get(key(model, version));
+    return this.versions.find(model, version)?.peek(this.part)?.admission;
   }
 
   /**
@@ -49,12 +69,13 @@ export class AdmitStage {
     { call, ask, target }: { call: CallContext; ask: CallAsk; target: ResolvedTarget },
     work: (admitted: AdmittedCall) => Promise<T>,
   ): Promise<T> {
-    const policy = this.policies.of(target.metadata);
+    const { admission, policy: versionPolicy } = this.versions.of(target).part(this.part);
+    // The in-flight bound follows the endpoints serving the version now.
+    const policy = versionPolicy.at(this.backend.topology(target));
+    admission.setLimits(policy);
     const deadline = ask.deadline ?? deadlineIn(policy.timeoutMs, this.clock.now());
     const { model, version } = target;
     const { priority } = call;
-    const admission = this.admission(model, version);
-    admission.setLimits(policy);
 
     const permit = await admission.admit({ priority, deadline, signal: ask.signal });
     const labels = { model, version, priority };
@@ -79,22 +100,6 @@ export class AdmitStage {
     );
   }
 
-  private admission(model: string, version: string): ModelAdmission {
-    const id = key(model, version);
-    let admission = this.models.get(id);
-    if (!admission) {
-      admission = new ModelAdmission(
-        `model '${model}' version ${version}`,
-        // Replaced by the model's policy before the first request (setLimits).
-        { maxInFlight: 1, maxQueue: 0 },
-        this.clock,
-        this.eventsFor(model, version),
-      );
-      this.models.set(id, admission);
-    }
-    return admission;
-  }
-
   private eventsFor(model: string, version: string): AdmissionEvents {
     const m = this.metrics;
     const labels = (priority: Priority) => ({ model, version, priority });
@@ -110,8 +115,4 @@ export class AdmitStage {
       },
     };
   }
-}
-
-function key(model: string, version: string): string {
-  return `${model}\u0000${version}`;
 }

@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import type { BackendTopology } from '../inference/backend-topology';
 import type { ModelMetadata } from '../inference/inference-backend';
 import { ModelAdmissionPolicies } from './model-admission-policy';
 
@@ -9,40 +10,51 @@ const defaults = {
   limit: 'adaptive' as const,
 };
 const learnt = { adaptive: true, queueTarget: 'service' };
+const embedded: BackendTopology = {
+  healthyEndpoints: 1,
+  instancesPerEndpoint: 1,
+  remote: false,
+  batchesItself: false,
+};
+const policyOf = (policies: ModelAdmissionPolicies, metadata: ModelMetadata) =>
+  policies.read(metadata).at(embedded);
 const model = (parameters: Record<string, string>) =>
   ({ name: 'm', parameters }) as unknown as ModelMetadata;
 
 describe('ModelAdmissionPolicies', () => {
   it('uses the gateway defaults for a model without gateway.* parameters', () => {
-    expect(new ModelAdmissionPolicies(defaults).of(model({}))).toEqual({
+    expect(policyOf(new ModelAdmissionPolicies(defaults), model({}))).toEqual({
       timeoutMs: 30_000,
       maxInFlight: 32,
       maxQueue: 128,
       ...learnt,
     });
     const fixed = { ...defaults, limit: 'fixed' as const, queueTargetMs: 0 };
-    expect(new ModelAdmissionPolicies(fixed).of(model({}))).toMatchObject({
+    expect(policyOf(new ModelAdmissionPolicies(fixed), model({}))).toMatchObject({
       adaptive: false,
       queueTarget: undefined,
     });
   });
 
-  it('by default admits one batch per model instance and endpoint, two in front of Triton', () => {
-    const batching = {
-      name: 'm',
-      parameters: {},
-      maxBatchSize: 8,
-      config: { instanceGroup: [{ count: 2 }] },
-    } as unknown as ModelMetadata;
+  it('by default admits one batch per model instance and healthy endpoint, two in front of Triton', () => {
+    const batching = { name: 'm', parameters: {}, maxBatchSize: 8 } as unknown as ModelMetadata;
     const auto = { ...defaults, maxInFlightPerModel: 0 };
-    expect(new ModelAdmissionPolicies(auto).of(batching).maxInFlight).toBe(16);
-    expect(new ModelAdmissionPolicies(auto, 3, true).of(batching).maxInFlight).toBe(96);
-    const unbatched = { ...batching, maxBatchSize: 0 };
-    expect(new ModelAdmissionPolicies(auto).of(unbatched).maxInFlight).toBe(2);
+    const policy = new ModelAdmissionPolicies(auto).read(batching);
+    const twoInstances = { ...embedded, instancesPerEndpoint: 2 };
+    expect(policy.at(twoInstances).maxInFlight).toBe(16);
+    const triton = { ...twoInstances, healthyEndpoints: 3, remote: true };
+    expect(policy.at(triton).maxInFlight).toBe(96);
+    // An endpoint going down lowers the bound; the same policy object while it stays the same.
+    const oneDown = { ...triton, healthyEndpoints: 2 };
+    expect(policy.at(oneDown).maxInFlight).toBe(64);
+    expect(policy.at(oneDown)).toBe(policy.at({ ...oneDown }));
+    const unbatched = new ModelAdmissionPolicies(auto).read({ ...batching, maxBatchSize: 0 });
+    expect(unbatched.at(twoInstances).maxInFlight).toBe(2);
   });
 
   it("reads the model's own gateway.timeout_ms, max_in_flight, max_queue and queue_target_ms", () => {
-    const policy = new ModelAdmissionPolicies(defaults).of(
+    const policy = policyOf(
+      new ModelAdmissionPolicies(defaults),
       model({
         'gateway.timeout_ms': '500',
         'gateway.max_in_flight': '4',
@@ -62,7 +74,8 @@ describe('ModelAdmissionPolicies', () => {
   it('keeps the default for a malformed parameter and says so in the log', () => {
     const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     try {
-      const policy = new ModelAdmissionPolicies(defaults).of(
+      const policy = policyOf(
+        new ModelAdmissionPolicies(defaults),
         model({ 'gateway.max_in_flight': '0', 'gateway.timeout_ms': 'fast' }),
       );
       expect(policy).toEqual({ timeoutMs: 30_000, maxInFlight: 32, maxQueue: 128, ...learnt });

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { GatewayConfig } from '../config/gateway-config';
+import type { BackendTopology } from '../inference/backend-topology';
 import type { ModelMetadata } from '../inference/inference-backend';
-import { modelInstanceCount } from '../inference/model-instances';
 import { MAX_TIMER_MS } from './clock';
 import type { AdmissionLimits } from './model-admission';
 
@@ -22,34 +22,16 @@ export const POLICY_PARAMETERS = {
 type Defaults = GatewayConfig['admission'];
 
 /**
- * The policy of each model from its parameters, computed once per metadata object (a backend
- * replaces the object when the model's config changes). A malformed parameter is an operator's
- * mistake in a model repository, not the caller's: it is logged once and the default applies.
+ * Reads each model version's admission parameters, once per version (its ServedVersion keeps the
+ * result). A malformed parameter is an operator's mistake in a model repository, not the caller's:
+ * it is logged once and the default applies.
  */
 export class ModelAdmissionPolicies {
   private readonly logger = new Logger('Admission');
-  private readonly cache = new WeakMap<ModelMetadata, ModelAdmissionPolicy>();
 
-  /**
-   * `endpoints`: backend endpoints serving each model (Triton servers; 1 embedded).
-   * `remote`: the backend runs elsewhere (Triton), so a second batch may wait there while one runs.
-   */
-  constructor(
-    private readonly defaults: Defaults,
-    private readonly endpoints = 1,
-    private readonly remote = false,
-  ) {}
+  constructor(private readonly defaults: Defaults) {}
 
-  of(metadata: ModelMetadata): ModelAdmissionPolicy {
-    let policy = this.cache.get(metadata);
-    if (!policy) {
-      policy = this.read(metadata);
-      this.cache.set(metadata, policy);
-    }
-    return policy;
-  }
-
-  private read(metadata: ModelMetadata): ModelAdmissionPolicy {
+  read(metadata: ModelMetadata): VersionAdmissionPolicy {
     const parameter = <T>(key: keyof typeof POLICY_PARAMETERS, fallback: T, min: number) => {
       const name = POLICY_PARAMETERS[key];
       const text = metadata.parameters[name];
@@ -61,33 +43,53 @@ export class ModelAdmissionPolicies {
       );
       return fallback;
     };
-    return {
-      timeoutMs: parameter('timeoutMs', this.defaults.defaultTimeoutMs, 1),
-      maxInFlight: parameter(
-        'maxInFlight',
-        this.defaults.maxInFlightPerModel || this.autoInFlight(metadata),
-        1,
-      ),
-      maxQueue: parameter('maxQueue', this.defaults.maxQueuePerModel, 0),
-      adaptive: this.defaults.limit === 'adaptive',
-      queueTarget: queueTarget(parameter('queueTargetMs', this.defaults.queueTargetMs, 0)),
-    };
+    const configured = this.defaults.maxInFlightPerModel || undefined;
+    return new VersionAdmissionPolicy(
+      {
+        timeoutMs: parameter('timeoutMs', this.defaults.defaultTimeoutMs, 1),
+        maxQueue: parameter('maxQueue', this.defaults.maxQueuePerModel, 0),
+        adaptive: this.defaults.limit === 'adaptive',
+        queueTarget: queueTarget(parameter('queueTargetMs', this.defaults.queueTargetMs, 0)),
+      },
+      parameter('maxInFlight', configured, 1),
+      metadata,
+    );
   }
+}
 
-  /**
-   * Enough requests at the backend for one batch (max_batch_size, 1 without batching) on each model
-   * instance of each endpoint, two in front of Triton (one running while the next forms there).
-   * More would not be served sooner, only queue inside the backend, where deadlines and priorities
-   * no longer apply, and stretch every call. Measured with detect at 10× capacity on two cores
-   * (load-tests/overload): 32 in flight served 3% of the offered load, 16 served 6% (12% of
-   * real-time), 8 served 8% (31% of real-time); in-process, the gateway's own decoding competes
-   * with the model for the same cores.
-   */
-  private autoInFlight(metadata: ModelMetadata): number {
-    const batches = this.remote ? 2 : 1;
-    const batch = Math.max(1, metadata.maxBatchSize);
-    return batches * batch * modelInstanceCount(metadata) * this.endpoints;
+/** One version's admission policy; its in-flight bound follows the backend's topology. */
+export class VersionAdmissionPolicy {
+  private current: ModelAdmissionPolicy | undefined;
+
+  constructor(
+    private readonly base: Omit<ModelAdmissionPolicy, 'maxInFlight'>,
+    /** gateway.max_in_flight or GATEWAY_MAX_IN_FLIGHT_PER_MODEL; unset: derived from the topology. */
+    private readonly maxInFlight: number | undefined,
+    private readonly metadata: ModelMetadata,
+  ) {}
+
+  /** The policy for the backend as it is now; the same object while the bound stays the same. */
+  at(topology: BackendTopology): ModelAdmissionPolicy {
+    const maxInFlight = this.maxInFlight ?? autoInFlight(this.metadata, topology);
+    if (this.current?.maxInFlight !== maxInFlight) this.current = { ...this.base, maxInFlight };
+    return this.current;
   }
+}
+
+/**
+ * Enough requests at the backend for one batch (max_batch_size, 1 without batching) on each model
+ * instance of each healthy endpoint, two in front of Triton (one running while the next forms
+ * there). More would not be served sooner, only queue inside the backend, where deadlines and
+ * priorities no longer apply, and stretch every call. Measured with detect at 10× capacity on two
+ * cores (load-tests/overload), before the limit was learnt: 32 in flight served 3% of the offered
+ * load, 16 served 6% (12% of real-time), 8 served 8% (31% of real-time); in-process, the gateway's
+ * own decoding competes with the model for the same cores. With the adaptive limit this is the
+ * most it may reach. No healthy endpoint counts as one: calls then fail fast at the backend.
+ */
+function autoInFlight(metadata: ModelMetadata, topology: BackendTopology): number {
+  const batches = topology.remote ? 2 : 1;
+  const batch = Math.max(1, metadata.maxBatchSize);
+  return batches * batch * topology.instancesPerEndpoint * Math.max(1, topology.healthyEndpoints);
 }
 
 /** A queue target in ms; nothing set is one service time, 0 none. */

@@ -324,18 +324,18 @@ describe('ModelAdmission', () => {
       expect(model.queuedCount).toBe(3);
     });
 
-    it('once requests waited past the target for an interval, refuses at once an arrival that would wait past it, counting only those ahead of its priority', async () => {
+    it('once the queue has not emptied for an interval, refuses at once an arrival that would wait past the target, counting only those ahead of its priority', async () => {
       const model = admission({ maxInFlight: 1, maxQueue: 10, queueTarget: 'service' });
       model.estimate.observe(100, clock.now());
       const running = track(model.admit(ticket('bulk')));
       const queued = track(model.admit(ticket('bulk')));
       await flush();
-      clock.advance(199); // the queued one is 99 ms past the 100 ms target: not yet an interval
+      clock.advance(99); // the queue has stood for 99 ms: still a burst
       const early = track(model.admit(ticket('bulk')));
       await flush();
       expect(early.settled).toBe(false);
 
-      clock.advance(1); // now it has stood past the target for 100 ms
+      clock.advance(1); // now for the whole 100 ms interval
       const late = track(model.admit(ticket('bulk'))); // about 300 ms with two ahead
       const realtime = track(model.admit(ticket('realtime'))); // goes first: about 100 ms
       await flush();
@@ -353,7 +353,7 @@ describe('ModelAdmission', () => {
       expect(recorded.log).toContain('shed bulk wait_target');
     });
 
-    it('stops refusing once a request is let in within the target', async () => {
+    it('absorbs the next burst once the queue has emptied', async () => {
       const model = admission({ maxInFlight: 1, maxQueue: 10, queueTarget: 40 });
       model.estimate.observe(40, clock.now());
       const running = track(model.admit(ticket()));
@@ -364,14 +364,29 @@ describe('ModelAdmission', () => {
 
       running.permit?.release(200);
       await flush();
-      waiting.permit?.release(5); // the queue drained
+      waiting.permit?.release(5); // the queue emptied
       await flush();
       const next = track(model.admit(ticket()));
-      const after = track(model.admit(ticket()));
+      const burst = [1, 2, 3].map(() => track(model.admit(ticket())));
       await flush();
       expect(next.permit).toBeDefined();
-      expect(after.settled).toBe(false);
+      expect(burst.some((request) => request.settled)).toBe(false);
     });
+  });
+
+  it('in a standing queue, refuses at its turn a request that waited twice the target (overtaken by real-time ones)', async () => {
+    const model = admission({ maxInFlight: 1, maxQueue: 10, queueTarget: 40 });
+    model.estimate.observe(40, clock.now());
+    const running = track(model.admit(ticket()));
+    const bulk = track(model.admit(ticket('bulk')));
+    await flush();
+    clock.advance(100); // nothing idle for an interval: the queue stands
+    running.permit?.release(40);
+    await flush();
+    expect(bulk.error?.message).toMatch(
+      /this request waited 100 ms for a slot, over twice its queue target \(40 ms\) while the queue stood/,
+    );
+    expect(recorded.log).toContain('shed bulk waited');
   });
 
   it('with an adaptive limit, measures the unloaded latency one call at a time, then lowers the slots when calls slow down as more run at once', async () => {

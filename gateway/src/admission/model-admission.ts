@@ -9,6 +9,7 @@ import {
   queueFull,
   shedForRealtime,
   waitOverTarget,
+  waitedOverTarget,
 } from './admission-errors';
 import type { Clock, Timer } from './clock';
 import { ServiceTimeEstimate } from './service-time-estimate';
@@ -21,8 +22,9 @@ export interface AdmissionLimits {
   /** Learn the limit from latency (AdaptiveConcurrencyLimit) between 1 and maxInFlight. */
   adaptive?: boolean;
   /**
-   * How long a request should wait for a slot once a queue has stood above it for an interval: an
-   * arrival that would wait longer is then refused at once. `service`: the estimated service time
+   * How long a request should wait for a slot once the queue has stood (no slot idle) for an
+   * interval: an arrival that would wait longer is then refused at once, a queued one that waited
+   * twice as long is refused at its turn. `service`: the estimated service time
    * (so an admitted call takes at most about twice its service time); unset: only the deadline
    * and maxQueue bound the wait.
    */
@@ -47,7 +49,7 @@ export interface Permit {
   release(observedMs?: number): void;
 }
 
-export type ShedReason = 'queue_full' | 'displaced' | 'wait_target';
+export type ShedReason = 'queue_full' | 'displaced' | 'wait_target' | 'waited';
 export type ExpiredReason = 'on_arrival' | 'infeasible' | 'in_queue';
 
 /** What happens in admission, for metrics. */
@@ -85,10 +87,13 @@ const DEFAULT_RETRY_AFTER_MS = 1000;
  * queue is full, a real-time arrival takes the place of the newest queued bulk request, which is
  * refused; so bulk traffic is shed first and real-time last.
  *
- * Waiting (CoDel's idea: a burst is absorbed, a standing queue is not): once requests have waited
- * longer than the queue target for a whole interval, an arrival whose wait for a slot would exceed
- * the target (from the service estimate and the requests ahead of it of its priority or higher) is
- * refused with 429 at once instead of being admitted late. So under sustained overload admitted
+ * Waiting (CoDel's idea: a burst is absorbed, a standing queue is not): once requests have been
+ * waiting and no slot has been idle for an interval, an arrival whose wait for a slot would exceed the queue target (from the
+ * service estimate and the requests ahead of it of its priority or higher) is refused with 429 at
+ * once instead of being admitted late, and in the queue one that waited twice the target is
+ * refused at its turn. CoDel judges a standing queue by its sojourn times; here real-time requests
+ * jump the queue and wait little while bulk ones pile up, so whether capacity sat idle is the
+ * signal that cannot be fooled. So under sustained overload admitted
  * calls stay fast and the rest are told at once to come back later, while a one-off burst to an
  * idle model is queued and served.
  *
@@ -102,7 +107,8 @@ export class ModelAdmission {
   private inFlight = 0;
   private readonly queues: Record<Priority, Waiter[]> = { realtime: [], bulk: [] };
   private adaptive: AdaptiveConcurrencyLimit | undefined;
-  private aboveTargetSince: number | undefined;
+  /** When a slot was last free with nobody waiting for it (the backend had room). */
+  private idleAt = 0;
 
   constructor(
     /** Names the model version in messages: `model 'nanodet' version 1`. */
@@ -161,7 +167,7 @@ export class ModelAdmission {
       }
     }
     if (slotFree) {
-      this.noteWait(0, now, serviceMs);
+      this.idleAt = now;
       return Promise.resolve(this.start(priority));
     }
 
@@ -198,29 +204,22 @@ export class ModelAdmission {
   }
 
   /**
-   * Whether requests have waited longer than `targetMs` for at least an interval (the longer of
-   * 100 ms and the target): judged from the last request let in and the oldest still waiting.
-   * While the adaptive limit measures the unloaded latency (a few calls one at a time) the queue
-   * grows by design, and nobody is refused for it.
+   * Whether a queue has stood for the last interval (the longer of 100 ms and the target): no
+   * slot was left idle in it, so it is load, not a burst. Idleness, not an empty queue, is the
+   * signal: requests refused from the queue empty it without any capacity having been free.
    */
   private standingQueue(targetMs: number, now: number): boolean {
-    if (this.adaptive?.state.probing) return false;
-    const head = this.queues.realtime[0] ?? this.queues.bulk[0];
-    const headAboveSince = head ? head.enqueuedAt + targetMs : undefined;
-    const since = Math.min(this.aboveTargetSince ?? Infinity, headAboveSince ?? Infinity);
-    return now - since >= Math.max(CODEL_INTERVAL_MS, targetMs);
+    return now - this.idleAt >= Math.max(CODEL_INTERVAL_MS, targetMs);
   }
 
-  /** CoDel's bookkeeping: since when requests let in have been waiting longer than the target. */
-  private noteWait(waitedMs: number, now: number, serviceMs: number | undefined): void {
-    const targetMs = this.queueTargetMs(serviceMs);
-    if (targetMs === undefined || waitedMs <= targetMs) this.aboveTargetSince = undefined;
-    else this.aboveTargetSince ??= now - waitedMs + targetMs;
-  }
-
+  /**
+   * `service`: the unloaded service time the adaptive limit measured (the current estimate would
+   * grow with the load and let waits grow with it), else the service estimate.
+   */
   private queueTargetMs(serviceMs: number | undefined): number | undefined {
     const { queueTarget } = this.limits;
-    return queueTarget === 'service' ? serviceMs : queueTarget;
+    if (queueTarget !== 'service') return queueTarget;
+    return this.adaptive?.state.minRttMs ?? serviceMs;
   }
 
   private enqueue(ticket: AdmissionTicket, now: number): Promise<Permit> {
@@ -306,9 +305,18 @@ export class ModelAdmission {
         waiter.reject(deadlineInfeasible(this.label, deadline - now, serviceMs, 0));
         continue;
       }
-      this.noteWait(now - waiter.enqueuedAt, now, serviceMs);
+      // CoDel's head drop: in a standing queue, one that waited twice the target (overtaken by
+      // real-time arrivals, or the backend slowed down) would be admitted late; it is refused.
+      const targetMs = this.queueTargetMs(serviceMs);
+      const waitedMs = now - waiter.enqueuedAt;
+      if (targetMs !== undefined && waitedMs > 2 * targetMs && this.standingQueue(targetMs, now)) {
+        this.events?.shed(priority, 'waited');
+        waiter.reject(waitedOverTarget(this.label, waitedMs, targetMs, this.retryAfterMs(now)));
+        continue;
+      }
       waiter.resolve(this.start(priority));
     }
+    if (this.inFlight < this.slots && this.queuedCount === 0) this.idleAt = this.clock.now();
   }
 
   /** About how long until this model has room again: the time its queue takes to drain. */

@@ -9,6 +9,7 @@ import type {
 } from '../inference/inference-backend';
 import type { InferenceContext } from '../inference/stages/inference-stage';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
+import { ServedVersions } from '../serving/served-versions';
 import { BatchStage } from './batch.stage';
 
 const IO = `input [ { name: "x" data_type: TYPE_FP32 dims: [ 2 ] } ]
@@ -81,12 +82,23 @@ describe('BatchStage', () => {
   const plain = metadata('plain', 'max_batch_size: 4');
   let metrics: GatewayMetrics;
   let stage: BatchStage;
+  let versions: ServedVersions;
 
   beforeEach(() => {
     metrics = new GatewayMetrics();
-    stage = new BatchStage(loadGatewayConfig({}), metrics);
+    const backend = {
+      listModels: () => [batched, plain],
+      topology: () => ({
+        healthyEndpoints: 1,
+        instancesPerEndpoint: 1,
+        remote: false,
+        batchesItself: false,
+      }),
+    } as unknown as InferenceBackend;
+    versions = new ServedVersions(backend);
+    stage = new BatchStage(loadGatewayConfig({}), metrics, versions, backend);
   });
-  afterEach(() => stage.onApplicationShutdown());
+  afterEach(() => versions.onApplicationShutdown());
 
   it('passes requests of a model without dynamic_batching straight on, with their own context', async () => {
     const { seen, next } = downstream();

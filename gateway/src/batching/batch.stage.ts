@@ -1,28 +1,25 @@
-import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
-import type { InferResponse, ModelMetadata } from '../inference/inference-backend';
+import {
+  INFERENCE_BACKEND,
+  type InferenceBackend,
+  type InferResponse,
+} from '../inference/inference-backend';
+import type { ResolvedTarget } from '../inference/resolved-target';
 import type { InferenceContext, InferenceStage } from '../inference/stages/inference-stage';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
+import type { VersionPart } from '../serving/served-version';
+import { ServedVersions } from '../serving/served-versions';
 import { AdaptiveController } from './adaptive-controller';
 import { Batcher } from './batcher';
 import { batcherMetrics } from './batcher-metrics';
-import {
-  resolveBatchingSettings,
-  type BatchingDefaults,
-  type ModelBatchingSettings,
-} from './batching-settings';
+import { resolveBatchingSettings, type BatchingDefaults } from './batching-settings';
 import { batchSizeOf } from './compatibility-key';
 
 /** A queued request's way on: its context and the rest of the request path after this stage. */
 interface Member {
   context: InferenceContext;
   next: (context?: InferenceContext) => Promise<InferResponse>;
-}
-
-interface ModelBatcher {
-  /** The settings it was built with, to notice when a backend reports a changed config. */
-  signature: string;
-  batcher: Batcher<Member>;
 }
 
 /**
@@ -32,26 +29,25 @@ interface ModelBatcher {
  * (batching off, max_batch_size below 2) pass straight through. See docs/batching.md.
  */
 @Injectable()
-export class BatchStage implements InferenceStage, OnApplicationShutdown {
+export class BatchStage implements InferenceStage {
   readonly name = 'batch';
   private readonly logger = new Logger('Batching');
   private readonly defaults: BatchingDefaults;
-  private readonly endpoints: number;
-  private readonly settings = new WeakMap<ModelMetadata, ModelBatchingSettings | null>();
-  private readonly batchers = new Map<string, ModelBatcher>();
+  /** A served version's batcher; null where its requests go to the backend one by one. */
+  private readonly part: VersionPart<Batcher<Member> | null> = {
+    name: 'batcher',
+    build: (target) => this.batcherFor(target),
+    // A dropped or reconfigured version's batcher sends what it holds and takes no more.
+    close: (batcher) => batcher?.close(),
+  };
 
   constructor(
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
     private readonly metrics: GatewayMetrics,
+    private readonly versions: ServedVersions,
+    @Inject(INFERENCE_BACKEND) private readonly backend: InferenceBackend,
   ) {
-    // `auto` leaves batching to Triton's own dynamic batcher, which reads the same config.pbtxt
-    // block, sits next to the GPU and sees every replica's traffic: batching twice only waits twice.
-    const behindTriton = config.triton.urls.length > 0;
-    this.defaults =
-      behindTriton && config.batching.mode === 'auto'
-        ? { ...config.batching, mode: 'off' }
-        : config.batching;
-    this.endpoints = Math.max(1, config.triton.urls.length);
+    this.defaults = config.batching;
   }
 
   handle(
@@ -59,9 +55,8 @@ export class BatchStage implements InferenceStage, OnApplicationShutdown {
     next: (context?: InferenceContext) => Promise<InferResponse>,
   ): Promise<InferResponse> {
     const { request, target } = context;
-    const settings = this.settingsOf(target.metadata);
-    if (!settings || batchSizeOf(request) < 1) return next();
-    const batcher = this.batcherFor(target.model, target.version, settings);
+    const batcher = this.versions.of(target).part(this.part);
+    if (!batcher || batchSizeOf(request) < 1) return next();
     // Real-time is Triton's priority level 1 (the highest); bulk the lowest level.
     const level = context.call.priority === 'bulk' ? batcher.levelCount - 1 : 0;
     return batcher.submit(request, level, { context, next });
@@ -69,39 +64,29 @@ export class BatchStage implements InferenceStage, OnApplicationShutdown {
 
   /** The batcher of a model version, if a request for it has been batched (tests, diagnostics). */
   batcherOf(model: string, version: string): Batcher<Member> | undefined {
-    return this.batchers.get(key(model, version))?.batcher;
-  }
-
-  onApplicationShutdown(): void {
-    for (const { batcher } of this.batchers.values()) batcher.close();
-  }
-
-  private settingsOf(metadata: ModelMetadata): ModelBatchingSettings | undefined {
-    let settings = this.settings.get(metadata);
-    if (settings === undefined) {
-      settings =
-        resolveBatchingSettings(metadata, this.defaults, this.endpoints, (message) =>
-          this.logger.warn(message),
-        ) ?? null;
-      this.settings.set(metadata, settings);
-    }
-    return settings ?? undefined;
+    return this.versions.find(model, version)?.peek(this.part) ?? undefined;
   }
 
   /**
-   * One batcher per model version. A backend hands out new metadata objects as it rediscovers
-   * models; only changed settings replace the batcher (the old one drains what it holds).
+   * `auto` leaves batching to a backend that batches the model itself (Triton's dynamic batcher
+   * reads the same config.pbtxt block, sits next to the GPU and sees every replica's traffic:
+   * batching twice only waits twice). Batches in flight follow the endpoints serving the version
+   * when its batcher is built.
    */
-  private batcherFor(
-    model: string,
-    version: string,
-    settings: ModelBatchingSettings,
-  ): Batcher<Member> {
-    const id = key(model, version);
-    const signature = JSON.stringify(settings);
-    const existing = this.batchers.get(id);
-    if (existing?.signature === signature) return existing.batcher;
-
+  private batcherFor(target: ResolvedTarget): Batcher<Member> | null {
+    const { model, version, metadata } = target;
+    const topology = this.backend.topology(target);
+    const defaults: BatchingDefaults =
+      topology.batchesItself && this.defaults.mode === 'auto'
+        ? { ...this.defaults, mode: 'off' }
+        : this.defaults;
+    const settings = resolveBatchingSettings(
+      metadata,
+      defaults,
+      topology.healthyEndpoints,
+      (message) => this.logger.warn(message),
+    );
+    if (!settings) return null;
     const label = `model '${model}' version ${version}`;
     const batcher = new Batcher<Member>({
       label,
@@ -117,7 +102,6 @@ export class BatchStage implements InferenceStage, OnApplicationShutdown {
           : undefined,
       observer: batcherMetrics(this.metrics, model, version, settings.queuePolicies.length),
     });
-    this.batchers.set(id, { signature, batcher });
     this.logger.log(
       `${label}: ${settings.mode} batching, up to ${settings.maxBatchSize} (preferred ${settings.preferredBatchSizes.join('/') || 'none'}), ` +
         `queue delay ${settings.maxQueueDelayMs} ms, ${settings.maxBatchesInFlight} batch(es) in flight` +
@@ -125,8 +109,4 @@ export class BatchStage implements InferenceStage, OnApplicationShutdown {
     );
     return batcher;
   }
-}
-
-function key(model: string, version: string): string {
-  return `${model}\u0000${version}`;
 }

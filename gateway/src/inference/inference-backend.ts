@@ -1,5 +1,6 @@
 import type { ModelConfig } from '@contracts/generated/inference/model_config_pb';
 import type { KServeDatatype } from '@contracts/kserve/datatype';
+import type { BackendTopology } from './backend-topology';
 import type { ResolvedTarget } from './resolved-target';
 import type { InferTensor } from './tensor';
 
@@ -63,6 +64,8 @@ export interface InferenceBackend {
    * unknown model or version.
    */
   resolve(model: string, version: string): ResolvedTarget;
+  /** How the backend serves the version now (healthy endpoints, instances, own batching). */
+  topology(target: ResolvedTarget): BackendTopology;
   isModelReady(model: string, version: string): boolean;
   infer(request: InferRequest): Promise<InferResponse>;
 }

@@ -1,20 +1,18 @@
 import { AdmitStage } from '../admission/admit.stage';
-import { plainModelMetadata } from '../../test/model-metadata-fixture';
+import { plainBackend, plainModelMetadata } from '../../test/model-metadata-fixture';
 import { loadGatewayConfig } from '../config/gateway-config';
 import type { CallContext } from '../inference/call-context';
-import type { InferenceBackend, InferRequest, InferResponse } from '../inference/inference-backend';
-import { servedVersion } from '../inference/resolved-target';
+import type { InferRequest, InferResponse } from '../inference/inference-backend';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
 import { RateLimitStage } from '../rate-limits/rate-limit.stage';
 import { createRateLimitService } from '../rate-limits/rate-limits.module';
+import { ServedVersions } from '../serving/served-versions';
 import { CallPipeline } from './call-pipeline';
 import type { AdmittedCall, CallWork } from './call-work';
 
 const metadata = plainModelMetadata(['1', '2']);
 
-const backend = {
-  resolve: (_model: string, version: string) => servedVersion(metadata, version),
-} as unknown as InferenceBackend;
+const backend = plainBackend(metadata);
 
 const call: CallContext = {
   caller: { tenant: 't', subject: 'key:t', scopes: ['infer:m'] },
@@ -55,7 +53,7 @@ describe('CallPipeline', () => {
     pipeline = new CallPipeline(
       backend,
       new RateLimitStage(createRateLimitService(config, metrics, null)),
-      new AdmitStage(config, metrics),
+      new AdmitStage(config, metrics, new ServedVersions(backend), backend),
     );
   });
 

@@ -8,6 +8,7 @@ import { CallPipeline } from '../pipeline/call-pipeline';
 import { TensorPath } from '../pipeline/tensor-work';
 import type { DetectContext, DetectRequest, DetectResult, DetectStage } from './detect-types';
 import { DecodeDetectionsStage } from './stages/decode-detections.stage';
+import { ServedVersions } from '../serving/served-versions';
 import { DecodeImageStage } from './stages/decode-image.stage';
 import { InferStage } from './stages/infer.stage';
 import { MapBoxesStage } from './stages/map-boxes.stage';
@@ -41,6 +42,7 @@ export class DetectPipeline {
     private readonly calls: CallPipeline,
     tensors: TensorPath,
     private readonly metrics: GatewayMetrics,
+    versions: ServedVersions,
   ) {
     applyImageDecoderSettings();
     const images = config.images;
@@ -48,7 +50,7 @@ export class DetectPipeline {
       new DecodeImageStage(images),
       new PreprocessStage(images, new DecodeBudget(images.decodeBudgetBytes, images.decodeQueue)),
       new InferStage(tensors),
-      new DecodeDetectionsStage(),
+      new DecodeDetectionsStage(versions),
       new NmsStage(),
       new MapBoxesStage(),
     ];

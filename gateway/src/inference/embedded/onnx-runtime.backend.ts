@@ -14,6 +14,8 @@ import type {
   ModelMetadata,
 } from '../inference-backend';
 import { BytesTensorData, type InferTensor, type NumericTensorData } from '../tensor';
+import type { BackendTopology } from '../backend-topology';
+import { modelInstanceCount } from '../model-instances';
 import { servedVersion, type ResolvedTarget } from '../resolved-target';
 import { OrtInstancePool } from './ort-instance-pool';
 import { datatypeOfOrtType, ortTypeOf } from './ort-tensor-types';
@@ -109,6 +111,15 @@ export class OnnxRuntimeBackend implements InferenceBackend {
 
   resolve(model: string, version: string): ResolvedTarget {
     return servedVersion(this.loaded(model).metadata, version);
+  }
+
+  topology({ model, version, metadata }: ResolvedTarget): BackendTopology {
+    return {
+      healthyEndpoints: this.isModelReady(model, version) ? 1 : 0,
+      instancesPerEndpoint: modelInstanceCount(metadata),
+      remote: false,
+      batchesItself: false,
+    };
   }
 
   isModelReady(model: string, version: string): boolean {

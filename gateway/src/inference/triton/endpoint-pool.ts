@@ -127,7 +127,12 @@ export class EndpointPool {
   }
 
   isModelReady(model: string): boolean {
-    return eligibleFor(this.endpoints, model).length > 0;
+    return this.servingCount(model) > 0;
+  }
+
+  /** Healthy endpoints with `model` ready. */
+  servingCount(model: string): number {
+    return eligibleFor(this.endpoints, model).length;
   }
 
   /** The endpoint for the next call of `model`; unavailable at once when none can serve it. */

@@ -19,6 +19,8 @@ import type {
   InferResponse,
   ModelMetadata,
 } from '../inference-backend';
+import type { BackendTopology } from '../backend-topology';
+import { modelInstanceCount } from '../model-instances';
 import { servedVersion, type ResolvedTarget } from '../resolved-target';
 import { EndpointPool, type TritonEndpoint } from './endpoint-pool';
 import type { RandomSource } from './endpoint-selection';
@@ -130,6 +132,15 @@ export class TritonBackend implements InferenceBackend {
 
   resolve(model: string, version: string): ResolvedTarget {
     return servedVersion(this.known(model), version);
+  }
+
+  topology({ model, metadata }: ResolvedTarget): BackendTopology {
+    return {
+      healthyEndpoints: this.pool.servingCount(model),
+      instancesPerEndpoint: modelInstanceCount(metadata),
+      remote: true,
+      batchesItself: metadata.config.schedulingChoice.case === 'dynamicBatching',
+    };
   }
 
   /** What the gateway knows of each endpoint now (operations, tests). */

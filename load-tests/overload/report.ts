@@ -23,6 +23,8 @@ export interface OverloadResults {
   statusAfterOverload: Outcome;
   /** Admission's refusals by kind and reason, from the gateway's /metrics, and its learnt limit. */
   admissionRefusals: Record<string, number>;
+  /** CPU used during the overload window, in cores: the gateway and the load generator. */
+  coresBusy: { gateway: number; loadGenerator: number };
   /** Absent when run with BENCH_BREAKER=0. */
   breaker?: BreakerPhaseResults;
 }
@@ -131,6 +133,9 @@ export function renderOverloadReport(results: OverloadResults, resultsDir: strin
     `Admission's own count of its refusals, by reason: \`${JSON.stringify(results.admissionRefusals)}\` ` +
       '(`shed:wait_target`: refused at once, the queue standing; `expired:*`: 504 on arrival, as ' +
       'infeasible, in the queue or at the backend; `limitAtEnd`: the in-flight limit learnt).',
+    '',
+    `CPU during the overload: the gateway ${results.coresBusy.gateway} cores, the load generator ` +
+      `${results.coresBusy.loadGenerator} cores, of ${machine.cores}.`,
     '',
     `Gateway RSS: ${Math.min(...rssValues)}–${Math.max(...rssValues)} MiB during the run, ` +
       `${rssValues[rssValues.length - 1]} MiB 3 s after it. A detect right after the overload answered ` +

@@ -15,7 +15,7 @@ import { runClosedLoop } from '../lib/closed-loop';
 import { round, summarize } from '../lib/latency-stats';
 import { machineInfo } from '../lib/machine-info';
 import { runOpenLoop } from '../lib/open-loop';
-import { memory, seededRandom } from '@test-support';
+import { cpuSeconds, memory, seededRandom } from '@test-support';
 import { BENCH_API_KEY, benchAuthHeaders } from '../lib/bench-credentials';
 import { perSecond, summarizePriority, type Sample } from './analysis';
 import { detectClient, type Priority } from './detect-client';
@@ -120,6 +120,7 @@ async function overloadPhase(): Promise<OverloadResults> {
     };
     sampleRss();
     const sampler = setInterval(sampleRss, 250);
+    const cpuAtStart = { gateway: cpuSeconds(gateway.pid), bench: cpuSeconds(process.pid) };
     const pick = seededRandom(settings.seed + 1);
     const priorities = new Map<number, Priority>();
     const raw = await runOpenLoop({
@@ -132,6 +133,11 @@ async function overloadPhase(): Promise<OverloadResults> {
         return client.detect(images[sequence % images.length], priority);
       },
     });
+    const wallS = (performance.now() - started) / 1000;
+    const coresBusy = {
+      gateway: round((cpuSeconds(gateway.pid) - cpuAtStart.gateway) / wallS, 2),
+      loadGenerator: round((cpuSeconds(process.pid) - cpuAtStart.bench) / wallS, 2),
+    };
     // Keep sampling a little after the last answer: memory must come back down.
     await sleep(3000);
     clearInterval(sampler);
@@ -161,6 +167,7 @@ async function overloadPhase(): Promise<OverloadResults> {
       rss,
       statusAfterOverload: afterwards,
       admissionRefusals: refusals,
+      coresBusy,
     };
     return results;
   } finally {

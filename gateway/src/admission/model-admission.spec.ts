@@ -324,20 +324,20 @@ describe('ModelAdmission', () => {
       expect(model.queuedCount).toBe(3);
     });
 
-    it('once the queue has not emptied for an interval, refuses at once an arrival that would wait past the target, counting only those ahead of its priority', async () => {
+    it('once no request got in within the target for an interval, refuses at once an arrival that would wait past it, counting only those ahead of its priority', async () => {
       const model = admission({ maxInFlight: 1, maxQueue: 10, queueTarget: 'service' });
       model.estimate.observe(100, clock.now());
-      const running = track(model.admit(ticket('bulk')));
-      const queued = track(model.admit(ticket('bulk')));
+      const running = track(model.admit(ticket('bulk', 1000)));
+      const queued = track(model.admit(ticket('bulk', 1000)));
       await flush();
-      clock.advance(99); // the queue has stood for 99 ms: still a burst
-      const early = track(model.admit(ticket('bulk')));
+      clock.advance(99); // for 99 ms no bulk request got in within the target: still a burst
+      const early = track(model.admit(ticket('bulk', 1000)));
       await flush();
       expect(early.settled).toBe(false);
 
-      clock.advance(1); // now for the whole 100 ms interval
-      const late = track(model.admit(ticket('bulk'))); // about 300 ms with two ahead
-      const realtime = track(model.admit(ticket('realtime'))); // goes first: about 100 ms
+      clock.advance(1); // now for the whole 100 ms interval: the bulk queue stands
+      const late = track(model.admit(ticket('bulk', 1000))); // about 300 ms with two ahead
+      const realtime = track(model.admit(ticket('realtime', 1000))); // goes first: about 100 ms
       await flush();
       expect([running.permit !== undefined, queued.settled, realtime.settled]).toEqual([
         true,
@@ -351,6 +351,10 @@ describe('ModelAdmission', () => {
         hints: { retryAfterMs: 300 },
       });
       expect(recorded.log).toContain('shed bulk wait_target');
+      // A caller with a long deadline may wait a tenth of it: it is not waiting on each answer.
+      const patient = track(model.admit(ticket('bulk', 10_000)));
+      await flush();
+      expect(patient.settled).toBe(false);
     });
 
     it('absorbs the next burst once the queue has emptied', async () => {
@@ -374,17 +378,29 @@ describe('ModelAdmission', () => {
     });
   });
 
-  it('in a standing queue, refuses at its turn a request that waited twice the target (overtaken by real-time ones)', async () => {
+  it('refuses at its turn a request queued while its queue stood that then waited twice the target; a burst is exempt', async () => {
     const model = admission({ maxInFlight: 1, maxQueue: 10, queueTarget: 40 });
     model.estimate.observe(40, clock.now());
     const running = track(model.admit(ticket()));
-    const bulk = track(model.admit(ticket('bulk')));
+    const burst = track(model.admit(ticket('bulk'))); // the queue does not stand yet
     await flush();
-    clock.advance(100); // nothing idle for an interval: the queue stands
+    clock.advance(100); // no bulk request got in within 40 ms for 100 ms: the bulk queue stands
+    const late = track(model.admit(ticket('bulk'))); // about 80 ms behind one: over the target
+    await flush();
+    expect(late.error?.message).toMatch(/over its queue target \(40 ms\)/);
     running.permit?.release(40);
     await flush();
-    expect(bulk.error?.message).toMatch(
-      /this request waited 100 ms for a slot, over twice its queue target \(40 ms\) while the queue stood/,
+    expect(burst.permit).toBeDefined(); // waited 100 ms, but it came in a burst
+
+    clock.advance(100);
+    const queuedStanding = track(model.admit(ticket('bulk'))); // about 40 ms: on target
+    await flush();
+    expect(queuedStanding.settled).toBe(false);
+    clock.advance(81);
+    burst.permit?.release(40);
+    await flush();
+    expect(queuedStanding.error?.message).toMatch(
+      /this request waited 81 ms for a slot, over twice its queue target \(40 ms\) while the queue stood/,
     );
     expect(recorded.log).toContain('shed bulk waited');
   });

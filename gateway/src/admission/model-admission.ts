@@ -66,6 +66,10 @@ export interface AdmissionEvents {
 interface Waiter {
   ticket: AdmissionTicket;
   enqueuedAt: number;
+  /** Queued while its priority's queue stood: held to the target (a burst's requests are not). */
+  queuedStanding: boolean;
+  /** Its queue target: the version's, or a share of its own deadline (targetFor). */
+  targetMs: number | undefined;
   timer: Timer;
   detach: () => void;
   resolve: (permit: Permit) => void;
@@ -74,6 +78,9 @@ interface Waiter {
 
 /** How long requests must have waited past the queue target before arrivals are refused (CoDel's interval). */
 const CODEL_INTERVAL_MS = 100;
+
+/** The share of its own time budget a request may wait with the default queue target. */
+const DEADLINE_SHARE = 0.1;
 
 /** Retry-After when there is no service-time estimate to say how long the queue takes. */
 const DEFAULT_RETRY_AFTER_MS = 1000;
@@ -87,15 +94,14 @@ const DEFAULT_RETRY_AFTER_MS = 1000;
  * queue is full, a real-time arrival takes the place of the newest queued bulk request, which is
  * refused; so bulk traffic is shed first and real-time last.
  *
- * Waiting (CoDel's idea: a burst is absorbed, a standing queue is not): once requests have been
- * waiting and no slot has been idle for an interval, an arrival whose wait for a slot would exceed the queue target (from the
- * service estimate and the requests ahead of it of its priority or higher) is refused with 429 at
- * once instead of being admitted late, and in the queue one that waited twice the target is
- * refused at its turn. CoDel judges a standing queue by its sojourn times; here real-time requests
- * jump the queue and wait little while bulk ones pile up, so whether capacity sat idle is the
- * signal that cannot be fooled. So under sustained overload admitted
- * calls stay fast and the rest are told at once to come back later, while a one-off burst to an
- * idle model is queued and served.
+ * Waiting (CoDel's idea: a burst is absorbed, a standing queue is not): once no request of a
+ * priority has got in within the queue target for an interval, that priority's queue stands; an
+ * arrival whose wait for a slot would exceed the target (from the service estimate and the
+ * requests ahead of it of its priority or higher) is then refused with 429 at once instead of
+ * being admitted late, and one queued then that still waited twice the target is refused at its
+ * turn. The state is kept per priority because real-time requests overtake bulk ones: their short
+ * waits say nothing about the bulk queue. So under sustained overload admitted calls stay fast and
+ * the rest are told at once to come back later, while a one-off burst is queued and served.
  *
  * Deadlines: a request that has already expired, or that the service-time estimate says cannot be
  * answered in the time it has left (its own service time plus the wait for the requests queued
@@ -107,8 +113,12 @@ export class ModelAdmission {
   private inFlight = 0;
   private readonly queues: Record<Priority, Waiter[]> = { realtime: [], bulk: [] };
   private adaptive: AdaptiveConcurrencyLimit | undefined;
-  /** When a slot was last free with nobody waiting for it (the backend had room). */
-  private idleAt = 0;
+  /**
+   * CoDel's state, per priority: when a request of that priority was last let in within the queue
+   * target (or found a slot free). Kept apart because real-time requests overtake bulk ones: their
+   * short waits say nothing about the bulk queue.
+   */
+  private readonly shortWaitAt: Record<Priority, number>;
 
   constructor(
     /** Names the model version in messages: `model 'nanodet' version 1`. */
@@ -118,6 +128,8 @@ export class ModelAdmission {
     private readonly events?: AdmissionEvents,
   ) {
     this.applyLimitKind();
+    const now = clock.now();
+    this.shortWaitAt = { realtime: now, bulk: now };
   }
 
   get inFlightCount(): number {
@@ -167,12 +179,14 @@ export class ModelAdmission {
       }
     }
     if (slotFree) {
-      this.idleAt = now;
+      this.shortWaitAt[priority] = now;
       return Promise.resolve(this.start(priority));
     }
 
-    const targetMs = this.queueTargetMs(serviceMs);
-    if (serviceMs !== undefined && targetMs !== undefined && this.standingQueue(targetMs, now)) {
+    const baseTargetMs = this.queueTargetMs(serviceMs);
+    const standing = baseTargetMs !== undefined && this.standingQueue(priority, baseTargetMs, now);
+    const targetMs = this.targetFor(baseTargetMs, deadline - now);
+    if (serviceMs !== undefined && targetMs !== undefined && standing) {
       const waitMs = ServiceTimeEstimate.waitMs(serviceMs, ahead, slots);
       if (waitMs > targetMs) {
         this.events?.shed(priority, 'wait_target');
@@ -192,7 +206,7 @@ export class ModelAdmission {
       this.events?.shed('bulk', 'displaced');
       victim.reject(shedForRealtime(this.label, maxQueue, this.retryAfterMs(now)));
     }
-    return this.enqueue(ticket, now);
+    return this.enqueue(ticket, now, standing, targetMs);
   }
 
   private applyLimitKind(): void {
@@ -204,29 +218,42 @@ export class ModelAdmission {
   }
 
   /**
-   * Whether a queue has stood for the last interval (the longer of 100 ms and the target): no
-   * slot was left idle in it, so it is load, not a burst. Idleness, not an empty queue, is the
-   * signal: requests refused from the queue empty it without any capacity having been free.
+   * Whether the queue of `priority` has stood for the last interval (the longer of 100 ms and the
+   * target): none of its requests got in within the target, so it is load, not a burst.
    */
-  private standingQueue(targetMs: number, now: number): boolean {
-    return now - this.idleAt >= Math.max(CODEL_INTERVAL_MS, targetMs);
+  private standingQueue(priority: Priority, targetMs: number, now: number): boolean {
+    return now - this.shortWaitAt[priority] >= Math.max(CODEL_INTERVAL_MS, targetMs);
   }
 
   /**
-   * `service`: the unloaded service time the adaptive limit measured (the current estimate would
-   * grow with the load and let waits grow with it), else the service estimate.
+   * A request's own queue target. With the default (one service time) a caller that gave itself
+   * a long deadline may wait up to DEADLINE_SHARE of it: its deadline says it is not waiting on
+   * each answer (a batch job, a client with many calls in flight), and it would rather queue than
+   * retry; a caller with a tight deadline is held to the service time. An explicit target is
+   * strict.
    */
-  private queueTargetMs(serviceMs: number | undefined): number | undefined {
-    const { queueTarget } = this.limits;
-    if (queueTarget !== 'service') return queueTarget;
-    return this.adaptive?.state.minRttMs ?? serviceMs;
+  private targetFor(baseTargetMs: number | undefined, budgetMs: number): number | undefined {
+    if (baseTargetMs === undefined || this.limits.queueTarget !== 'service') return baseTargetMs;
+    return Math.max(baseTargetMs, budgetMs * DEADLINE_SHARE);
   }
 
-  private enqueue(ticket: AdmissionTicket, now: number): Promise<Permit> {
+  private queueTargetMs(serviceMs: number | undefined): number | undefined {
+    const { queueTarget } = this.limits;
+    return queueTarget === 'service' ? serviceMs : queueTarget;
+  }
+
+  private enqueue(
+    ticket: AdmissionTicket,
+    now: number,
+    standing: boolean,
+    targetMs: number | undefined,
+  ): Promise<Permit> {
     return new Promise<Permit>((resolve, reject) => {
       const waiter: Waiter = {
         ticket,
         enqueuedAt: now,
+        queuedStanding: standing,
+        targetMs,
         resolve,
         reject,
         timer: this.clock.setTimer(ticket.deadline - now, () => {
@@ -305,18 +332,19 @@ export class ModelAdmission {
         waiter.reject(deadlineInfeasible(this.label, deadline - now, serviceMs, 0));
         continue;
       }
-      // CoDel's head drop: in a standing queue, one that waited twice the target (overtaken by
-      // real-time arrivals, or the backend slowed down) would be admitted late; it is refused.
-      const targetMs = this.queueTargetMs(serviceMs);
+      const { targetMs } = waiter;
       const waitedMs = now - waiter.enqueuedAt;
-      if (targetMs !== undefined && waitedMs > 2 * targetMs && this.standingQueue(targetMs, now)) {
+      if (targetMs === undefined || waitedMs <= targetMs) this.shortWaitAt[priority] = now;
+      // CoDel's head drop: one queued while its queue stood that then waited twice the target
+      // (overtaken by real-time arrivals, or the backend slowed down) would be admitted late. A
+      // burst's requests, queued while the queue did not stand, are served however long.
+      else if (waiter.queuedStanding && waitedMs > 2 * targetMs) {
         this.events?.shed(priority, 'waited');
         waiter.reject(waitedOverTarget(this.label, waitedMs, targetMs, this.retryAfterMs(now)));
         continue;
       }
       waiter.resolve(this.start(priority));
     }
-    if (this.inFlight < this.slots && this.queuedCount === 0) this.idleAt = this.clock.now();
   }
 
   /** About how long until this model has room again: the time its queue takes to drain. */

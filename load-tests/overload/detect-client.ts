@@ -8,6 +8,8 @@ export type Outcome = number | 'hung' | 'connection-error';
 
 export interface DetectClient {
   detect(image: SampleImage, priority: Priority): Promise<Outcome>;
+  /** Per-stage wall times (`timingsMs`) of every answered (200) call so far. */
+  readonly answeredTimings: Record<string, number>[];
   close(): void;
 }
 
@@ -24,7 +26,9 @@ export function detectClient(
 ): DetectClient {
   const agent = new Agent({ keepAlive: true, maxSockets: 2048 });
   const url = new URL(`/v1/models/${model}/detect`, httpUrl);
+  const answeredTimings: Record<string, number>[] = [];
   return {
+    answeredTimings,
     detect: (image, priority) =>
       new Promise((resolve) => {
         const call = httpRequest(
@@ -41,8 +45,17 @@ export function detectClient(
             },
           },
           (response) => {
-            response.resume();
-            response.on('end', () => resolve(response.statusCode ?? 0));
+            const chunks: Buffer[] = [];
+            response.on('data', (chunk: Buffer) => chunks.push(chunk));
+            response.on('end', () => {
+              if (response.statusCode === 200) {
+                const body = JSON.parse(Buffer.concat(chunks).toString()) as {
+                  timingsMs?: Record<string, number>;
+                };
+                if (body.timingsMs) answeredTimings.push(body.timingsMs);
+              }
+              resolve(response.statusCode ?? 0);
+            });
             response.on('error', () => resolve('connection-error'));
           },
         );

@@ -25,6 +25,10 @@ export interface OverloadResults {
   admissionRefusals: Record<string, number>;
   /** CPU used during the overload window, in cores: the gateway and the load generator. */
   coresBusy: { gateway: number; loadGenerator: number };
+  /** Median wall time of each stage (`timingsMs`) of the calls answered during the overload... */
+  admittedStagesP50Ms: Record<string, number>;
+  /** ...and of the unloaded (c=1) calls. */
+  unloadedStagesP50Ms: Record<string, number>;
   /** Absent when run with BENCH_BREAKER=0. */
   breaker?: BreakerPhaseResults;
 }
@@ -131,8 +135,19 @@ export function renderOverloadReport(results: OverloadResults, resultsDir: strin
     row('bulk', results.byPriority.bulk),
     '',
     `Admission's own count of its refusals, by reason: \`${JSON.stringify(results.admissionRefusals)}\` ` +
-      '(`shed:wait_target`: refused at once, the queue standing; `expired:*`: 504 on arrival, as ' +
+      '(`shed:wait_target`: refused at once, the wait would pass its target; `shed:waited`: refused in the queue at twice its target; `expired:*`: 504 on arrival, as ' +
       'infeasible, in the queue or at the backend; `limitAtEnd`: the in-flight limit learnt).',
+    '',
+    "Where an answered call spends its time (median of each stage, ms, from the answers' `timingsMs`):",
+    '',
+    `| | ${Object.keys(results.unloadedStagesP50Ms).join(' | ')} |`,
+    `| --- |${Object.keys(results.unloadedStagesP50Ms)
+      .map(() => ' ---: |')
+      .join('')}`,
+    `| unloaded (c=1) | ${Object.values(results.unloadedStagesP50Ms).join(' | ')} |`,
+    `| admitted during the overload | ${Object.keys(results.unloadedStagesP50Ms)
+      .map((stage) => results.admittedStagesP50Ms[stage] ?? '')
+      .join(' | ')} |`,
     '',
     `CPU during the overload: the gateway ${results.coresBusy.gateway} cores, the load generator ` +
       `${results.coresBusy.loadGenerator} cores, of ${machine.cores}.`,

@@ -107,6 +107,7 @@ async function overloadPhase(): Promise<OverloadResults> {
       },
     });
     const unloaded = summarize(unloadedRun.latenciesMs);
+    const unloadedTimings = client.answeredTimings.slice(-unloadedRun.latenciesMs.length);
     const rate = capacity * settings.overloadFactor;
     console.log(`capacity ${round(capacity, 1)} img/s; offering ${round(rate, 1)} req/s …`);
 
@@ -120,6 +121,7 @@ async function overloadPhase(): Promise<OverloadResults> {
     };
     sampleRss();
     const sampler = setInterval(sampleRss, 250);
+    const answeredBefore = client.answeredTimings.length;
     const cpuAtStart = { gateway: cpuSeconds(gateway.pid), bench: cpuSeconds(process.pid) };
     const pick = seededRandom(settings.seed + 1);
     const priorities = new Map<number, Priority>();
@@ -134,6 +136,7 @@ async function overloadPhase(): Promise<OverloadResults> {
       },
     });
     const wallS = (performance.now() - started) / 1000;
+    const answeredDuringOverload = client.answeredTimings.slice(answeredBefore);
     const coresBusy = {
       gateway: round((cpuSeconds(gateway.pid) - cpuAtStart.gateway) / wallS, 2),
       loadGenerator: round((cpuSeconds(process.pid) - cpuAtStart.bench) / wallS, 2),
@@ -168,12 +171,25 @@ async function overloadPhase(): Promise<OverloadResults> {
       statusAfterOverload: afterwards,
       admissionRefusals: refusals,
       coresBusy,
+      admittedStagesP50Ms: stageMedians(answeredDuringOverload),
+      unloadedStagesP50Ms: stageMedians(unloadedTimings),
     };
     return results;
   } finally {
     client.close();
     await gateway.stop();
   }
+}
+
+/** The median of each stage's wall time over the answered calls. */
+function stageMedians(timings: readonly Record<string, number>[]): Record<string, number> {
+  const stages = [...new Set(timings.flatMap((timing) => Object.keys(timing)))];
+  return Object.fromEntries(
+    stages.map((stage) => [
+      stage,
+      round(summarize(timings.map((timing) => timing[stage] ?? 0)).p50Ms, 1),
+    ]),
+  );
 }
 
 /**

@@ -81,6 +81,6 @@ export const waitedOverTarget = (
   new GatewayError(
     'resource_exhausted',
     `${label} is busy: this request waited ${Math.round(waitedMs)} ms for a slot, over twice its queue target ` +
-      `(${Math.ceil(targetMs)} ms) while the queue stood; refused instead of admitted late`,
+      `(${Math.ceil(targetMs)} ms); refused instead of admitted late`,
     { retryAfterMs },
   );

@@ -26,12 +26,6 @@ function track(promise: Promise<Permit>): Tracked {
 
 const flush = () => new Promise((resolve) => setImmediate(resolve));
 
-async function settle(promise: Promise<Permit>): Promise<Tracked> {
-  const tracked = track(promise);
-  await flush();
-  return tracked;
-}
-
 function recordingEvents() {
   const log: string[] = [];
   const depth = { inFlight: 0, queued: 0 };
@@ -313,30 +307,13 @@ describe('ModelAdmission', () => {
     expect(recorded.slots.limit).toBe(3);
   });
 
-  describe('queue target: a burst is absorbed, a standing queue is not', () => {
-    it('queues a burst arriving at an idle model, though each would wait past the target', async () => {
-      const model = admission({ maxInFlight: 1, maxQueue: 10, queueTarget: 'service' });
-      model.estimate.observe(100, clock.now());
-      const burst = [1, 2, 3, 4].map(() => track(model.admit(ticket('bulk'))));
-      await flush();
-      expect(burst[0].permit).toBeDefined();
-      expect(burst.slice(1).some((request) => request.settled)).toBe(false);
-      expect(model.queuedCount).toBe(3);
-    });
-
-    it('once no request got in within the target for an interval, refuses at once an arrival that would wait past it, counting only those ahead of its priority', async () => {
+  describe('queue target: refused at once rather than admitted late', () => {
+    it('refuses an arrival whose wait for a slot would pass one service time, counting only those ahead of its priority', async () => {
       const model = admission({ maxInFlight: 1, maxQueue: 10, queueTarget: 'service' });
       model.estimate.observe(100, clock.now());
       const running = track(model.admit(ticket('bulk', 1000)));
-      const queued = track(model.admit(ticket('bulk', 1000)));
-      await flush();
-      clock.advance(99); // for 99 ms no bulk request got in within the target: still a burst
-      const early = track(model.admit(ticket('bulk', 1000)));
-      await flush();
-      expect(early.settled).toBe(false);
-
-      clock.advance(1); // now for the whole 100 ms interval: the bulk queue stands
-      const late = track(model.admit(ticket('bulk', 1000))); // about 300 ms with two ahead
+      const queued = track(model.admit(ticket('bulk', 1000))); // about 100 ms: on target
+      const late = track(model.admit(ticket('bulk', 1000))); // about 200 ms with one ahead
       const realtime = track(model.admit(ticket('realtime', 1000))); // goes first: about 100 ms
       await flush();
       expect([running.permit !== undefined, queued.settled, realtime.settled]).toEqual([
@@ -347,62 +324,73 @@ describe('ModelAdmission', () => {
       expect(late.error).toMatchObject({
         kind: 'resource_exhausted',
         message:
-          "model 'm' version 1 is busy: a slot would take about 300 ms with 2 request(s) queued ahead, over its queue target (100 ms); refused at once instead of admitted late",
-        hints: { retryAfterMs: 300 },
+          "model 'm' version 1 is busy: a slot would take about 200 ms with 1 request(s) queued ahead, over its queue target (100 ms); refused at once instead of admitted late",
+        hints: { retryAfterMs: 200 },
       });
       expect(recorded.log).toContain('shed bulk wait_target');
-      // A caller with a long deadline may wait a tenth of it: it is not waiting on each answer.
-      const patient = track(model.admit(ticket('bulk', 10_000)));
-      await flush();
-      expect(patient.settled).toBe(false);
     });
 
-    it('absorbs the next burst once the queue has emptied', async () => {
+    it('lets a caller with a long deadline wait up to a tenth of it (a batch job, a burst sent together)', async () => {
+      const model = admission({ maxInFlight: 1, maxQueue: 10, queueTarget: 'service' });
+      model.estimate.observe(100, clock.now());
+      const burst = [1, 2, 3, 4, 5].map(() => track(model.admit(ticket('bulk', 10_000))));
+      const sixth = track(model.admit(ticket('bulk', 4000))); // 500 ms of wait: over 400 ms
+      await flush();
+      expect(burst[0].permit).toBeDefined();
+      expect(burst.slice(1).some((request) => request.settled)).toBe(false);
+      expect(sixth.error?.message).toMatch(/over its queue target \(400 ms\)/);
+    });
+
+    it('an explicit target is strict, whatever the deadline', async () => {
+      const model = admission({ maxInFlight: 1, maxQueue: 10, queueTarget: 40 });
+      model.estimate.observe(40, clock.now());
+      track(model.admit(ticket('bulk', 60_000)));
+      const first = track(model.admit(ticket('bulk', 60_000)));
+      const second = track(model.admit(ticket('bulk', 60_000)));
+      await flush();
+      expect(first.settled).toBe(false);
+      expect(second.error?.message).toMatch(/over its queue target \(40 ms\)/);
+    });
+
+    it('measures the pace of departures: slots that do not run at once (one model instance) make the wait longer than service time / slots', async () => {
+      const model = admission({ maxInFlight: 2, maxQueue: 10, queueTarget: 150 });
+      const calls = [1, 2, 3, 4].map(() => track(model.admit(ticket())));
+      await flush();
+      // One instance behind two slots: calls end one every 100 ms, each having taken 100-200 ms.
+      clock.advance(100);
+      calls[0].permit?.release(100);
+      await flush();
+      clock.advance(100);
+      calls[1].permit?.release(200);
+      await flush();
+      const next = track(model.admit(ticket())); // about 100 ms
+      // One ahead: 200 ms at that pace, over the target (service / slots would say 120 ms).
+      const late = track(model.admit(ticket()));
+      await flush();
+      expect(next.settled).toBe(false);
+      expect(late.error?.message).toMatch(/a slot would take about 200 ms with 1 request\(s\)/);
+    });
+
+    it('refuses a queued request once it waited twice its target, even before its turn', async () => {
       const model = admission({ maxInFlight: 1, maxQueue: 10, queueTarget: 40 });
       model.estimate.observe(40, clock.now());
       const running = track(model.admit(ticket()));
-      const waiting = track(model.admit(ticket()));
+      const bulk = track(model.admit(ticket('bulk'))); // about 40 ms: on target
       await flush();
-      clock.advance(200);
-      expect((await settle(model.admit(ticket()))).error?.kind).toBe('resource_exhausted');
-
-      running.permit?.release(200);
+      for (let i = 0; i < 2; i += 1) {
+        // Real-time calls keep overtaking it.
+        clock.advance(39);
+        track(model.admit(ticket('realtime')));
+        await flush();
+      }
+      clock.advance(2); // 80 ms: twice the target
       await flush();
-      waiting.permit?.release(5); // the queue emptied
-      await flush();
-      const next = track(model.admit(ticket()));
-      const burst = [1, 2, 3].map(() => track(model.admit(ticket())));
-      await flush();
-      expect(next.permit).toBeDefined();
-      expect(burst.some((request) => request.settled)).toBe(false);
+      expect(running.permit).toBeDefined();
+      expect(bulk.error?.message).toMatch(
+        /this request waited 80 ms for a slot, over twice its queue target \(40 ms\)/,
+      );
+      expect(recorded.log).toContain('shed bulk waited');
     });
-  });
-
-  it('refuses at its turn a request queued while its queue stood that then waited twice the target; a burst is exempt', async () => {
-    const model = admission({ maxInFlight: 1, maxQueue: 10, queueTarget: 40 });
-    model.estimate.observe(40, clock.now());
-    const running = track(model.admit(ticket()));
-    const burst = track(model.admit(ticket('bulk'))); // the queue does not stand yet
-    await flush();
-    clock.advance(100); // no bulk request got in within 40 ms for 100 ms: the bulk queue stands
-    const late = track(model.admit(ticket('bulk'))); // about 80 ms behind one: over the target
-    await flush();
-    expect(late.error?.message).toMatch(/over its queue target \(40 ms\)/);
-    running.permit?.release(40);
-    await flush();
-    expect(burst.permit).toBeDefined(); // waited 100 ms, but it came in a burst
-
-    clock.advance(100);
-    const queuedStanding = track(model.admit(ticket('bulk'))); // about 40 ms: on target
-    await flush();
-    expect(queuedStanding.settled).toBe(false);
-    clock.advance(81);
-    burst.permit?.release(40);
-    await flush();
-    expect(queuedStanding.error?.message).toMatch(
-      /this request waited 81 ms for a slot, over twice its queue target \(40 ms\) while the queue stood/,
-    );
-    expect(recorded.log).toContain('shed bulk waited');
   });
 
   it('with an adaptive limit, measures the unloaded latency one call at a time, then lowers the slots when calls slow down as more run at once', async () => {

@@ -66,8 +66,6 @@ export interface AdmissionEvents {
 interface Waiter {
   ticket: AdmissionTicket;
   enqueuedAt: number;
-  /** Queued while its priority's queue stood: held to the target (a burst's requests are not). */
-  queuedStanding: boolean;
   /** Its queue target: the version's, or a share of its own deadline (targetFor). */
   targetMs: number | undefined;
   timer: Timer;
@@ -75,9 +73,6 @@ interface Waiter {
   resolve: (permit: Permit) => void;
   reject: (error: GatewayError) => void;
 }
-
-/** How long requests must have waited past the queue target before arrivals are refused (CoDel's interval). */
-const CODEL_INTERVAL_MS = 100;
 
 /** The share of its own time budget a request may wait with the default queue target. */
 const DEADLINE_SHARE = 0.1;
@@ -94,14 +89,14 @@ const DEFAULT_RETRY_AFTER_MS = 1000;
  * queue is full, a real-time arrival takes the place of the newest queued bulk request, which is
  * refused; so bulk traffic is shed first and real-time last.
  *
- * Waiting (CoDel's idea: a burst is absorbed, a standing queue is not): once no request of a
- * priority has got in within the queue target for an interval, that priority's queue stands; an
- * arrival whose wait for a slot would exceed the target (from the service estimate and the
- * requests ahead of it of its priority or higher) is then refused with 429 at once instead of
- * being admitted late, and one queued then that still waited twice the target is refused at its
- * turn. The state is kept per priority because real-time requests overtake bulk ones: their short
- * waits say nothing about the bulk queue. So under sustained overload admitted calls stay fast and
- * the rest are told at once to come back later, while a one-off burst is queued and served.
+ * Waiting (CoDel's idea, a target for the time spent queued, applied to requests rather than
+ * packets): an arrival whose wait for a slot would exceed its queue target (from the measured pace
+ * of departures, or the service estimate, and the requests ahead of it of its priority or higher)
+ * is refused with 429 at once instead of being admitted late, and a queued one still waiting at
+ * twice its target (overtaken by real-time arrivals, or the backend slowed down) is refused then.
+ * The default target is one service time, or a tenth of the caller's own deadline if that is
+ * longer: a caller with a long deadline (a batch job, a burst of calls sent together) would rather
+ * queue than retry. So under overload admitted calls stay fast and the rest are told at once.
  *
  * Deadlines: a request that has already expired, or that the service-time estimate says cannot be
  * answered in the time it has left (its own service time plus the wait for the requests queued
@@ -113,12 +108,6 @@ export class ModelAdmission {
   private inFlight = 0;
   private readonly queues: Record<Priority, Waiter[]> = { realtime: [], bulk: [] };
   private adaptive: AdaptiveConcurrencyLimit | undefined;
-  /**
-   * CoDel's state, per priority: when a request of that priority was last let in within the queue
-   * target (or found a slot free). Kept apart because real-time requests overtake bulk ones: their
-   * short waits say nothing about the bulk queue.
-   */
-  private readonly shortWaitAt: Record<Priority, number>;
 
   constructor(
     /** Names the model version in messages: `model 'nanodet' version 1`. */
@@ -128,8 +117,6 @@ export class ModelAdmission {
     private readonly events?: AdmissionEvents,
   ) {
     this.applyLimitKind();
-    const now = clock.now();
-    this.shortWaitAt = { realtime: now, bulk: now };
   }
 
   get inFlightCount(): number {
@@ -172,22 +159,19 @@ export class ModelAdmission {
         ? this.queues.realtime.length
         : this.queues.realtime.length + this.queues.bulk.length;
     if (serviceMs !== undefined) {
-      const neededMs = slotFree ? serviceMs : ServiceTimeEstimate.neededMs(serviceMs, ahead, slots);
+      const neededMs = slotFree
+        ? serviceMs
+        : (this.estimate.waitAt(now, ahead, slots) ?? 0) + serviceMs;
       if (deadline - now < neededMs) {
         this.events?.expired(priority, 'infeasible');
         return Promise.reject(deadlineInfeasible(this.label, deadline - now, neededMs, ahead));
       }
     }
-    if (slotFree) {
-      this.shortWaitAt[priority] = now;
-      return Promise.resolve(this.start(priority));
-    }
+    if (slotFree) return Promise.resolve(this.start(priority));
 
-    const baseTargetMs = this.queueTargetMs(serviceMs);
-    const standing = baseTargetMs !== undefined && this.standingQueue(priority, baseTargetMs, now);
-    const targetMs = this.targetFor(baseTargetMs, deadline - now);
-    if (serviceMs !== undefined && targetMs !== undefined && standing) {
-      const waitMs = ServiceTimeEstimate.waitMs(serviceMs, ahead, slots);
+    const targetMs = this.targetFor(this.queueTargetMs(serviceMs), deadline - now);
+    if (serviceMs !== undefined && targetMs !== undefined) {
+      const waitMs = this.estimate.waitAt(now, ahead, slots) ?? 0;
       if (waitMs > targetMs) {
         this.events?.shed(priority, 'wait_target');
         return Promise.reject(
@@ -206,7 +190,7 @@ export class ModelAdmission {
       this.events?.shed('bulk', 'displaced');
       victim.reject(shedForRealtime(this.label, maxQueue, this.retryAfterMs(now)));
     }
-    return this.enqueue(ticket, now, standing, targetMs);
+    return this.enqueue(ticket, now, targetMs);
   }
 
   private applyLimitKind(): void {
@@ -215,14 +199,6 @@ export class ModelAdmission {
     else if (this.adaptive) this.adaptive.setBounds(1, maxInFlight);
     else this.adaptive = new AdaptiveConcurrencyLimit(1, maxInFlight, this.clock.now());
     this.events?.limited(this.slots);
-  }
-
-  /**
-   * Whether the queue of `priority` has stood for the last interval (the longer of 100 ms and the
-   * target): none of its requests got in within the target, so it is load, not a burst.
-   */
-  private standingQueue(priority: Priority, targetMs: number, now: number): boolean {
-    return now - this.shortWaitAt[priority] >= Math.max(CODEL_INTERVAL_MS, targetMs);
   }
 
   /**
@@ -245,23 +221,35 @@ export class ModelAdmission {
   private enqueue(
     ticket: AdmissionTicket,
     now: number,
-    standing: boolean,
     targetMs: number | undefined,
   ): Promise<Permit> {
     return new Promise<Permit>((resolve, reject) => {
       const waiter: Waiter = {
         ticket,
         enqueuedAt: now,
-        queuedStanding: standing,
         targetMs,
         resolve,
         reject,
-        timer: this.clock.setTimer(ticket.deadline - now, () => {
-          this.remove(waiter);
-          this.events?.expired(ticket.priority, 'in_queue');
-          reject(expiredInQueue(this.label, this.clock.now() - waiter.enqueuedAt));
-          this.changed();
-        }),
+        // Held to twice its target even if it never reaches the head (real-time arrivals keep
+        // overtaking it, the backend slowed down): it is told then, not at its deadline.
+        timer: this.clock.setTimer(
+          targetMs === undefined
+            ? ticket.deadline - now
+            : Math.min(ticket.deadline - now, 2 * targetMs),
+          () => {
+            this.remove(waiter);
+            const at = this.clock.now();
+            const waitedMs = at - waiter.enqueuedAt;
+            if (at >= ticket.deadline || targetMs === undefined) {
+              this.events?.expired(ticket.priority, 'in_queue');
+              reject(expiredInQueue(this.label, waitedMs));
+            } else {
+              this.events?.shed(ticket.priority, 'waited');
+              reject(waitedOverTarget(this.label, waitedMs, targetMs, this.retryAfterMs(at)));
+            }
+            this.changed();
+          },
+        ),
         detach: () => undefined,
       };
       const signal = ticket.signal;
@@ -310,6 +298,7 @@ export class ModelAdmission {
   private learn(observedMs: number, startedWith: number): void {
     const now = this.clock.now();
     this.estimate.observe(observedMs, now);
+    this.estimate.observeDeparture(now, this.queuedCount > 0);
     if (this.adaptive?.observe(observedMs, startedWith, now)) this.events?.limited(this.slots);
   }
 
@@ -330,17 +319,6 @@ export class ModelAdmission {
       if (serviceMs !== undefined && deadline - now < serviceMs) {
         this.events?.expired(priority, 'infeasible');
         waiter.reject(deadlineInfeasible(this.label, deadline - now, serviceMs, 0));
-        continue;
-      }
-      const { targetMs } = waiter;
-      const waitedMs = now - waiter.enqueuedAt;
-      if (targetMs === undefined || waitedMs <= targetMs) this.shortWaitAt[priority] = now;
-      // CoDel's head drop: one queued while its queue stood that then waited twice the target
-      // (overtaken by real-time arrivals, or the backend slowed down) would be admitted late. A
-      // burst's requests, queued while the queue did not stand, are served however long.
-      else if (waiter.queuedStanding && waitedMs > 2 * targetMs) {
-        this.events?.shed(priority, 'waited');
-        waiter.reject(waitedOverTarget(this.label, waitedMs, targetMs, this.retryAfterMs(now)));
         continue;
       }
       waiter.resolve(this.start(priority));

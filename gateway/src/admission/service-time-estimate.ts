@@ -15,11 +15,42 @@ const STALE_AFTER_MS = 10_000;
 export class ServiceTimeEstimate {
   private meanMs: number | undefined;
   private observedAt = 0;
+  /** Mean time between calls ending while others waited: 1 / throughput when saturated. */
+  private departureMs: number | undefined;
+  private departedAt: number | undefined;
+  private departureObservedAt = 0;
 
   observe(durationMs: number, now: number): void {
     const ms = Math.max(0, durationMs);
     this.meanMs = this.meanMs === undefined ? ms : this.meanMs + ALPHA * (ms - this.meanMs);
     this.observedAt = now;
+  }
+
+  /**
+   * A call ended at `now`; `othersWaiting`: requests were queued, so the backend was saturated
+   * and the time since the previous end is its real pace, whatever `slots` says (one model
+   * instance behind four slots ends calls one at a time).
+   */
+  observeDeparture(now: number, othersWaiting: boolean): void {
+    if (othersWaiting && this.departedAt !== undefined) {
+      const ms = now - this.departedAt;
+      this.departureMs =
+        this.departureMs === undefined ? ms : this.departureMs + ALPHA * (ms - this.departureMs);
+      this.departureObservedAt = now;
+    }
+    this.departedAt = now;
+  }
+
+  /**
+   * The wait for a slot of a request with `ahead` queued before it while every slot is busy: the
+   * measured pace of departures when there is a fresh one, else `waitMs` from the service time.
+   */
+  waitAt(now: number, ahead: number, slots: number): number | undefined {
+    const serviceMs = this.serviceMs(now);
+    if (serviceMs === undefined) return undefined;
+    const fresh = now - this.departureObservedAt <= Math.max(STALE_AFTER_MS, 10 * serviceMs);
+    if (this.departureMs !== undefined && fresh) return (ahead + 1) * this.departureMs;
+    return ServiceTimeEstimate.waitMs(serviceMs, ahead, slots);
   }
 
   /** The estimate, or undefined when there is none worth trusting at `now`. */
@@ -30,15 +61,10 @@ export class ServiceTimeEstimate {
   }
 
   /**
-   * Time from now until a request with `ahead` requests queued before it gets its answer, while
-   * every one of `slots` backend slots is busy: slots free up about every `service / slots`, it
-   * needs `ahead + 1` of them, then its own service time.
+   * Time from now until a request with `ahead` requests queued before it gets a slot, while every
+   * one of `slots` backend slots is busy: slots free up about every `service / slots`, it needs
+   * `ahead + 1` of them.
    */
-  static neededMs(serviceMs: number, ahead: number, slots: number): number {
-    return ServiceTimeEstimate.waitMs(serviceMs, ahead, slots) + serviceMs;
-  }
-
-  /** The wait for a slot alone, in the same situation as `neededMs`. */
   static waitMs(serviceMs: number, ahead: number, slots: number): number {
     return ((ahead + 1) * serviceMs) / slots;
   }

@@ -108,7 +108,7 @@ export class GatewayMetrics {
 
   readonly admissionShed = new Counter({
     name: 'gateway_admission_shed_total',
-    help: 'Requests refused for capacity (429 / RESOURCE_EXHAUSTED), by model, version, priority and reason (queue_full, displaced, wait_target: the queue stood and this wait would pass its target; waited: it waited twice the target in a standing queue).',
+    help: 'Requests refused for capacity (429 / RESOURCE_EXHAUSTED), by model, version, priority and reason (queue_full, displaced, wait_target: its wait would pass its queue target; waited: it waited twice its target).',
     labelNames: ['model', 'version', 'priority', 'reason'] as const,
     registers: [this.registry],
   });

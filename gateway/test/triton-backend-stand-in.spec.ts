@@ -59,13 +59,19 @@ async function upstreamInFlight(gateway: { httpUrl: string }): Promise<number> {
   return line ? Number(line[1]) : 0;
 }
 
+/**
+ * The stand-in plays Triton, which runs what it is sent: a fixed admission limit (its max in
+ * flight), not one it learns, so calls reach it together as they would reach Triton.
+ */
+const STAND_IN = { GATEWAY_ADMISSION_LIMIT: 'fixed' };
+
 describe('Triton backend against a stand-in Triton (a second gateway, embedded backend)', () => {
   let upstream: GatewayProcess;
   let downstream: RunningGateway;
   let kserve: Client & Record<string, unknown>;
 
   beforeAll(async () => {
-    upstream = await startGatewayProcess();
+    upstream = await startGatewayProcess(STAND_IN);
     downstream = await startTestGateway({
       TRITON_GRPC_URLS: upstream.grpcAddress,
       // The stand-in is a gateway: it wants a credential, as a Triton behind an auth proxy would.
@@ -236,7 +242,7 @@ describe('Triton backend against a stand-in Triton (a second gateway, embedded b
     expect((await fetch(`${downstream.httpUrl}/readyz`)).status).toBe(503);
 
     // Triton comes back at the same address: the health checks notice, no restart needed.
-    upstream = await startGatewayProcess({ GATEWAY_GRPC_PORT: port });
+    upstream = await startGatewayProcess({ ...STAND_IN, GATEWAY_GRPC_PORT: port });
     const deadline = Date.now() + 20_000;
     let response: ModelInferResponse | ServiceError;
     do {

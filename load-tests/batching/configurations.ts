@@ -118,18 +118,17 @@ export const INTEROP_CONFIGURATIONS: readonly Configuration[] = [
 ];
 
 /**
- * What every benchmark gateway gets: admission bounds that admit the highest concurrency at once
- * (requests waiting in the batch queue count as in flight for admission, docs/batching.md), a batch
- * queue that holds them all (GATEWAY_BATCH_MAX_QUEUE, 256 by default), and rate limits off
- * (0 = unlimited; the built-in default is 10 000/s, far above this model), so only batching shapes
- * the numbers.
+ * What every benchmark gateway gets: a fixed admission bound that admits the highest concurrency
+ * at once (requests waiting in the batch queue count as in flight for admission, and that bound is
+ * the batch queue's bound too: docs/batching.md), and rate limits off (0 = unlimited; the built-in
+ * default is 10 000/s, far above this model), so only batching shapes the numbers.
  */
 export function commonGatewayEnv(maxConcurrency: number): Record<string, string> {
   const bound = String(Math.max(128, 2 * maxConcurrency));
   return {
     GATEWAY_MAX_IN_FLIGHT_PER_MODEL: bound,
     GATEWAY_MAX_QUEUE_PER_MODEL: bound,
-    GATEWAY_BATCH_MAX_QUEUE: String(Math.max(256, 2 * maxConcurrency)),
+    GATEWAY_ADMISSION_LIMIT: 'fixed',
     GATEWAY_RATE_LIMITS: JSON.stringify({ default: { requestsPerSecond: 0, imagesPerSecond: 0 } }),
   };
 }

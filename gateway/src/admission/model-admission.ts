@@ -75,7 +75,7 @@ interface Waiter {
 }
 
 /** The share of its own time budget a request may wait with the default queue target. */
-const DEADLINE_SHARE = 0.1;
+const DEADLINE_SHARE = 0.25;
 
 /** Retry-After when there is no service-time estimate to say how long the queue takes. */
 const DEFAULT_RETRY_AFTER_MS = 1000;
@@ -94,7 +94,7 @@ const DEFAULT_RETRY_AFTER_MS = 1000;
  * of departures, or the service estimate, and the requests ahead of it of its priority or higher)
  * is refused with 429 at once instead of being admitted late, and a queued one still waiting at
  * twice its target (overtaken by real-time arrivals, or the backend slowed down) is refused then.
- * The default target is one service time, or a tenth of the caller's own deadline if that is
+ * The default target is one service time, or a quarter of the caller's own deadline if that is
  * longer: a caller with a long deadline (a batch job, a burst of calls sent together) would rather
  * queue than retry. So under overload admitted calls stay fast and the rest are told at once.
  *

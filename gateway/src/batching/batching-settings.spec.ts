@@ -49,6 +49,18 @@ describe('resolveBatchingSettings', () => {
     });
   });
 
+  it('without GATEWAY_BATCH_MAX_QUEUE, bounds a batch queue by admission alone (every request in it holds a slot)', () => {
+    const settings = resolveBatchingSettings(
+      metadata('max_batch_size: 8 dynamic_batching { }'),
+      { ...DEFAULTS, maxQueue: undefined },
+      1,
+    );
+    expect(settings?.queuePolicies.map((policy) => policy.maxQueueSize)).toEqual([
+      Infinity,
+      Infinity,
+    ]);
+  });
+
   it('leaves models without a block, or that cannot batch, unbatched unless told', () => {
     expect(resolveBatchingSettings(metadata('max_batch_size: 8'), DEFAULTS, 1)).toBeUndefined();
     expect(

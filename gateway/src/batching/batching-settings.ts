@@ -88,7 +88,10 @@ export function resolveBatchingSettings(
  * One policy per level. The gateway has two priorities (real-time, bulk), so there are always at
  * least two levels, even when the model enables none: real-time is level 1, bulk the last level.
  */
-function queuePolicies(block: ModelDynamicBatching | undefined, maxQueue: number): QueuePolicy[] {
+function queuePolicies(
+  block: ModelDynamicBatching | undefined,
+  maxQueue = Number.POSITIVE_INFINITY,
+): QueuePolicy[] {
   const levels = Math.max(2, Number(block?.priorityLevels ?? 0n));
   return Array.from({ length: levels }, (_, index) => {
     const policy: ModelQueuePolicy | undefined =

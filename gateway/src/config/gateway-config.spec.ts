@@ -50,7 +50,12 @@ describe('loadGatewayConfig', () => {
         redisTimeoutMs: 200,
         replicas: 1,
       },
-      admission: { defaultTimeoutMs: 30_000, maxInFlightPerModel: 0, maxQueuePerModel: 128 },
+      admission: {
+        defaultTimeoutMs: 30_000,
+        maxInFlightPerModel: 0,
+        maxQueuePerModel: 128,
+        limit: 'adaptive',
+      },
       readinessPollMs: 1000,
       grpc: {
         streamWindowBytes: 2 * 1024 * 1024,
@@ -75,7 +80,7 @@ describe('loadGatewayConfig', () => {
         },
         metricsPublic: false,
       },
-      batching: { mode: 'auto', maxQueue: 256, maxBatchesInFlight: 0, p99ObjectiveMs: 100 },
+      batching: { mode: 'auto', maxBatchesInFlight: 0, p99ObjectiveMs: 100 },
     });
   });
 

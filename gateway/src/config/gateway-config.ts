@@ -150,7 +150,7 @@ const schema = z.object({
   GATEWAY_ADMISSION_LIMIT: z.enum(['adaptive', 'fixed']).default('adaptive'),
   /**
    * Longest a request should wait for a slot before it is refused with 429 (gateway.queue_target_ms);
-   * unset: one estimated service time, or a tenth of the caller's deadline if longer; 0: no target
+   * unset: one estimated service time, or a quarter of the caller's deadline if longer; 0: no target
    * (only the deadline and the max queue bound it).
    */
   GATEWAY_ADMISSION_QUEUE_TARGET_MS: z.coerce.number().int().min(0).max(MAX_TIMER_MS).optional(),
@@ -201,8 +201,12 @@ const schema = z.object({
   GATEWAY_BATCH_MAX_QUEUE_DELAY_US: z.coerce.number().int().min(0).max(10_000_000).optional(),
   /** Caps every model's batch size (never above its max_batch_size). */
   GATEWAY_BATCH_MAX_SIZE: positiveInt.optional(),
-  /** Bound of each priority level's batch queue where the model's queue policy sets none. */
-  GATEWAY_BATCH_MAX_QUEUE: positiveInt.default(256),
+  /**
+   * Bound of each priority level's batch queue where the model's queue policy sets none; unset:
+   * none of its own, since every request in a batch queue holds an admission slot (the version's
+   * in-flight bound is the bound).
+   */
+  GATEWAY_BATCH_MAX_QUEUE: positiveInt.optional(),
   /** Batches in flight per model version; 0: the model's instance_group count × backend endpoints. */
   GATEWAY_BATCH_MAX_IN_FLIGHT: z.coerce.number().int().min(0).default(0),
   /** Adaptive batching's p99 objective where a model sets no gateway.batching.p99_objective_ms. */
@@ -316,7 +320,8 @@ export interface GatewayConfig {
     mode: RawConfig['GATEWAY_BATCHING'];
     maxQueueDelayUs?: number;
     maxBatchSize?: number;
-    maxQueue: number;
+    /** undefined: bounded by admission only. */
+    maxQueue?: number;
     maxBatchesInFlight: number;
     p99ObjectiveMs: number;
   };

@@ -100,6 +100,26 @@ export default tseslint.config(
     },
   },
   {
+    // The request-path contract (InferRequest, CallContext, stage and backend interfaces) is what
+    // every module builds on; it depends on nothing of theirs. One exception: the tensor value
+    // types (inference/tensor.ts), whose BYTES storage is a class with behaviour of its own.
+    files: ['gateway/src/request-path/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^\\.\\./(?!inference/tensor$)',
+              message:
+                'the request-path contract imports nothing else from the gateway (only the tensor value types).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.spec.ts', '**/test/**/*.ts', 'load-tests/**/*.ts'],
     rules: {
       '@typescript-eslint/explicit-module-boundary-types': 'off',

@@ -12,7 +12,7 @@ import { frameworkErrorHandler, MAX_PARAM_LENGTH } from './http-server/framework
 import { registerBodyGuard } from './http-server/body-guard';
 import { httpServerOptions } from './http-server/http-server-options';
 import { registerSecurityHeaders } from './http-server/security-headers';
-import { INFERENCE_BACKEND, type InferenceBackend } from './inference/inference-backend';
+import { INFERENCE_BACKEND, type InferenceBackend } from './request-path/inference-backend';
 import { GatewayLogger } from './logging/gateway-logger';
 import { GatewayMetrics } from './metrics/gateway-metrics';
 

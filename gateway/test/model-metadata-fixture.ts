@@ -1,5 +1,5 @@
-import type { InferenceBackend, ModelMetadata } from '../src/inference/inference-backend';
-import { servedVersion } from '../src/inference/resolved-target';
+import type { InferenceBackend, ModelMetadata } from '../src/request-path/inference-backend';
+import { servedVersion } from '../src/inference/resolve-version';
 
 /**
  * A model named `m` with no inputs, outputs or batching: for unit tests of steps that read only

@@ -2,7 +2,7 @@
  * Readiness over time with the embedded backend: gRPC health (Check and Watch) and /readyz follow
  * the backend as it is unloaded and loaded again, instead of keeping the state seen at start-up.
  */
-import { INFERENCE_BACKEND } from '../src/inference/inference-backend';
+import { INFERENCE_BACKEND } from '../src/request-path/inference-backend';
 import type { OnnxRuntimeBackend } from '../src/inference/embedded/onnx-runtime.backend';
 import { healthClient, type HealthClient } from './grpc-health';
 import { startTestGateway, type TestGateway } from './test-gateway';

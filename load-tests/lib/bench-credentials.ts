@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Interceptor } from '@grpc/grpc-js';
 import { apiKeyInterceptor } from '@test-support';
-import type { CallContext } from '../../gateway/src/inference/call-context';
+import type { CallContext } from '../../gateway/src/request-path/call-context';
 
 /**
  * The admin API key every benchmark gateway is started with (GATEWAY_BOOTSTRAP_API_KEY), so the

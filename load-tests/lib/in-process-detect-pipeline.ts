@@ -33,11 +33,11 @@ export async function createInProcessDetectPipeline(
   const metrics = new GatewayMetrics();
   const limits = createRateLimitService(config, metrics, null);
   const versions = new ServedVersions(backend);
-  const admission = new AdmitStage(config, metrics, versions, backend);
+  const admission = new AdmitStage(config.admission, metrics, versions, backend);
   const pipeline = new DetectPipeline(
-    config,
+    config.images,
     new CallPipeline(backend, new RateLimitStage(limits), admission),
-    new TensorPath(backend, new BatchStage(config, metrics, versions, backend), metrics),
+    new TensorPath(backend, new BatchStage(config.batching, metrics, versions, backend), metrics),
     metrics,
     versions,
   );

@@ -1,10 +1,10 @@
 import { plainBackend, plainModelMetadata } from '../../test/model-metadata-fixture';
 import { loadGatewayConfig } from '../config/gateway-config';
 import { GatewayError } from '../errors/gateway-error';
-import type { CallContext } from '../inference/call-context';
-import type { ResolvedTarget } from '../inference/resolved-target';
+import type { CallContext } from '../request-path/call-context';
+import type { ResolvedTarget } from '../request-path/resolved-target';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
-import type { AdmittedCall } from '../pipeline/call-work';
+import type { AdmittedCall } from '../request-path/call-work';
 import { ServedVersions } from '../serving/served-versions';
 import { AdmitStage } from './admit.stage';
 
@@ -46,7 +46,12 @@ describe('AdmitStage: a call admitted as a whole, its work holding the slot', ()
       GATEWAY_DEFAULT_TIMEOUT_MS: '100',
     });
     const backend = plainBackend(metadata);
-    stage = new AdmitStage(config, new GatewayMetrics(), new ServedVersions(backend), backend);
+    stage = new AdmitStage(
+      config.admission,
+      new GatewayMetrics(),
+      new ServedVersions(backend),
+      backend,
+    );
   });
 
   it('holds the slot for all of the work: a call arriving meanwhile is refused before its work starts', async () => {

@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
-import type { CallContext, Priority } from '../inference/call-context';
-import { INFERENCE_BACKEND, type InferenceBackend } from '../inference/inference-backend';
-import type { ResolvedTarget } from '../inference/resolved-target';
-import type { AdmittedCall, CallAsk } from '../pipeline/call-work';
+import { CONFIG_SLICE, type ConfigSlice } from '../config/gateway-config';
+import type { CallContext, Priority } from '../request-path/call-context';
+import { INFERENCE_BACKEND, type InferenceBackend } from '../request-path/inference-backend';
+import type { ResolvedTarget } from '../request-path/resolved-target';
+import type { AdmittedCall, CallAsk } from '../request-path/call-work';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
 import type { VersionPart } from '../serving/served-version';
 import { ServedVersions } from '../serving/served-versions';
@@ -34,12 +34,12 @@ export class AdmitStage {
   private readonly part: VersionPart<VersionAdmission>;
 
   constructor(
-    @Inject(GATEWAY_CONFIG) config: GatewayConfig,
+    @Inject(CONFIG_SLICE.admission) admission: ConfigSlice<'admission'>,
     private readonly metrics: GatewayMetrics,
     private readonly versions: ServedVersions,
     @Inject(INFERENCE_BACKEND) private readonly backend: InferenceBackend,
   ) {
-    const policies = new ModelAdmissionPolicies(config.admission);
+    const policies = new ModelAdmissionPolicies(admission);
     this.part = {
       name: 'admission',
       build: (target) => {

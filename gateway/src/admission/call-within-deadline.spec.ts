@@ -1,4 +1,4 @@
-import type { InferRequest, InferResponse } from '../inference/inference-backend';
+import type { InferRequest, InferResponse } from '../request-path/inference-backend';
 import { FakeClock } from '../../test/fake-clock';
 import { callWithinDeadline, type BackendEnd } from './call-within-deadline';
 import type { Permit } from './model-admission';

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
-import type { BackendTopology } from '../inference/backend-topology';
-import type { ModelMetadata } from '../inference/inference-backend';
+import type { BackendTopology } from '../request-path/backend-topology';
+import type { ModelMetadata } from '../request-path/inference-backend';
 import { ModelAdmissionPolicies } from './model-admission-policy';
 
 const defaults = {

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { GatewayConfig } from '../config/gateway-config';
-import type { BackendTopology } from '../inference/backend-topology';
-import type { ModelMetadata } from '../inference/inference-backend';
+import type { BackendTopology } from '../request-path/backend-topology';
+import type { ModelMetadata } from '../request-path/inference-backend';
 import { MAX_TIMER_MS } from './clock';
 import type { AdmissionLimits } from './model-admission';
 

@@ -1,5 +1,5 @@
 import { GatewayError } from '../errors/gateway-error';
-import type { Priority } from '../inference/call-context';
+import type { Priority } from '../request-path/call-context';
 import { FakeClock } from '../../test/fake-clock';
 import {
   ModelAdmission,

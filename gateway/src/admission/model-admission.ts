@@ -1,5 +1,5 @@
 import type { GatewayError } from '../errors/gateway-error';
-import type { Priority } from '../inference/call-context';
+import type { Priority } from '../request-path/call-context';
 import { AdaptiveConcurrencyLimit } from './adaptive-concurrency-limit';
 import {
   callerCancelled,

@@ -1,4 +1,4 @@
-import type { CallGuard, GuardedCall } from '../pipeline/call-work';
+import type { CallGuard, GuardedCall } from '../request-path/call-work';
 import { ACCESS, authorize } from './access-policy';
 
 /**

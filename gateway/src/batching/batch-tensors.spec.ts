@@ -1,4 +1,4 @@
-import type { InferRequest } from '../inference/inference-backend';
+import type { InferRequest } from '../request-path/inference-backend';
 import { BytesTensorData, type InferTensor } from '../inference/tensor';
 import { concatenateInputs, splitOutputs } from './batch-tensors';
 import { compatibilityKey } from './compatibility-key';

@@ -1,5 +1,5 @@
 import { GatewayError } from '../errors/gateway-error';
-import type { InferRequest } from '../inference/inference-backend';
+import type { InferRequest } from '../request-path/inference-backend';
 import {
   BytesTensorData,
   elementCount,

@@ -1,13 +1,13 @@
 import { parseModelConfig } from '@model-repository';
 import { loadGatewayConfig } from '../config/gateway-config';
-import type { CallContext, Priority } from '../inference/call-context';
+import type { CallContext, Priority } from '../request-path/call-context';
 import type {
   InferenceBackend,
   InferRequest,
   InferResponse,
   ModelMetadata,
-} from '../inference/inference-backend';
-import type { InferenceContext } from '../inference/stages/inference-stage';
+} from '../request-path/inference-backend';
+import type { InferenceContext } from '../request-path/inference-stage';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
 import { ServedVersions } from '../serving/served-versions';
 import { BatchStage } from './batch.stage';
@@ -96,7 +96,7 @@ describe('BatchStage', () => {
       }),
     } as unknown as InferenceBackend;
     versions = new ServedVersions(backend);
-    stage = new BatchStage(loadGatewayConfig({}), metrics, versions, backend);
+    stage = new BatchStage(loadGatewayConfig({}).batching, metrics, versions, backend);
   });
   afterEach(() => versions.onApplicationShutdown());
 

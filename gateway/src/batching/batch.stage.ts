@@ -1,12 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
+import { CONFIG_SLICE, type ConfigSlice } from '../config/gateway-config';
 import {
   INFERENCE_BACKEND,
   type InferenceBackend,
   type InferResponse,
-} from '../inference/inference-backend';
-import type { ResolvedTarget } from '../inference/resolved-target';
-import type { InferenceContext, InferenceStage } from '../inference/stages/inference-stage';
+} from '../request-path/inference-backend';
+import type { ResolvedTarget } from '../request-path/resolved-target';
+import type { InferenceContext, InferenceStage } from '../request-path/inference-stage';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
 import type { VersionPart } from '../serving/served-version';
 import { ServedVersions } from '../serving/served-versions';
@@ -32,7 +32,6 @@ interface Member {
 export class BatchStage implements InferenceStage {
   readonly name = 'batch';
   private readonly logger = new Logger('Batching');
-  private readonly defaults: BatchingDefaults;
   /** A served version's batcher; null where its requests go to the backend one by one. */
   private readonly part: VersionPart<Batcher<Member> | null> = {
     name: 'batcher',
@@ -42,13 +41,11 @@ export class BatchStage implements InferenceStage {
   };
 
   constructor(
-    @Inject(GATEWAY_CONFIG) config: GatewayConfig,
+    @Inject(CONFIG_SLICE.batching) private readonly defaults: ConfigSlice<'batching'>,
     private readonly metrics: GatewayMetrics,
     private readonly versions: ServedVersions,
     @Inject(INFERENCE_BACKEND) private readonly backend: InferenceBackend,
-  ) {
-    this.defaults = config.batching;
-  }
+  ) {}
 
   handle(
     context: InferenceContext,

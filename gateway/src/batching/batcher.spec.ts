@@ -1,6 +1,6 @@
 import { FakeClock } from '../../test/fake-clock';
 import { GatewayError } from '../errors/gateway-error';
-import type { InferRequest, InferResponse } from '../inference/inference-backend';
+import type { InferRequest, InferResponse } from '../request-path/inference-backend';
 import type { InferTensor } from '../inference/tensor';
 import type { BatchTuner, CompletedBatch } from './adaptive-controller';
 import { Batcher, type BatcherObserver } from './batcher';

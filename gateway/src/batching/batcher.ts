@@ -1,5 +1,5 @@
 import { GatewayError } from '../errors/gateway-error';
-import type { InferRequest, InferResponse } from '../inference/inference-backend';
+import type { InferRequest, InferResponse } from '../request-path/inference-backend';
 import type { BatchLimits, BatchTuner } from './adaptive-controller';
 import { systemClock, type Clock, type Timer } from '../admission/clock';
 import { formBatch, type FormationLimits } from './batch-formation';

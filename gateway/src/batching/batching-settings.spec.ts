@@ -1,5 +1,5 @@
 import { parseModelConfig } from '@model-repository';
-import type { ModelMetadata } from '../inference/inference-backend';
+import type { ModelMetadata } from '../request-path/inference-backend';
 import { resolveBatchingSettings, type BatchingDefaults } from './batching-settings';
 
 const DEFAULTS: BatchingDefaults = {

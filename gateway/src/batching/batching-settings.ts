@@ -4,7 +4,7 @@ import {
   type ModelQueuePolicy,
 } from '@contracts/generated/inference/model_config_pb';
 import type { GatewayConfig } from '../config/gateway-config';
-import type { ModelMetadata } from '../inference/inference-backend';
+import type { ModelMetadata } from '../request-path/inference-backend';
 import { modelInstanceCount } from '../inference/model-instances';
 
 export type BatchingMode = 'off' | 'fixed' | 'adaptive';

@@ -1,4 +1,4 @@
-import type { InferRequest } from '../inference/inference-backend';
+import type { InferRequest } from '../request-path/inference-backend';
 
 /**
  * Requests may share a batch only when the batch tensor can hold them all: the same inputs with the

@@ -464,3 +464,18 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv): GatewayConfig {
 }
 
 export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');
+
+/**
+ * The slices of the configuration that modules inject, each only the part it reads: a module's
+ * constructor says what it depends on, and its tests build just that part.
+ */
+export const CONFIG_SLICE = {
+  admission: Symbol('config.admission'),
+  batching: Symbol('config.batching'),
+  images: Symbol('config.images'),
+  detectDefaults: Symbol('config.detectDefaults'),
+  grpc: Symbol('config.grpc'),
+  maxBodyBytes: Symbol('config.maxBodyBytes'),
+} as const satisfies { [K in keyof GatewayConfig]?: symbol };
+
+export type ConfigSlice<K extends keyof typeof CONFIG_SLICE> = GatewayConfig[K];

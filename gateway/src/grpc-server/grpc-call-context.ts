@@ -1,6 +1,6 @@
 import type { Metadata } from '@grpc/grpc-js';
 import { grpcCaller } from '../auth/grpc/grpc-caller';
-import type { CallContext } from '../inference/call-context';
+import type { CallContext } from '../request-path/call-context';
 import { parsePriority } from '../inference/priority';
 
 /** The call context of a gRPC call: the authenticated caller, `x-priority`, images carried. */

@@ -15,7 +15,7 @@ import {
 import { file_inference_model_config } from '@contracts/generated/inference/model_config_pb';
 import { file_vision_v1_vision, VisionService } from '@contracts/generated/vision/v1/vision_pb';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
-import { INFERENCE_BACKEND, type InferenceBackend } from '../inference/inference-backend';
+import { INFERENCE_BACKEND, type InferenceBackend } from '../request-path/inference-backend';
 import { KServeGrpcService } from '../kserve/grpc/kserve-grpc.service';
 import { VisionGrpcService } from '../vision/vision-grpc.service';
 import { addReflection } from './grpc-reflection';

@@ -1,7 +1,7 @@
 import { Controller, Get, HttpCode, Inject, ServiceUnavailableException } from '@nestjs/common';
 import { ACCESS } from '../auth/access-policy';
 import { Access } from '../auth/http/access.decorator';
-import { INFERENCE_BACKEND, type InferenceBackend } from '../inference/inference-backend';
+import { INFERENCE_BACKEND, type InferenceBackend } from '../request-path/inference-backend';
 
 /** Kubernetes probes: live while the process serves HTTP; ready once the backend has its models. */
 @Controller()

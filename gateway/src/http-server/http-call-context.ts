@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { httpCaller } from '../auth/http/http-caller';
 import { headerValues } from '../auth/credentials';
-import type { CallContext } from '../inference/call-context';
+import type { CallContext } from '../request-path/call-context';
 import { parsePriority } from '../inference/priority';
 
 /** The call context of an HTTP request: the authenticated caller, `x-priority`, images carried. */

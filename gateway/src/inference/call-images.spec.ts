@@ -1,6 +1,10 @@
 import { notFound } from '../errors/gateway-error';
 import { tensorCallImages } from './call-images';
-import type { InferenceBackend, InferRequest, ModelMetadata } from './inference-backend';
+import type {
+  InferenceBackend,
+  InferRequest,
+  ModelMetadata,
+} from '../request-path/inference-backend';
 
 const backend = (maxBatchSize: Record<string, number>): InferenceBackend =>
   ({

@@ -1,4 +1,4 @@
-import type { InferenceBackend, InferRequest } from './inference-backend';
+import type { InferenceBackend, InferRequest } from '../request-path/inference-backend';
 
 /**
  * Images a tensor call carries, for limits that count images: the batch size (first dimension of

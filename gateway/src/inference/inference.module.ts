@@ -3,7 +3,7 @@ import { breakerMetrics } from '../breakers/breaker-metrics';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
 import { OnnxRuntimeBackend } from './embedded/onnx-runtime.backend';
-import { INFERENCE_BACKEND, type InferenceBackend } from './inference-backend';
+import { INFERENCE_BACKEND, type InferenceBackend } from '../request-path/inference-backend';
 import { TritonBackend } from './triton/triton.backend';
 
 type LoadedBackend = InferenceBackend & { close(): Promise<void> };

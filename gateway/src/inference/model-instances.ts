@@ -1,4 +1,4 @@
-import type { ModelMetadata } from './inference-backend';
+import type { ModelMetadata } from '../request-path/inference-backend';
 
 /** Model instances one backend endpoint runs for a model: its instance_group counts (at least 1). */
 export function modelInstanceCount(metadata: ModelMetadata): number {

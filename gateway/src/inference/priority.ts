@@ -1,6 +1,6 @@
 import { invalidArgument } from '../errors/gateway-error';
 import { quoted } from '../errors/quoted-value';
-import type { Priority } from './call-context';
+import type { Priority } from '../request-path/call-context';
 
 /**
  * `x-priority: realtime|bulk` (HTTP header or gRPC metadata); absent means realtime, so a client

@@ -1,6 +1,6 @@
 import { isKServeDatatype, type KServeDatatype } from '@contracts/kserve/datatype';
 import { invalidArgument, type GatewayError } from '../errors/gateway-error';
-import type { ModelMetadata, TensorMetadata } from './inference-backend';
+import type { ModelMetadata, TensorMetadata } from '../request-path/inference-backend';
 import { elementCount } from './tensor';
 
 /** What a request says about one input before any of its elements is read. */

@@ -12,7 +12,7 @@ import {
 } from '@contracts/generated/inference/grpc_service_pb';
 import { invalidArgument } from '../errors/gateway-error';
 import { answerTooLarge } from './answer-size';
-import type { InferRequest, InferResponse } from '../inference/inference-backend';
+import type { InferRequest, InferResponse } from '../request-path/inference-backend';
 import { runAtOnce } from '../event-loop/sliced-work';
 import {
   BytesTensorData,

@@ -1,6 +1,6 @@
 import type { ModelInferRequestHeader } from '@contracts/grpc/model-infer-request-header';
 import { invalidArgument } from '../errors/gateway-error';
-import type { InferRequest, ModelMetadata } from '../inference/inference-backend';
+import type { InferRequest, ModelMetadata } from '../request-path/inference-backend';
 import { runSliced } from '../event-loop/sliced-work';
 import { tensorFromRaw, type InferTensor } from '../inference/tensor';
 import { checkSignature, quoted } from '../inference/tensor-signature';

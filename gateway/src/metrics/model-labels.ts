@@ -1,4 +1,4 @@
-import type { InferenceBackend } from '../inference/inference-backend';
+import type { InferenceBackend } from '../request-path/inference-backend';
 
 /**
  * The one label value of every model or version the backend does not serve: names callers made up

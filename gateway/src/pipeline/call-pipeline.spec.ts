@@ -1,14 +1,14 @@
 import { AdmitStage } from '../admission/admit.stage';
 import { plainBackend, plainModelMetadata } from '../../test/model-metadata-fixture';
 import { loadGatewayConfig } from '../config/gateway-config';
-import type { CallContext } from '../inference/call-context';
-import type { InferRequest, InferResponse } from '../inference/inference-backend';
+import type { CallContext } from '../request-path/call-context';
+import type { InferRequest, InferResponse } from '../request-path/inference-backend';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
 import { RateLimitStage } from '../rate-limits/rate-limit.stage';
 import { createRateLimitService } from '../rate-limits/rate-limits.module';
 import { ServedVersions } from '../serving/served-versions';
 import { CallPipeline } from './call-pipeline';
-import type { AdmittedCall, CallWork } from './call-work';
+import type { AdmittedCall, CallWork } from '../request-path/call-work';
 
 const metadata = plainModelMetadata(['1', '2']);
 
@@ -53,7 +53,7 @@ describe('CallPipeline', () => {
     pipeline = new CallPipeline(
       backend,
       new RateLimitStage(createRateLimitService(config, metrics, null)),
-      new AdmitStage(config, metrics, new ServedVersions(backend), backend),
+      new AdmitStage(config.admission, metrics, new ServedVersions(backend), backend),
     );
   });
 

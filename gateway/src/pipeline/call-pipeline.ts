@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AdmitStage } from '../admission/admit.stage';
 import { AuthorizeStage } from '../auth/authorize.stage';
-import type { CallContext } from '../inference/call-context';
-import { INFERENCE_BACKEND, type InferenceBackend } from '../inference/inference-backend';
+import type { CallContext } from '../request-path/call-context';
+import { INFERENCE_BACKEND, type InferenceBackend } from '../request-path/inference-backend';
 import { RateLimitStage } from '../rate-limits/rate-limit.stage';
 import { RouteStage } from '../routing/route.stage';
-import type { CallAsk, CallGuard, CallWork, GuardedCall } from './call-work';
+import type { CallAsk, CallGuard, CallWork, GuardedCall } from '../request-path/call-work';
 import { PrecheckStage } from './precheck.stage';
 
 /**

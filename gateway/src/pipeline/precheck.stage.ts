@@ -1,4 +1,4 @@
-import type { CallGuard, GuardedCall } from './call-work';
+import type { CallGuard, GuardedCall } from '../request-path/call-work';
 
 /**
  * The work's own checks against the routed version (a tensor call's signature and element counts,

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { CallContext } from '../inference/call-context';
-import type { InferRequest, InferResponse } from '../inference/inference-backend';
+import type { CallContext } from '../request-path/call-context';
+import type { InferRequest, InferResponse } from '../request-path/inference-backend';
 import { CallPipeline } from './call-pipeline';
 import { TensorPath, TensorWork } from './tensor-work';
 

@@ -6,12 +6,12 @@ import {
   type InferenceBackend,
   type InferRequest,
   type InferResponse,
-} from '../inference/inference-backend';
-import type { ResolvedTarget } from '../inference/resolved-target';
+} from '../request-path/inference-backend';
+import type { ResolvedTarget } from '../request-path/resolved-target';
 import { CallBackendStage } from '../inference/stages/call-backend.stage';
-import type { InferenceContext, InferenceStage } from '../inference/stages/inference-stage';
+import type { InferenceContext, InferenceStage } from '../request-path/inference-stage';
 import { checkSignature, elementCountMismatch } from '../inference/tensor-signature';
-import type { AdmittedCall, CallWork } from './call-work';
+import type { AdmittedCall, CallWork } from '../request-path/call-work';
 
 /**
  * A tensor call's work once admitted: batch → backend. The detect work runs its tensor through

@@ -1,5 +1,5 @@
 import { GatewayError } from '../errors/gateway-error';
-import type { GuardedCall } from '../pipeline/call-work';
+import type { GuardedCall } from '../request-path/call-work';
 import { LimiterPool } from './limiter-pool';
 import { type LimitName, RateLimitService } from './rate-limit.service';
 import { RateLimitStage } from './rate-limit.stage';

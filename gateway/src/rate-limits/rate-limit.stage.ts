@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { CallGuard, GuardedCall } from '../pipeline/call-work';
+import type { CallGuard, GuardedCall } from '../request-path/call-work';
 import { RateLimitService } from './rate-limit.service';
 
 /**

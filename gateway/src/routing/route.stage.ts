@@ -1,5 +1,5 @@
-import type { InferenceBackend } from '../inference/inference-backend';
-import type { CallGuard, GuardedCall } from '../pipeline/call-work';
+import type { InferenceBackend } from '../request-path/inference-backend';
+import type { CallGuard, GuardedCall } from '../request-path/call-work';
 
 /**
  * Resolves the version that serves the call, once; every later step reads it from the call.

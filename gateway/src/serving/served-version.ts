@@ -1,4 +1,4 @@
-import type { ResolvedTarget } from '../inference/resolved-target';
+import type { ResolvedTarget } from '../request-path/resolved-target';
 
 /**
  * Something each served model version has one of (its admission queue, its batcher, its head

@@ -1,6 +1,6 @@
 import { plainBackend, plainModelMetadata } from '../../test/model-metadata-fixture';
-import type { ModelMetadata } from '../inference/inference-backend';
-import { servedVersion } from '../inference/resolved-target';
+import type { ModelMetadata } from '../request-path/inference-backend';
+import { servedVersion } from '../inference/resolve-version';
 import type { VersionPart } from './served-version';
 import { ServedVersions } from './served-versions';
 

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { INFERENCE_BACKEND, type InferenceBackend } from '../inference/inference-backend';
-import type { ResolvedTarget } from '../inference/resolved-target';
+import { INFERENCE_BACKEND, type InferenceBackend } from '../request-path/inference-backend';
+import type { ResolvedTarget } from '../request-path/resolved-target';
 import { ServedVersion } from './served-version';
 
 /** How often versions the backend no longer serves are looked for and dropped. */

@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
+import { CONFIG_SLICE, type ConfigSlice } from '../config/gateway-config';
 import { invalidArgument } from '../errors/gateway-error';
-import type { CallContext } from '../inference/call-context';
-import type { ModelMetadata } from '../inference/inference-backend';
+import type { CallContext } from '../request-path/call-context';
+import type { ModelMetadata } from '../request-path/inference-backend';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
 import { CallPipeline } from '../pipeline/call-pipeline';
 import { TensorPath } from '../pipeline/tensor-work';
@@ -38,14 +38,13 @@ export class DetectPipeline {
   private readonly stages: readonly DetectStage[];
 
   constructor(
-    @Inject(GATEWAY_CONFIG) config: GatewayConfig,
+    @Inject(CONFIG_SLICE.images) images: ConfigSlice<'images'>,
     private readonly calls: CallPipeline,
     tensors: TensorPath,
     private readonly metrics: GatewayMetrics,
     versions: ServedVersions,
   ) {
     applyImageDecoderSettings();
-    const images = config.images;
     this.stages = [
       new DecodeImageStage(images),
       new PreprocessStage(images, new DecodeBudget(images.decodeBudgetBytes, images.decodeQueue)),

@@ -1,7 +1,7 @@
 import type { Detection as Candidate, PreprocessPlan, ResizeMode } from '@vision-math';
-import type { InferResponse } from '../inference/inference-backend';
-import type { ResolvedTarget } from '../inference/resolved-target';
-import type { AdmittedCall } from '../pipeline/call-work';
+import type { InferResponse } from '../request-path/inference-backend';
+import type { ResolvedTarget } from '../request-path/resolved-target';
+import type { AdmittedCall } from '../request-path/call-work';
 
 export interface DetectOptions {
   scoreThreshold: number;

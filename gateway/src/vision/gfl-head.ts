@@ -1,7 +1,7 @@
 import type { GflHeadSpec, GflLevelOutput } from '@vision-math';
 import { invalidArgument } from '../errors/gateway-error';
 import type { InferTensor } from '../inference/tensor';
-import type { ModelMetadata } from '../inference/inference-backend';
+import type { ModelMetadata } from '../request-path/inference-backend';
 
 /** The vision API's decoder for NanoDet-style GFL heads: outputs `cls_s<stride>` + `reg_s<stride>`. */
 export const GFL_DECODER = 'nanodet-gfl';

@@ -7,7 +7,7 @@ import {
   type DetectRequest,
   type VisionService,
 } from '@contracts/generated/vision/v1/vision_pb';
-import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
+import { CONFIG_SLICE, type ConfigSlice } from '../config/gateway-config';
 import { invalidArgument } from '../errors/gateway-error';
 import { unaryHandler } from '../grpc-server/grpc-handlers';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
@@ -20,7 +20,8 @@ import { grpcCallContext } from '../grpc-server/grpc-call-context';
 @Injectable()
 export class VisionGrpcService {
   constructor(
-    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    @Inject(CONFIG_SLICE.detectDefaults)
+    private readonly detectDefaults: ConfigSlice<'detectDefaults'>,
     private readonly detector: DetectPipeline,
     private readonly metrics: GatewayMetrics,
   ) {}
@@ -50,7 +51,7 @@ export class VisionGrpcService {
           resize: given?.resize,
         }).filter(([, value]) => value !== undefined),
       ),
-      this.config.detectDefaults,
+      this.detectDefaults,
     );
     const result = await this.detector.detect(
       {

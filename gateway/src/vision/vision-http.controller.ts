@@ -4,7 +4,7 @@ import { httpCallBounds } from '../admission/http-call-bounds';
 import { ACCESS } from '../auth/access-policy';
 import { Access } from '../auth/http/access.decorator';
 import { httpCallContext } from '../http-server/http-call-context';
-import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
+import { CONFIG_SLICE, type ConfigSlice } from '../config/gateway-config';
 import { GatewayError, invalidArgument } from '../errors/gateway-error';
 import { quoted } from '../errors/quoted-value';
 import { detectOptionsFromQuery } from './detect-options';
@@ -17,7 +17,8 @@ const IMAGE_TYPES = new Set(['image/jpeg', 'image/png', 'image/webp']);
 @Controller('v1/models')
 export class VisionHttpController {
   constructor(
-    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    @Inject(CONFIG_SLICE.detectDefaults)
+    private readonly detectDefaults: ConfigSlice<'detectDefaults'>,
     private readonly detector: DetectPipeline,
   ) {}
 
@@ -63,7 +64,7 @@ export class VisionHttpController {
     }
     if (!Buffer.isBuffer(request.body) || request.body.byteLength === 0)
       throw invalidArgument('the request body is empty');
-    const options = detectOptionsFromQuery(query, this.config.detectDefaults);
+    const options = detectOptionsFromQuery(query, this.detectDefaults);
     return this.detector.detect(
       { model, version, image: request.body, options, ...bounds },
       httpCallContext(request, 1),

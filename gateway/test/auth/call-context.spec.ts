@@ -7,7 +7,7 @@ import { create } from '@bufbuild/protobuf';
 import type { Client, Metadata } from '@grpc/grpc-js';
 import { GRPCInferenceService } from '@contracts/generated/inference/grpc_service_pb';
 import { DetectRequestSchema, VisionService } from '@contracts/generated/vision/v1/vision_pb';
-import type { CallContext } from '../../src/inference/call-context';
+import type { CallContext } from '../../src/request-path/call-context';
 import { AdmitStage } from '../../src/admission/admit.stage';
 import { AuthorizeStage } from '../../src/auth/authorize.stage';
 import { CallPipeline } from '../../src/pipeline/call-pipeline';

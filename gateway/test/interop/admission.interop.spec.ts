@@ -4,7 +4,7 @@
  * deadline too short for the model is refused before Triton sees it (Triton's own request counters
  * stay put); gRPC health and /readyz follow Triton stopped and restarted under a running gateway.
  */
-import { INFERENCE_BACKEND } from '../../src/inference/inference-backend';
+import { INFERENCE_BACKEND } from '../../src/request-path/inference-backend';
 import type { TritonBackend } from '../../src/inference/triton/triton.backend';
 import { healthClient, type HealthClient } from '../grpc-health';
 import { NANODET_INPUT_SIZE, nanodetBinaryInferBody } from '../nanodet-reference';

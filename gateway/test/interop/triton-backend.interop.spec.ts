@@ -23,7 +23,7 @@ import {
   type ModelMetadataResponse,
 } from '@contracts/generated/inference/grpc_service_pb';
 import type { RunningGateway } from '../../src/gateway-app';
-import { INFERENCE_BACKEND, type InferenceBackend } from '../../src/inference/inference-backend';
+import { INFERENCE_BACKEND, type InferenceBackend } from '../../src/request-path/inference-backend';
 import { TritonClient } from '../../src/inference/triton/triton-client';
 import type { TritonBackend } from '../../src/inference/triton/triton.backend';
 import { readNpyFloat32, writeNpyFloat32 } from '../conformance/npy';

@@ -9,7 +9,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { GRPCInferenceService } from '@contracts/generated/inference/grpc_service_pb';
-import { INFERENCE_BACKEND } from '../../src/inference/inference-backend';
+import { INFERENCE_BACKEND } from '../../src/request-path/inference-backend';
 import type { TritonBackend } from '../../src/inference/triton/triton.backend';
 import { authHeaders, grpcClient, sampleImage, startTestGateway } from '../test-gateway';
 import { startModelInferLoad, type ClosedLoopLoad } from './closed-loop-load';

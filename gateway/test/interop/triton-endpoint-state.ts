@@ -1,4 +1,4 @@
-import { INFERENCE_BACKEND } from '../../src/inference/inference-backend';
+import { INFERENCE_BACKEND } from '../../src/request-path/inference-backend';
 import type { TritonBackend } from '../../src/inference/triton/triton.backend';
 import type { TestGateway } from '../test-gateway';
 

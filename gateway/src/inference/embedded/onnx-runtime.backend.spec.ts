@@ -15,7 +15,7 @@ import type { Worker } from 'node:worker_threads';
 import { Logger } from '@nestjs/common';
 import type { BackendProtectionObserver } from '../../breakers/breaker-metrics';
 import { BreakerRefusal } from '../../breakers/endpoint-breaker';
-import type { InferRequest } from '../inference-backend';
+import type { InferRequest } from '../../request-path/inference-backend';
 import { OnnxRuntimeBackend } from './onnx-runtime.backend';
 
 function request(input: Float32Array, outputs: string[] = ['cls_s32']): InferRequest {

@@ -12,11 +12,12 @@ import type {
   InferRequest,
   InferResponse,
   ModelMetadata,
-} from '../inference-backend';
+} from '../../request-path/inference-backend';
 import { BytesTensorData, type InferTensor, type NumericTensorData } from '../tensor';
-import type { BackendTopology } from '../backend-topology';
+import type { BackendTopology } from '../../request-path/backend-topology';
 import { modelInstanceCount } from '../model-instances';
-import { servedVersion, type ResolvedTarget } from '../resolved-target';
+import { servedVersion } from '../resolve-version';
+import type { ResolvedTarget } from '../../request-path/resolved-target';
 import { OrtInstancePool } from './ort-instance-pool';
 import { datatypeOfOrtType, ortTypeOf } from './ort-tensor-types';
 import type { WireTensor } from './ort-worker-protocol';

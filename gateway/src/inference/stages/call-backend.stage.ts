@@ -1,6 +1,6 @@
 import type { GatewayMetrics } from '../../metrics/gateway-metrics';
-import type { InferResponse } from '../inference-backend';
-import type { InferenceContext, InferenceStage } from './inference-stage';
+import type { InferResponse } from '../../request-path/inference-backend';
+import type { InferenceContext, InferenceStage } from '../../request-path/inference-stage';
 
 /** The end of the path: hand the validated request to the backend and time it. */
 export class CallBackendStage implements InferenceStage {

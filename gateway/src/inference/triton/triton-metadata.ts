@@ -4,7 +4,7 @@ import { isKServeDatatype } from '@contracts/kserve/datatype';
 import type { ModelMetadataResponse } from '@contracts/generated/inference/grpc_service_pb';
 import type { ModelConfig } from '@contracts/generated/inference/model_config_pb';
 import { parseLabels } from '@model-repository';
-import type { ModelMetadata, TensorMetadata } from '../inference-backend';
+import type { ModelMetadata, TensorMetadata } from '../../request-path/inference-backend';
 
 /**
  * Triton's ModelMetadata + ModelConfig answers as the gateway's ModelMetadata: the same shape the

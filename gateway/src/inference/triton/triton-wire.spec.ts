@@ -14,7 +14,11 @@ import {
   inferResponseToProto,
 } from '../../kserve-wire/grpc-tensor-codec';
 import { decodeInferRequest } from '../../kserve-wire/infer-request-decoder';
-import type { InferRequest, InferResponse, ModelMetadata } from '../inference-backend';
+import type {
+  InferRequest,
+  InferResponse,
+  ModelMetadata,
+} from '../../request-path/inference-backend';
 import { BytesTensorData } from '../tensor';
 import { fromTritonError } from './triton-errors';
 import { toModelMetadata } from './triton-metadata';

@@ -18,10 +18,11 @@ import type {
   InferRequest,
   InferResponse,
   ModelMetadata,
-} from '../inference-backend';
-import type { BackendTopology } from '../backend-topology';
+} from '../../request-path/inference-backend';
+import type { BackendTopology } from '../../request-path/backend-topology';
 import { modelInstanceCount } from '../model-instances';
-import { servedVersion, type ResolvedTarget } from '../resolved-target';
+import { servedVersion } from '../resolve-version';
+import type { ResolvedTarget } from '../../request-path/resolved-target';
 import { EndpointPool, type TritonEndpoint } from './endpoint-pool';
 import type { RandomSource } from './endpoint-selection';
 import { GuardedCalls } from './guarded-calls';

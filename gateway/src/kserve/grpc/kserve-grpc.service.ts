@@ -21,9 +21,9 @@ import {
   INFERENCE_BACKEND,
   type InferenceBackend,
   type TensorMetadata,
-} from '../../inference/inference-backend';
+} from '../../request-path/inference-backend';
 import { TensorCalls } from '../../pipeline/tensor-calls';
-import type { CallContext } from '../../inference/call-context';
+import type { CallContext } from '../../request-path/call-context';
 import { GatewayMetrics } from '../../metrics/gateway-metrics';
 import { decoded } from '../../grpc-server/grpc-errors';
 import { unaryHandler } from '../../grpc-server/grpc-handlers';
@@ -31,14 +31,14 @@ import { SERVER_EXTENSIONS, SERVER_NAME, SERVER_VERSION } from '../server-identi
 import { inferResponseToProto } from '../../kserve-wire/grpc-tensor-codec';
 import { decodeInferRequest } from '../../kserve-wire/infer-request-decoder';
 import type { ModelInferRequestHeader } from '@contracts/grpc/model-infer-request-header';
-import { GATEWAY_CONFIG, type GatewayConfig } from '../../config/gateway-config';
+import { CONFIG_SLICE, type ConfigSlice } from '../../config/gateway-config';
 import { ACCESS, authorize } from '../../auth/access-policy';
 import { grpcCaller } from '../../auth/grpc/grpc-caller';
 import { grpcCallBounds } from '../../admission/grpc-call-bounds';
 import { grpcCallContext } from '../../grpc-server/grpc-call-context';
 import { toServiceError } from '../../grpc-server/grpc-errors';
 import { tensorCallImages } from '../../inference/call-images';
-import type { InferRequest, InferResponse } from '../../inference/inference-backend';
+import type { InferRequest, InferResponse } from '../../request-path/inference-backend';
 import { answerInOrder } from '../../grpc-server/ordered-stream-answers';
 import { streamAnswerBytes } from './stream-answer-bytes';
 
@@ -50,7 +50,8 @@ const STREAM_WINDOW = 16;
 export class KServeGrpcService {
   constructor(
     @Inject(INFERENCE_BACKEND) private readonly backend: InferenceBackend,
-    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    @Inject(CONFIG_SLICE.grpc) private readonly grpcLimits: ConfigSlice<'grpc'>,
+    @Inject(CONFIG_SLICE.maxBodyBytes) private readonly maxBodyBytes: ConfigSlice<'maxBodyBytes'>,
     private readonly pipeline: TensorCalls,
     private readonly metrics: GatewayMetrics,
   ) {}
@@ -152,7 +153,7 @@ export class KServeGrpcService {
     this.metrics.inFlight.inc({ protocol: 'grpc' });
     answerInOrder(
       call,
-      { maxPending: STREAM_WINDOW, maxUnsentBytes: this.config.grpc.streamMaxUnsentBytes },
+      { maxPending: STREAM_WINDOW, maxUnsentBytes: this.grpcLimits.streamMaxUnsentBytes },
       {
         answer: (message) =>
           Promise.resolve()
@@ -188,7 +189,7 @@ export class KServeGrpcService {
   }
 
   private encode(response: InferResponse): ModelInferResponse {
-    return inferResponseToProto(response, this.config.maxBodyBytes);
+    return inferResponseToProto(response, this.maxBodyBytes);
   }
 
   private context(call: { metadata: Metadata }, request: InferRequest): CallContext {

@@ -1,7 +1,7 @@
 import { isKServeDatatype } from '@contracts/kserve/datatype';
 import { z } from 'zod';
 import { invalidArgument } from '../../errors/gateway-error';
-import type { InferRequest, ModelMetadata } from '../../inference/inference-backend';
+import type { InferRequest, ModelMetadata } from '../../request-path/inference-backend';
 import { runSliced } from '../../event-loop/sliced-work';
 import { tensorFromRaw, type InferTensor } from '../../inference/tensor';
 import {

@@ -1,4 +1,4 @@
-import type { InferResponse } from '../../inference/inference-backend';
+import type { InferResponse } from '../../request-path/inference-backend';
 import { concatenate, runSliced } from '../../event-loop/sliced-work';
 import { toRawBytes, type InferTensor } from '../../inference/tensor';
 import { answerTooLarge } from '../../kserve-wire/answer-size';

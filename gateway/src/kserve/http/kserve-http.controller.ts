@@ -5,7 +5,7 @@ import {
   INFERENCE_BACKEND,
   type InferenceBackend,
   type TensorMetadata,
-} from '../../inference/inference-backend';
+} from '../../request-path/inference-backend';
 import { TensorCalls } from '../../pipeline/tensor-calls';
 import type { JsonObject } from '@bufbuild/protobuf';
 import { modelConfigToJson } from '../model-config-json';
@@ -17,7 +17,7 @@ import { tensorCallImages } from '../../inference/call-images';
 import { httpCallContext } from '../../http-server/http-call-context';
 import { httpCallBounds } from '../../admission/http-call-bounds';
 import { encodeInferResponse } from './infer-response-body';
-import { GATEWAY_CONFIG, type GatewayConfig } from '../../config/gateway-config';
+import { CONFIG_SLICE, type ConfigSlice } from '../../config/gateway-config';
 
 const HEADER_LENGTH = 'inference-header-content-length';
 
@@ -27,7 +27,7 @@ export class KServeHttpController {
   constructor(
     @Inject(INFERENCE_BACKEND) private readonly backend: InferenceBackend,
     private readonly pipeline: TensorCalls,
-    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    @Inject(CONFIG_SLICE.maxBodyBytes) private readonly maxBodyBytes: ConfigSlice<'maxBodyBytes'>,
   ) {}
 
   @Get()
@@ -129,11 +129,7 @@ export class KServeHttpController {
       inferRequest,
       httpCallContext(request, tensorCallImages(inferRequest, this.backend)),
     );
-    const encoded = await encodeInferResponse(
-      response,
-      parsed.binaryOutputs,
-      this.config.maxBodyBytes,
-    );
+    const encoded = await encodeInferResponse(response, parsed.binaryOutputs, this.maxBodyBytes);
     if (encoded.headerLength !== undefined) {
       void reply
         .header('Inference-Header-Content-Length', encoded.headerLength)

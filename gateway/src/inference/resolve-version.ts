@@ -1,15 +1,6 @@
 import { notFound } from '../errors/gateway-error';
-import type { ModelMetadata } from './inference-backend';
-
-/**
- * A model version the backend serves, with its metadata: what a call is routed to. Resolved once
- * per call (the route stage) and read by every later step; never written back into the request.
- */
-export interface ResolvedTarget {
-  readonly model: string;
-  readonly version: string;
-  readonly metadata: ModelMetadata;
-}
+import type { ModelMetadata } from '../request-path/inference-backend';
+import type { ResolvedTarget } from '../request-path/resolved-target';
 
 /** `version` of the model `metadata` describes ('' = the newest served); not_found otherwise. */
 export function servedVersion(metadata: ModelMetadata, version: string): ResolvedTarget {

@@ -1,4 +1,4 @@
-import type { Caller } from '../auth/caller';
+import type { Caller } from './caller';
 
 /** Real-time traffic (camera streams, interactive calls) is shed last; bulk first. */
 export type Priority = 'realtime' | 'bulk';

@@ -1,5 +1,5 @@
-import type { CallContext } from '../inference/call-context';
-import type { ResolvedTarget } from '../inference/resolved-target';
+import type { CallContext } from './call-context';
+import type { ResolvedTarget } from './resolved-target';
 
 /** What a call asks for, as its front door read it; never written to by the pipeline. */
 export interface CallAsk {

@@ -2,7 +2,7 @@ import type { ModelConfig } from '@contracts/generated/inference/model_config_pb
 import type { KServeDatatype } from '@contracts/kserve/datatype';
 import type { BackendTopology } from './backend-topology';
 import type { ResolvedTarget } from './resolved-target';
-import type { InferTensor } from './tensor';
+import type { InferTensor } from '../inference/tensor';
 
 export interface TensorMetadata {
   name: string;

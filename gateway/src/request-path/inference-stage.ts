@@ -1,6 +1,6 @@
-import type { CallContext } from '../call-context';
-import type { InferenceBackend, InferRequest, InferResponse } from '../inference-backend';
-import type { ResolvedTarget } from '../resolved-target';
+import type { CallContext } from './call-context';
+import type { InferenceBackend, InferRequest, InferResponse } from './inference-backend';
+import type { ResolvedTarget } from './resolved-target';
 
 /** What travels along a tensor call's work (batch → backend); no stage changes the request. */
 export interface InferenceContext {

@@ -311,10 +311,10 @@ describe('ModelAdmission', () => {
     it('refuses an arrival whose wait for a slot would pass one service time, counting only those ahead of its priority', async () => {
       const model = admission({ maxInFlight: 1, maxQueue: 10, queueTarget: 'service' });
       model.estimate.observe(100, clock.now());
-      const running = track(model.admit(ticket('bulk', 1000)));
-      const queued = track(model.admit(ticket('bulk', 1000))); // about 100 ms: on target
-      const late = track(model.admit(ticket('bulk', 1000))); // about 200 ms with one ahead
-      const realtime = track(model.admit(ticket('realtime', 1000))); // goes first: about 100 ms
+      const running = track(model.admit(ticket('bulk', 400)));
+      const queued = track(model.admit(ticket('bulk', 400))); // about 100 ms: on target
+      const late = track(model.admit(ticket('bulk', 400))); // about 200 ms with one ahead
+      const realtime = track(model.admit(ticket('realtime', 400))); // goes first: about 100 ms
       await flush();
       expect([running.permit !== undefined, queued.settled, realtime.settled]).toEqual([
         true,

@@ -79,6 +79,8 @@ describe('Triton backend against a stand-in Triton (a second gateway, embedded b
       // Far beyond how long any step here takes: failing "promptly" must not mean "at the deadline".
       TRITON_TIMEOUT_MS: '30000',
       TRITON_HEALTH_INTERVAL_MS: '250',
+      // Calls reach the backend together (the mid-flight kill needs several there at once).
+      GATEWAY_ADMISSION_LIMIT: 'fixed',
     });
     kserve = grpcClient(GRPCInferenceService, downstream.grpcAddress);
   });

@@ -2,7 +2,8 @@
  * A backend made slow: a real NVIDIA Triton frozen (SIGSTOP to its server process) under
  * closed-loop load over gRPC and REST. Frozen is the worst case of slow: its connections stay open
  * and nothing answers, not even health checks. Every request still ends by its deadline, with 504 /
- * DEADLINE_EXCEEDED or 503 / UNAVAILABLE + a retry delay and nothing else; the gateway's own Triton
+ * DEADLINE_EXCEEDED, 503 / UNAVAILABLE or 429 / RESOURCE_EXHAUSTED (admission refusing at once what
+ * would queue behind the frozen calls) + a retry delay, and nothing else; the gateway's own Triton
  * timeouts open the endpoint's circuit breaker, so requests then fail at once instead of waiting;
  * resumed (SIGCONT), the endpoint is probed, its breaker closes and requests succeed again, with the
  * same gateway and nothing leaked. With two Tritons, the load moves to the one that answers.
@@ -112,13 +113,15 @@ function grpcProblem(outcome: Outcome<ServiceError>, frozenAt: number): string |
   const what = `${status[error.code]} after ${took} ms: ${error.details}`;
   if (outcome.endedAt < frozenAt) return `failed before the freeze: ${what}`;
   if (error.code === status.DEADLINE_EXCEEDED) return undefined;
-  if (error.code === status.UNAVAILABLE) {
+  // 503 from the breaker or the pool; 429 from admission, refusing at once the calls that would
+  // wait past their queue target behind the frozen ones. Both say when to come back.
+  if (error.code === status.UNAVAILABLE || error.code === status.RESOURCE_EXHAUSTED) {
     const retryAfter = error.metadata.get('retry-after-ms');
     return retryAfter.length === 1 && RETRY_DELAY.test(String(retryAfter[0]))
       ? undefined
       : `without retry-after-ms: ${what}`;
   }
-  return `neither DEADLINE_EXCEEDED nor UNAVAILABLE: ${what}`;
+  return `neither DEADLINE_EXCEEDED, UNAVAILABLE nor RESOURCE_EXHAUSTED: ${what}`;
 }
 
 /** What is wrong with one REST outcome, or undefined. */
@@ -131,10 +134,13 @@ function httpProblem(outcome: Outcome<HttpFailure>, frozenAt: number): string | 
   if (outcome.endedAt < frozenAt) return `failed before the freeze: ${what}`;
   const code = (JSON.parse(error.body) as { error?: { code?: string } }).error?.code;
   if (error.status === 504 && code === 'deadline_exceeded') return undefined;
-  if (error.status === 503 && code === 'unavailable') {
+  if (
+    (error.status === 503 && code === 'unavailable') ||
+    (error.status === 429 && code === 'resource_exhausted')
+  ) {
     return RETRY_DELAY.test(error.retryAfter ?? '') ? undefined : `without Retry-After: ${what}`;
   }
-  return `neither 504 deadline_exceeded nor 503 unavailable: ${what}`;
+  return `neither 504 deadline_exceeded, 503 unavailable nor 429 resource_exhausted: ${what}`;
 }
 
 function problems<E>(
@@ -210,7 +216,7 @@ describe('a Triton made slow (frozen) under load', () => {
     await Promise.all([tritonA?.stop(), tritonB?.stop()]);
   });
 
-  it('the only endpoint frozen: every request ends by its deadline with 504 or 503, the breaker opens and fails fast; resumed, it closes and serves', async () => {
+  it('the only endpoint frozen: every request ends by its deadline with 504, 503 or 429, the breaker opens and fails fast; resumed, it closes and serves', async () => {
     const triton = tritonA!;
     const address = triton.grpcAddress;
     const gateway = await startTestGateway({ ...GATEWAY_ENV, TRITON_GRPC_URLS: address });

@@ -18,6 +18,8 @@ export class ServiceTimeEstimate {
   /** Mean time between calls ending while others waited: 1 / throughput when saturated. */
   private departureMs: number | undefined;
   private departedAt: number | undefined;
+  /** Whether requests waited when the previous call ended: the backend stayed busy since. */
+  private busySinceDeparture = false;
   private departureObservedAt = 0;
 
   observe(durationMs: number, now: number): void {
@@ -27,18 +29,20 @@ export class ServiceTimeEstimate {
   }
 
   /**
-   * A call ended at `now`; `othersWaiting`: requests were queued, so the backend was saturated
-   * and the time since the previous end is its real pace, whatever `slots` says (one model
-   * instance behind four slots ends calls one at a time).
+   * A call ended at `now`; `othersWaiting`: requests were queued. When they were at the previous
+   * end too, the backend stayed saturated in between and the time since is its real pace,
+   * whatever `slots` says (one model instance behind four slots ends calls one at a time); an
+   * interval that began with nobody waiting includes idle time and says nothing.
    */
   observeDeparture(now: number, othersWaiting: boolean): void {
-    if (othersWaiting && this.departedAt !== undefined) {
+    if (othersWaiting && this.busySinceDeparture && this.departedAt !== undefined) {
       const ms = now - this.departedAt;
       this.departureMs =
         this.departureMs === undefined ? ms : this.departureMs + ALPHA * (ms - this.departureMs);
       this.departureObservedAt = now;
     }
     this.departedAt = now;
+    this.busySinceDeparture = othersWaiting;
   }
 
   /**

@@ -19,13 +19,18 @@ export function plainModelMetadata(versions: string[] = ['1']): ModelMetadata {
 }
 
 /**
- * A backend that serves `metadata` on one embedded endpoint and runs nothing: for unit tests of the
- * steps before the backend call (routing, admission).
+ * A backend that serves `models` on one embedded endpoint and runs nothing: for unit tests of the
+ * steps before the backend call (routing, admission, batching).
  */
-export function plainBackend(metadata: ModelMetadata): InferenceBackend {
+export function plainBackend(...models: ModelMetadata[]): InferenceBackend {
+  const byName = new Map(models.map((metadata) => [metadata.name, metadata]));
   return {
-    resolve: (_model: string, version: string) => servedVersion(metadata, version),
-    listModels: () => [metadata],
+    resolve: (model: string, version: string) => {
+      const metadata = byName.get(model);
+      if (!metadata) throw new Error(`plainBackend serves no model '${model}'`);
+      return servedVersion(metadata, version);
+    },
+    listModels: () => models,
     topology: () => ({
       healthyEndpoints: 1,
       instancesPerEndpoint: 1,

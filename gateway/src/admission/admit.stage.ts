@@ -34,19 +34,19 @@ export class AdmitStage {
   private readonly part: VersionPart<VersionAdmission>;
 
   constructor(
-    @Inject(CONFIG_SLICE.admission) admission: ConfigSlice<'admission'>,
+    @Inject(CONFIG_SLICE.admission) settings: ConfigSlice<'admission'>,
     private readonly metrics: GatewayMetrics,
     private readonly versions: ServedVersions,
     @Inject(INFERENCE_BACKEND) private readonly backend: InferenceBackend,
   ) {
-    const policies = new ModelAdmissionPolicies(admission);
+    const policies = new ModelAdmissionPolicies(settings);
     this.part = {
       name: 'admission',
       build: (target) => {
         const policy = policies.read(target.metadata);
         const { model, version } = target;
         const admission = new ModelAdmission(
-          `model '${model}' version ${version}`,
+          this.versions.of(target).label,
           policy.at(this.backend.topology(target)),
           this.clock,
           this.eventsFor(model, version),

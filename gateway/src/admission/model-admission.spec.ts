@@ -308,13 +308,13 @@ describe('ModelAdmission', () => {
   });
 
   describe('queue target: refused at once rather than admitted late', () => {
-    it('refuses an arrival whose wait for a slot would pass one service time, counting only those ahead of its priority', async () => {
+    it('refuses an arrival whose wait for a slot would pass its target (here half its deadline), counting only those ahead of its priority', async () => {
       const model = admission({ maxInFlight: 1, maxQueue: 10, queueTarget: 'service' });
       model.estimate.observe(100, clock.now());
-      const running = track(model.admit(ticket('bulk', 400)));
-      const queued = track(model.admit(ticket('bulk', 400))); // about 100 ms: on target
-      const late = track(model.admit(ticket('bulk', 400))); // about 200 ms with one ahead
-      const realtime = track(model.admit(ticket('realtime', 400))); // goes first: about 100 ms
+      const running = track(model.admit(ticket('bulk', 300)));
+      const queued = track(model.admit(ticket('bulk', 300))); // about 100 ms: on target
+      const late = track(model.admit(ticket('bulk', 300))); // about 200 ms with one ahead
+      const realtime = track(model.admit(ticket('realtime', 300))); // goes first: about 100 ms
       await flush();
       expect([running.permit !== undefined, queued.settled, realtime.settled]).toEqual([
         true,
@@ -324,17 +324,17 @@ describe('ModelAdmission', () => {
       expect(late.error).toMatchObject({
         kind: 'resource_exhausted',
         message:
-          "model 'm' version 1 is busy: a slot would take about 200 ms with 1 request(s) queued ahead, over its queue target (100 ms); refused at once instead of admitted late",
+          "model 'm' version 1 is busy: a slot would take about 200 ms with 1 request(s) queued ahead, over its queue target (150 ms); refused at once instead of admitted late",
         hints: { retryAfterMs: 200 },
       });
       expect(recorded.log).toContain('shed bulk wait_target');
     });
 
-    it('lets a caller with a long deadline wait up to a quarter of it (a batch job, a burst sent together)', async () => {
+    it('lets a caller with a long deadline wait up to half of it (a batch job, a burst sent together)', async () => {
       const model = admission({ maxInFlight: 1, maxQueue: 10, queueTarget: 'service' });
       model.estimate.observe(100, clock.now());
       const burst = [1, 2, 3, 4, 5].map(() => track(model.admit(ticket('bulk', 10_000))));
-      const sixth = track(model.admit(ticket('bulk', 1600))); // 500 ms of wait: over 400 ms
+      const sixth = track(model.admit(ticket('bulk', 800))); // 500 ms of wait: over 400 ms
       await flush();
       expect(burst[0].permit).toBeDefined();
       expect(burst.slice(1).some((request) => request.settled)).toBe(false);

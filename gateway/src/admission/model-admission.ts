@@ -22,11 +22,10 @@ export interface AdmissionLimits {
   /** Learn the limit from latency (AdaptiveConcurrencyLimit) between 1 and maxInFlight. */
   adaptive?: boolean;
   /**
-   * How long a request should wait for a slot once the queue has stood (no slot idle) for an
-   * interval: an arrival that would wait longer is then refused at once, a queued one that waited
-   * twice as long is refused at its turn. `service`: the estimated service time
-   * (so an admitted call takes at most about twice its service time); unset: only the deadline
-   * and maxQueue bound the wait.
+   * How long a request should wait for a slot: an arrival that would wait longer is refused at
+   * once, a queued one still waiting at twice that is refused then. `service`: the estimated
+   * service time, or half the request's own deadline if longer; unset: only the deadline and
+   * maxQueue bound the wait.
    */
   queueTarget?: number | 'service';
 }
@@ -75,7 +74,7 @@ interface Waiter {
 }
 
 /** The share of its own time budget a request may wait with the default queue target. */
-const DEADLINE_SHARE = 0.25;
+const DEADLINE_SHARE = 0.5;
 
 /** Retry-After when there is no service-time estimate to say how long the queue takes. */
 const DEFAULT_RETRY_AFTER_MS = 1000;
@@ -94,9 +93,11 @@ const DEFAULT_RETRY_AFTER_MS = 1000;
  * of departures, or the service estimate, and the requests ahead of it of its priority or higher)
  * is refused with 429 at once instead of being admitted late, and a queued one still waiting at
  * twice its target (overtaken by real-time arrivals, or the backend slowed down) is refused then.
- * The default target is one service time, or a quarter of the caller's own deadline if that is
- * longer: a caller with a long deadline (a batch job, a burst of calls sent together) would rather
- * queue than retry. So under overload admitted calls stay fast and the rest are told at once.
+ * The default target is one service time, or half the caller's own deadline if that is longer: a
+ * request that would spend more than half its time waiting is refused while it can still go
+ * elsewhere, and a caller with a long deadline (a batch job, perf_analyzer at high concurrency, a
+ * burst sent together) is queued as Triton would queue it. So under overload admitted calls stay
+ * fast and the rest are told at once.
  *
  * Deadlines: a request that has already expired, or that the service-time estimate says cannot be
  * answered in the time it has left (its own service time plus the wait for the requests queued

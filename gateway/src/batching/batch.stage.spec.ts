@@ -10,6 +10,7 @@ import type {
 import type { InferenceContext } from '../request-path/inference-stage';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
 import { ServedVersions } from '../serving/served-versions';
+import { plainBackend } from '../../test/model-metadata-fixture';
 import { BatchStage } from './batch.stage';
 
 const IO = `input [ { name: "x" data_type: TYPE_FP32 dims: [ 2 ] } ]
@@ -86,15 +87,7 @@ describe('BatchStage', () => {
 
   beforeEach(() => {
     metrics = new GatewayMetrics();
-    const backend = {
-      listModels: () => [batched, plain],
-      topology: () => ({
-        healthyEndpoints: 1,
-        instancesPerEndpoint: 1,
-        remote: false,
-        batchesItself: false,
-      }),
-    } as unknown as InferenceBackend;
+    const backend = plainBackend(batched, plain);
     versions = new ServedVersions(backend);
     stage = new BatchStage(loadGatewayConfig({}).batching, metrics, versions, backend);
   });

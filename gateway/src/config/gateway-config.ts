@@ -150,7 +150,7 @@ const schema = z.object({
   GATEWAY_ADMISSION_LIMIT: z.enum(['adaptive', 'fixed']).default('adaptive'),
   /**
    * Longest a request should wait for a slot before it is refused with 429 (gateway.queue_target_ms);
-   * unset: one estimated service time, or a quarter of the caller's deadline if longer; 0: no target
+   * unset: one estimated service time, or half the caller's deadline if longer; 0: no target
    * (only the deadline and the max queue bound it).
    */
   GATEWAY_ADMISSION_QUEUE_TARGET_MS: z.coerce.number().int().min(0).max(MAX_TIMER_MS).optional(),

@@ -42,11 +42,11 @@ export class AdmitStage {
     const policies = new ModelAdmissionPolicies(settings);
     this.part = {
       name: 'admission',
-      build: (target) => {
+      build: ({ target, label }) => {
         const policy = policies.read(target.metadata);
         const { model, version } = target;
         const admission = new ModelAdmission(
-          this.versions.of(target).label,
+          label,
           policy.at(this.backend.topology(target)),
           this.clock,
           this.eventsFor(model, version),

@@ -35,7 +35,7 @@ export class BatchStage implements InferenceStage {
   /** A served version's batcher; null where its requests go to the backend one by one. */
   private readonly part: VersionPart<Batcher<Member> | null> = {
     name: 'batcher',
-    build: (target) => this.batcherFor(target),
+    build: ({ target, label }) => this.batcherFor(target, label),
     // A dropped or reconfigured version's batcher sends what it holds and takes no more.
     close: (batcher) => batcher?.close(),
   };
@@ -70,7 +70,7 @@ export class BatchStage implements InferenceStage {
    * batching twice only waits twice). Batches in flight follow the endpoints serving the version
    * when its batcher is built.
    */
-  private batcherFor(target: ResolvedTarget): Batcher<Member> | null {
+  private batcherFor(target: ResolvedTarget, label: string): Batcher<Member> | null {
     const { model, version, metadata } = target;
     const topology = this.backend.topology(target);
     const defaults: BatchingDefaults =
@@ -84,7 +84,6 @@ export class BatchStage implements InferenceStage {
       (message) => this.logger.warn(message),
     );
     if (!settings) return null;
-    const label = `model '${model}' version ${version}`;
     const batcher = new Batcher<Member>({
       label,
       settings,

@@ -7,7 +7,7 @@ import type { ResolvedTarget } from '../request-path/resolved-target';
  */
 export interface VersionPart<T> {
   readonly name: string;
-  build(target: ResolvedTarget): T;
+  build(version: ServedVersion): T;
   close?(part: T): void;
 }
 
@@ -30,7 +30,7 @@ export class ServedVersion {
   /** This version's `kind` of part, built on first use. */
   part<T>(kind: VersionPart<T>): T {
     if (this.parts.has(kind)) return this.parts.get(kind) as T;
-    const part = kind.build(this.target);
+    const part = kind.build(this);
     // A call that resolved this version just before it was dropped still gets a working part;
     // nothing keeps it, so it is collected with the call.
     if (!this.closed) this.parts.set(kind, part);

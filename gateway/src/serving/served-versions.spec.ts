@@ -9,7 +9,7 @@ function countingPart() {
   const log: string[] = [];
   const part: VersionPart<{ version: string }> = {
     name: 'counting',
-    build: ({ version }) => {
+    build: ({ target: { version } }) => {
       log.push(`build ${version}`);
       return { version };
     },

@@ -16,7 +16,7 @@ export class DecodeDetectionsStage implements DetectStage {
    */
   private readonly part: VersionPart<{ head: GflHead; decoder: GflDecoder }> = {
     name: 'detection-head',
-    build: ({ metadata }) => {
+    build: ({ target: { metadata } }) => {
       const head = gflHeadOf(metadata);
       return { head, decoder: new GflDecoder(head.spec) };
     },

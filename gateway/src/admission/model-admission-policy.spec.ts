@@ -9,7 +9,7 @@ const defaults = {
   maxQueuePerModel: 128,
   limit: 'adaptive' as const,
 };
-const learnt = { adaptive: true, queueTarget: 'service' };
+const learnt = { adaptive: true, queueTarget: 'service', minInFlight: 1 };
 const embedded: BackendTopology = {
   healthyEndpoints: 1,
   instancesPerEndpoint: 1,
@@ -43,10 +43,10 @@ describe('ModelAdmissionPolicies', () => {
     const twoInstances = { ...embedded, instancesPerEndpoint: 2 };
     expect(policy.at(twoInstances).maxInFlight).toBe(16);
     const triton = { ...twoInstances, healthyEndpoints: 3, remote: true };
-    expect(policy.at(triton).maxInFlight).toBe(96);
-    // An endpoint going down lowers the bound; the same policy object while it stays the same.
+    expect(policy.at(triton)).toMatchObject({ maxInFlight: 96, minInFlight: 12 });
+    // An endpoint going down lowers the bounds; the same policy object while they stay the same.
     const oneDown = { ...triton, healthyEndpoints: 2 };
-    expect(policy.at(oneDown).maxInFlight).toBe(64);
+    expect(policy.at(oneDown)).toMatchObject({ maxInFlight: 64, minInFlight: 8 });
     expect(policy.at(oneDown)).toBe(policy.at({ ...oneDown }));
     const unbatched = new ModelAdmissionPolicies(auto).read({ ...batching, maxBatchSize: 0 });
     expect(unbatched.at(twoInstances).maxInFlight).toBe(2);
@@ -68,6 +68,7 @@ describe('ModelAdmissionPolicies', () => {
       maxQueue: 0,
       adaptive: true,
       queueTarget: 25,
+      minInFlight: 1,
     });
   });
 

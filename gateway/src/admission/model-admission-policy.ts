@@ -71,8 +71,13 @@ export class VersionAdmissionPolicy {
   /** The policy for the backend as it is now; the same object while the bound stays the same. */
   at(topology: BackendTopology): ModelAdmissionPolicy {
     const maxInFlight = this.maxInFlight ?? autoInFlight(this.metadata, topology);
-    if (this.current?.maxInFlight !== maxInFlight) this.current = { ...this.base, maxInFlight };
-    return this.current;
+    const minInFlight = Math.min(maxInFlight, leastInFlight(topology));
+    let current = this.current;
+    if (current?.maxInFlight !== maxInFlight || current.minInFlight !== minInFlight) {
+      current = { ...this.base, maxInFlight, minInFlight };
+      this.current = current;
+    }
+    return current;
   }
 }
 
@@ -90,6 +95,17 @@ function autoInFlight(metadata: ModelMetadata, topology: BackendTopology): numbe
   const batches = topology.remote ? 2 : 1;
   const batch = Math.max(1, metadata.maxBatchSize);
   return batches * batch * topology.instancesPerEndpoint * Math.max(1, topology.healthyEndpoints);
+}
+
+/**
+ * The least the adaptive limit may go to: in front of a remote backend (Triton) one call running
+ * and one waiting on each instance of each healthy endpoint, or the instance sits idle for the
+ * round trip between calls. Measured with perf_analyzer through the gateway to Triton (CPU, one
+ * instance): with a floor of 1 the learnt limit cost 15-20% of gRPC throughput against a fixed one.
+ */
+function leastInFlight(topology: BackendTopology): number {
+  if (!topology.remote) return 1;
+  return 2 * topology.instancesPerEndpoint * Math.max(1, topology.healthyEndpoints);
 }
 
 /** A queue target in ms; nothing set is one service time, 0 none. */

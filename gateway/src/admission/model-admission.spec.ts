@@ -393,6 +393,14 @@ describe('ModelAdmission', () => {
     });
   });
 
+  it('keeps an adaptive limit at or above its floor, measuring the unloaded latency there', async () => {
+    const model = admission({ maxInFlight: 8, maxQueue: 10, adaptive: true, minInFlight: 3 });
+    expect(model.slots).toBe(3);
+    const calls = [1, 2, 3, 4].map(() => track(model.admit(ticket())));
+    await flush();
+    expect(calls.filter((call) => call.permit).length).toBe(3);
+  });
+
   it('with an adaptive limit, measures the unloaded latency one call at a time, then lowers the slots when calls slow down as more run at once', async () => {
     const model = admission({ maxInFlight: 8, maxQueue: 10, adaptive: true });
     const runRound = async (ms: number) => {

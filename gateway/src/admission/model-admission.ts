@@ -19,8 +19,10 @@ export interface AdmissionLimits {
   maxInFlight: number;
   /** Requests waiting for a slot; 0 refuses as soon as every slot is busy. */
   maxQueue: number;
-  /** Learn the limit from latency (AdaptiveConcurrencyLimit) between 1 and maxInFlight. */
+  /** Learn the limit from latency (AdaptiveConcurrencyLimit) between minInFlight and maxInFlight. */
   adaptive?: boolean;
+  /** The least the learnt limit may go to (default 1). */
+  minInFlight?: number;
   /**
    * How long a request should wait for a slot: an arrival that would wait longer is refused at
    * once, a queued one still waiting at twice that is refused then. `service`: the estimated
@@ -196,9 +198,12 @@ export class ModelAdmission {
 
   private applyLimitKind(): void {
     const { maxInFlight, adaptive } = this.limits;
+    const minInFlight = Math.min(maxInFlight, this.limits.minInFlight ?? 1);
     if (!adaptive) this.adaptive = undefined;
-    else if (this.adaptive) this.adaptive.setBounds(1, maxInFlight);
-    else this.adaptive = new AdaptiveConcurrencyLimit(1, maxInFlight, this.clock.now());
+    else if (this.adaptive) this.adaptive.setBounds(minInFlight, maxInFlight);
+    else {
+      this.adaptive = new AdaptiveConcurrencyLimit(minInFlight, maxInFlight, this.clock.now());
+    }
     this.events?.limited(this.slots);
   }
 

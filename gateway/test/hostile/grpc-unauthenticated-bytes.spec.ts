@@ -77,8 +77,9 @@ describe('gRPC hostile input: bytes before authentication, messages left half-se
         message: expect.stringMatching(/authentication required/),
       });
     }
-    // At most each stream's flow-control window (2 MiB) before the refusal stopped it.
-    expect(Math.max(...result.taken)).toBeLessThanOrEqual(3 * MIB);
+    // At most each stream's flow-control window (2 MiB) before the refusal stopped it, plus what
+    // the client's own stream buffers (`taken` counts writes it accepted: 64 KiB more under load).
+    expect(Math.max(...result.taken)).toBeLessThanOrEqual(3 * MIB + 128 * 1024);
     // What the windows may hold by design (24 streams × 2 MiB) plus the probes' own detects, whose
     // buffers come from fresh pages (MALLOC_MMAP_THRESHOLD_): before the fix, +287 MiB here, and
     // up to a 64 MiB window per stream.

@@ -26,7 +26,6 @@ export interface LimitState {
   limit: number;
   /** The unloaded latency from the last measurement. */
   minRttMs: number | undefined;
-  probing: boolean;
 }
 
 /**
@@ -66,7 +65,7 @@ export class AdaptiveConcurrencyLimit {
   }
 
   get state(): LimitState {
-    return { limit: this.current, minRttMs: this.minRttMs, probing: this.probe !== undefined };
+    return { limit: this.current, minRttMs: this.minRttMs };
   }
 
   /** New bounds (the model's configuration changed); the limit moves inside them. */

@@ -67,8 +67,6 @@ export interface AdmissionEvents {
 interface Waiter {
   ticket: AdmissionTicket;
   enqueuedAt: number;
-  /** Its queue target: the version's, or a share of its own deadline (targetFor). */
-  targetMs: number | undefined;
   timer: Timer;
   detach: () => void;
   resolve: (permit: Permit) => void;
@@ -161,10 +159,10 @@ export class ModelAdmission {
       priority === 'realtime'
         ? this.queues.realtime.length
         : this.queues.realtime.length + this.queues.bulk.length;
+    // The wait for a slot (none when one is free), worked out once for both checks below.
+    const waitMs = slotFree ? 0 : (this.estimate.waitAt(now, ahead, slots) ?? 0);
     if (serviceMs !== undefined) {
-      const neededMs = slotFree
-        ? serviceMs
-        : (this.estimate.waitAt(now, ahead, slots) ?? 0) + serviceMs;
+      const neededMs = waitMs + serviceMs;
       if (deadline - now < neededMs) {
         this.events?.expired(priority, 'infeasible');
         return Promise.reject(deadlineInfeasible(this.label, deadline - now, neededMs, ahead));
@@ -172,15 +170,12 @@ export class ModelAdmission {
     }
     if (slotFree) return Promise.resolve(this.start(priority));
 
-    const targetMs = this.targetFor(this.queueTargetMs(serviceMs), deadline - now);
-    if (serviceMs !== undefined && targetMs !== undefined) {
-      const waitMs = this.estimate.waitAt(now, ahead, slots) ?? 0;
-      if (waitMs > targetMs) {
-        this.events?.shed(priority, 'wait_target');
-        return Promise.reject(
-          waitOverTarget(this.label, waitMs, targetMs, ahead, this.retryAfterMs(now)),
-        );
-      }
+    const targetMs = this.targetFor(serviceMs, deadline - now);
+    if (serviceMs !== undefined && targetMs !== undefined && waitMs > targetMs) {
+      this.events?.shed(priority, 'wait_target');
+      return Promise.reject(
+        waitOverTarget(this.label, waitMs, targetMs, ahead, this.retryAfterMs(now)),
+      );
     }
     const { maxQueue } = this.limits;
     if (this.queuedCount >= maxQueue) {
@@ -208,20 +203,16 @@ export class ModelAdmission {
   }
 
   /**
-   * A request's own queue target. With the default (one service time) a caller that gave itself
-   * a long deadline may wait up to DEADLINE_SHARE of it: its deadline says it is not waiting on
-   * each answer (a batch job, a client with many calls in flight), and it would rather queue than
-   * retry; a caller with a tight deadline is held to the service time. An explicit target is
-   * strict.
+   * A request's own queue target. The default (`service`) is one service time, or DEADLINE_SHARE
+   * of the request's time budget if that is longer: a caller that gave itself a long deadline is
+   * not waiting on each answer (a batch job, a client with many calls in flight) and would rather
+   * queue than retry; a caller with a tight deadline is held to the service time. An explicit
+   * target is strict.
    */
-  private targetFor(baseTargetMs: number | undefined, budgetMs: number): number | undefined {
-    if (baseTargetMs === undefined || this.limits.queueTarget !== 'service') return baseTargetMs;
-    return Math.max(baseTargetMs, budgetMs * DEADLINE_SHARE);
-  }
-
-  private queueTargetMs(serviceMs: number | undefined): number | undefined {
+  private targetFor(serviceMs: number | undefined, budgetMs: number): number | undefined {
     const { queueTarget } = this.limits;
-    return queueTarget === 'service' ? serviceMs : queueTarget;
+    if (queueTarget !== 'service') return queueTarget;
+    return serviceMs === undefined ? undefined : Math.max(serviceMs, budgetMs * DEADLINE_SHARE);
   }
 
   private enqueue(
@@ -233,7 +224,6 @@ export class ModelAdmission {
       const waiter: Waiter = {
         ticket,
         enqueuedAt: now,
-        targetMs,
         resolve,
         reject,
         // Held to twice its target even if it never reaches the head (real-time arrivals keep

@@ -7,6 +7,8 @@
 export const ERROR_CODES = [
   // Refused by HTTP, before GraphQL saw the request.
   'BAD_REQUEST',
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
   'NOT_FOUND',
   'METHOD_NOT_ALLOWED',
   'REQUEST_TIMEOUT',
@@ -24,6 +26,11 @@ export const ERROR_CODES = [
   'QUERY_TOO_COMPLEX',
   // Found during execution.
   'BAD_USER_INPUT',
+  // The change conflicts with the current state (a version being registered, an alias moved meanwhile).
+  'CONFLICT',
+  // An upstream the control plane depends on (MLflow, a backend) cannot be reached, or refused.
+  'UPSTREAM_UNAVAILABLE',
+  'UPSTREAM_ERROR',
   'DATABASE_UNAVAILABLE',
   'DATABASE_ERROR',
   'INTERNAL_SERVER_ERROR',
@@ -56,12 +63,15 @@ export function errorBody(
 
 const CODE_BY_HTTP_STATUS: Readonly<Record<number, ErrorCode>> = {
   400: 'BAD_REQUEST',
+  401: 'UNAUTHENTICATED',
+  403: 'FORBIDDEN',
   404: 'NOT_FOUND',
   405: 'METHOD_NOT_ALLOWED',
   408: 'REQUEST_TIMEOUT',
   411: 'LENGTH_REQUIRED',
   413: 'PAYLOAD_TOO_LARGE',
   415: 'UNSUPPORTED_MEDIA_TYPE',
+  409: 'CONFLICT',
   431: 'REQUEST_HEADER_FIELDS_TOO_LARGE',
   503: 'SERVICE_UNAVAILABLE',
 };
@@ -69,6 +79,21 @@ const CODE_BY_HTTP_STATUS: Readonly<Record<number, ErrorCode>> = {
 /** The code of an HTTP refusal by its status (Fastify's and Nest's own errors carry only a status). */
 export function codeForHttpStatus(status: number): ErrorCode {
   return CODE_BY_HTTP_STATUS[status] ?? (status >= 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST');
+}
+
+const HTTP_STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
+  ...Object.fromEntries(
+    Object.entries(CODE_BY_HTTP_STATUS).map(([status, code]) => [code, +status]),
+  ),
+  BAD_USER_INPUT: 400,
+  UPSTREAM_UNAVAILABLE: 503,
+  UPSTREAM_ERROR: 502,
+  DATABASE_UNAVAILABLE: 503,
+};
+
+/** The HTTP status of an answer that carries `code` (REST routes; GraphQL answers 200 after execution). */
+export function httpStatusFor(code: ErrorCode): number {
+  return HTTP_STATUS_BY_CODE[code] ?? 500;
 }
 
 /** Caller text as an error message may show it: at most `max` characters, saying how long it was. */
@@ -83,4 +108,21 @@ export const MAX_ERROR_MESSAGE_LENGTH = 300;
 export function boundedMessage(message: string): string {
   if (message.length <= MAX_ERROR_MESSAGE_LENGTH) return message;
   return `${message.slice(0, MAX_ERROR_MESSAGE_LENGTH)}… (message cut from ${message.length} characters)`;
+}
+
+/**
+ * What a service throws when it refuses or cannot do what was asked: a code from the vocabulary and
+ * a message naming what was wrong. GraphQL and HTTP answers carry both as they are; services need
+ * know nothing of either.
+ */
+export class ControlPlaneFailure extends Error {
+  override readonly name = 'ControlPlaneFailure';
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly extensions: Record<string, unknown> = {},
+  ) {
+    super(boundedMessage(message));
+  }
 }

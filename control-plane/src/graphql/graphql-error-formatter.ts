@@ -5,6 +5,7 @@ import { classifyDatabaseError, describeDatabaseError } from '../database/databa
 import {
   boundedMessage,
   codeForHttpStatus,
+  ControlPlaneFailure,
   isErrorCode,
   type ErrorCode,
   type ErrorEntry,
@@ -20,6 +21,8 @@ const REQUEST_STATUS: Partial<Record<ErrorCode, number>> = {
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   SERVICE_UNAVAILABLE: 503,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
   DATABASE_UNAVAILABLE: 503,
   DATABASE_ERROR: 500,
   INTERNAL_SERVER_ERROR: 500,
@@ -80,6 +83,9 @@ function formatError(error: unknown, logger: Logger, where: string): FormattedEn
   // Raised by the control plane itself (limits, argument checks): already typed.
   if (graphqlError !== undefined && isErrorCode(graphqlError.extensions.code)) {
     return entry(graphqlError.extensions.code, graphqlError.message, graphqlError.extensions);
+  }
+  if (cause instanceof ControlPlaneFailure) {
+    return entry(cause.code, cause.message, cause.extensions);
   }
   const databaseFailure = classifyDatabaseError(cause);
   if (databaseFailure !== undefined) {

@@ -6,7 +6,14 @@ import {
   Logger,
 } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { codeForHttpStatus, errorBody, type ErrorBody, shown } from '../errors/control-plane-error';
+import {
+  codeForHttpStatus,
+  ControlPlaneFailure,
+  errorBody,
+  type ErrorBody,
+  httpStatusFor,
+  shown,
+} from '../errors/control-plane-error';
 
 /**
  * Every error of a Nest route (and Nest's 404 for unknown paths) in the control plane's one error
@@ -34,6 +41,12 @@ export class HttpErrorFilter implements ExceptionFilter {
   }
 
   private answerFor(exception: unknown, request: FastifyRequest): { status: number; body: object } {
+    if (exception instanceof ControlPlaneFailure) {
+      return {
+        status: httpStatusFor(exception.code),
+        body: errorBody(exception.code, exception.message, exception.extensions),
+      };
+    }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const response = exception.getResponse();

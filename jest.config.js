@@ -27,6 +27,7 @@ module.exports = {
     '^@vision-math$': '<rootDir>/libs/vision-math/src',
     '^@test-support$': '<rootDir>/libs/test-support/src',
     '^@http-edge$': '<rootDir>/libs/http-edge/src',
+    '^@auth$': '<rootDir>/libs/auth/src',
   },
   testTimeout: 60000,
 };

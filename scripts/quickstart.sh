@@ -16,13 +16,14 @@ scripts/setup.sh
 log "building"
 npm run --silent build
 
-# The gateway's admin API key: made once (by the gateway's own generator), kept in .data/ and
-# passed as GATEWAY_BOOTSTRAP_API_KEY, so every run answers to the same key.
+# The admin API key: made once (by libs/auth's generator), kept in .data/ and passed as
+# GATEWAY_BOOTSTRAP_API_KEY and CONTROL_PLANE_BOOTSTRAP_ADMIN_KEY, so every run of both apps
+# answers to the same key.
 key_file="$ROOT/.data/quickstart-api-key"
 if [ ! -s "$key_file" ]; then
   mkdir -p "$(dirname "$key_file")"
   (umask 077 && node -e \
-    "process.stdout.write(require('./dist/gateway/gateway/src/auth/api-keys/api-key-format').generateApiKey().key)" \
+    "process.stdout.write(require('./dist/gateway/libs/auth/src/api-keys/api-key-format').generateApiKey().key)" \
     >"$key_file")
   log "created an admin API key in .data/quickstart-api-key"
 fi
@@ -37,6 +38,7 @@ else
   key_header='x-api-key: $(cat .data/quickstart-api-key)'
 fi
 export GATEWAY_BOOTSTRAP_API_KEY
+export CONTROL_PLANE_BOOTSTRAP_ADMIN_KEY="${CONTROL_PLANE_BOOTSTRAP_ADMIN_KEY:-$GATEWAY_BOOTSTRAP_API_KEY}"
 
 export NODE_ENV="${NODE_ENV:-production}"
 names=(gateway control-plane)
@@ -74,7 +76,8 @@ cat <<MSG
 
   admin API key: in ${key_source} (not printed)
 
-  try:  curl -H "${key_header}" -H 'content-type: image/jpeg' --data-binary @.cache/sample-media/messi5.jpg localhost:${GATEWAY_HTTP_PORT:-8080}/v1/models/nanodet/detect
+  try:  curl -H "${key_header}" -H 'content-type: application/json' -d '{"query":"{ models { name } }"}' localhost:${CONTROL_PLANE_PORT:-4000}/graphql
+        curl -H "${key_header}" -H 'content-type: image/jpeg' --data-binary @.cache/sample-media/messi5.jpg localhost:${GATEWAY_HTTP_PORT:-8080}/v1/models/nanodet/detect
 
 MSG
 

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { basename, extname, join, resolve } from 'node:path';
 import sharp from 'sharp';
-import { generateApiKey } from '../gateway/src/auth/api-keys/api-key-format';
+import { generateApiKey } from '@auth';
 import { loadGatewayConfig } from '../gateway/src/config/gateway-config';
 import { startGateway } from '../gateway/src/gateway-app';
 import type { DetectResult } from '../gateway/src/vision/detect-types';

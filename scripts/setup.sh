@@ -41,6 +41,17 @@ if [[ " $* " == *" --test "* ]]; then
     .venv/bin/pip install --disable-pip-version-check -q -r scripts/requirements-test.txt
     echo "$req_hash" > .venv/.requirements-hash
   fi
+  # A real MLflow tracking server for the control plane's lineage tests
+  # (control-plane/test/support/mlflow-server.ts), in its own venv: ~850 MB of dependencies that
+  # nothing else needs. Recreated from scratch whenever scripts/requirements-mlflow.txt changes.
+  mlflow_hash="$(sha256sum scripts/requirements-mlflow.txt | cut -d' ' -f1)"
+  if [ "$(cat .venv-mlflow/.requirements-hash 2>/dev/null)" != "$mlflow_hash" ]; then
+    log "creating the MLflow server environment (.venv-mlflow)"
+    rm -rf .venv-mlflow
+    python3 -m venv .venv-mlflow
+    .venv-mlflow/bin/pip install --disable-pip-version-check -q -r scripts/requirements-mlflow.txt
+    echo "$mlflow_hash" > .venv-mlflow/.requirements-hash
+  fi
   log "fetching the TF.js NanoDet original for the conversion check"
   triton-models/nanodet/conversion/fetch-source-model.sh >/dev/null
 fi

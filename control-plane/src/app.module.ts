@@ -1,4 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { AuthModule } from './auth/auth.module';
 import { type ControlPlaneConfig } from './config/control-plane-config';
 import { ControlPlaneConfigModule } from './config/control-plane-config.module';
 import { DatabaseModule } from './database/database.module';
@@ -6,6 +7,8 @@ import { ControlPlaneGraphqlModule } from './graphql/control-plane-graphql.modul
 import { HealthModule } from './health/health.module';
 import { ObservabilityModule } from './observability/observability.module';
 import { RegistryModule } from './registry/registry.module';
+import { RepositoryModule } from './repository/repository.module';
+import { UploadsModule } from './uploads/uploads.module';
 
 @Module({})
 export class AppModule {
@@ -15,10 +18,13 @@ export class AppModule {
       imports: [
         ControlPlaneConfigModule.forRoot(config),
         DatabaseModule,
+        AuthModule,
         ObservabilityModule,
         HealthModule,
         ControlPlaneGraphqlModule,
         RegistryModule,
+        RepositoryModule,
+        UploadsModule,
       ],
     };
   }

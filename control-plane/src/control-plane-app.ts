@@ -1,8 +1,10 @@
 import { apiSecurityHeaders } from '@http-edge';
-import { type LoggerService, type LogLevel } from '@nestjs/common';
+import { type LoggerService, type LogLevel, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module';
+import { ControlPlaneAuthenticator } from './auth/control-plane-authenticator';
+import { registerGraphqlAuthentication } from './auth/graphql-authentication.hook';
 import { type ControlPlaneConfig } from './config/control-plane-config';
 import { GRAPHQL_PATH, isGraphiqlServed } from './graphql/control-plane-graphql.module';
 import { HttpErrorFilter } from './http-server/http-error.filter';
@@ -12,6 +14,8 @@ import { installHttpRequestMetrics } from './observability/http-request-metrics.
 
 export interface ControlPlaneAppOptions {
   logger?: LoggerService | LogLevel[] | false;
+  /** Modules added beside the app's own: tests mount probe resolvers and routes this way. */
+  extraModules?: Type<unknown>[];
 }
 
 /** Builds the control plane (not yet listening); shared by main.ts and the end-to-end tests. */
@@ -21,7 +25,11 @@ export async function createControlPlaneApp(
 ): Promise<NestFastifyApplication> {
   const headers = apiSecurityHeaders(config.http.hstsMaxAgeSeconds);
   const adapter = new FastifyAdapter(httpServerOptions(config.http, headers));
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
+  const root = AppModule.forRoot(config);
+  const modules = options.extraModules ?? [];
+  const rootModule =
+    modules.length === 0 ? root : { ...root, imports: [...(root.imports ?? []), ...modules] };
+  const app = await NestFactory.create<NestFastifyApplication>(rootModule, adapter, {
     // Throw instead of exiting the process, so callers (and tests) see the error.
     abortOnError: false,
     // configureHttpServer registers the only body parser (JSON).
@@ -33,7 +41,10 @@ export async function createControlPlaneApp(
   configureHttpServer(fastify, config.http, headers, {
     graphqlPath: GRAPHQL_PATH,
     graphiql: isGraphiqlServed(config),
+    uploadRequestTimeoutMs: config.uploads.requestTimeoutMs,
   });
+  // After the route admission hooks (method, content type), before any body is read.
+  registerGraphqlAuthentication(fastify, app.get(ControlPlaneAuthenticator), GRAPHQL_PATH);
   installHttpRequestMetrics(fastify, app.get(ControlPlaneMetrics));
   app.useGlobalFilters(new HttpErrorFilter());
   return app;

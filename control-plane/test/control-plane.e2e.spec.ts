@@ -7,19 +7,26 @@ import {
   type FixtureModelRepository,
 } from './support/fixture-model-repository';
 import { postGraphql } from './support/graphql-client';
+import { TEST_ADMIN_KEY } from './support/test-credentials';
 import { createTemporaryDirectory, removeDirectory } from './support/temporary-directory';
 
-const MODEL_FIELDS = `
-  id name platform backend maxBatchSize labels config
+const VERSION_FIELDS = `
+  id version status source platform backend maxBatchSize labels config
   inputs { name datatype dims }
   outputs { name datatype dims }
-  versions { id version artifactSha256 artifactSizeBytes served createdAt }
+  artifactSha256 artifactSizeBytes artifactUri driftedSha256 served createdAt
+`;
+const MODEL_FIELDS = `
+  id name task
+  versions { nodes { ${VERSION_FIELDS} } }
   latestVersion { id version }
 `;
 
 interface ModelsData {
-  models: Record<string, unknown>[];
+  models: { nodes: Record<string, unknown>[] };
 }
+
+type Versions = { nodes: Record<string, unknown>[] };
 
 describe('control plane, end to end (real process, PGlite)', () => {
   let workDir: string | undefined;
@@ -39,9 +46,12 @@ describe('control plane, end to end (real process, PGlite)', () => {
     expect(result?.signal ?? `exit ${result?.exitCode}`).toBe('SIGTERM');
   };
   const queryModels = async (): Promise<Record<string, unknown>[]> => {
-    const response = await postGraphql<ModelsData>(app!.baseUrl, `{ models { ${MODEL_FIELDS} } }`);
+    const response = await postGraphql<ModelsData>(
+      app!.baseUrl,
+      `{ models { nodes { ${MODEL_FIELDS} } } }`,
+    );
     expect(response.body.errors).toBeUndefined();
-    return response.body.data!.models;
+    return response.body.data!.models.nodes;
   };
 
   beforeAll(async () => {
@@ -69,34 +79,39 @@ describe('control plane, end to end (real process, PGlite)', () => {
       specs.map(({ name, datatype, dims }) => ({ name, datatype, dims }));
     expect(model).toMatchObject({
       name: 'nanodet',
-      platform: 'onnxruntime_onnx',
-      backend: 'onnxruntime',
-      maxBatchSize: nanodet.maxBatchSize,
-      inputs: tensors(nanodet.inputs),
-      outputs: tensors(nanodet.outputs),
-      labels: nanodet.labels,
-      config: await readFile(path.join(fixture.root, 'nanodet', 'config.pbtxt'), 'utf8'),
-      versions: [
-        {
-          version: '1',
-          artifactSha256: fixture.artifactSha256,
-          artifactSizeBytes: fixture.artifactSizeBytes,
-          served: true,
-        },
-      ],
+      task: 'object-detection',
+      versions: {
+        nodes: [
+          {
+            version: '1',
+            status: 'ready',
+            source: 'repository-scan',
+            platform: 'onnxruntime_onnx',
+            backend: 'onnxruntime',
+            maxBatchSize: nanodet.maxBatchSize,
+            inputs: tensors(nanodet.inputs),
+            outputs: tensors(nanodet.outputs),
+            labels: nanodet.labels,
+            config: await readFile(path.join(fixture.root, 'nanodet', 'config.pbtxt'), 'utf8'),
+            artifactSha256: fixture.artifactSha256,
+            artifactSizeBytes: fixture.artifactSizeBytes,
+            artifactUri: expect.stringMatching(new RegExp(`^file://.*/${fixture.artifactSha256}$`)),
+            driftedSha256: null,
+            served: true,
+          },
+        ],
+      },
     });
-    expect(model.latestVersion).toEqual({
-      id: (model.versions as { id: string }[])[0].id,
-      version: '1',
-    });
-    expect((model.labels as string[])[0]).toBe('person');
+    const [version] = (model.versions as Versions).nodes;
+    expect(model.latestVersion).toEqual({ id: version.id, version: '1' });
+    expect((version.labels as string[])[0]).toBe('person');
   });
 
   it('returns one model by name, and null for an unknown name', async () => {
-    const query = `query ($name: String!) { model(name: $name) { name versions { version } } }`;
+    const query = `query ($name: String!) { model(name: $name) { name versions { nodes { version } } } }`;
     const known = await postGraphql(app!.baseUrl, query, { name: 'nanodet' });
     expect(known.body).toEqual({
-      data: { model: { name: 'nanodet', versions: [{ version: '1' }] } },
+      data: { model: { name: 'nanodet', versions: { nodes: [{ version: '1' }] } } },
     });
     const unknown = await postGraphql(app!.baseUrl, query, { name: 'no-such-model' });
     expect(unknown).toEqual({ status: 200, body: { data: { model: null } } });
@@ -114,9 +129,10 @@ describe('control plane, end to end (real process, PGlite)', () => {
   });
 
   it('answers malformed requests with 4xx errors', async () => {
+    const authorization = `Bearer ${TEST_ADMIN_KEY}`;
     const notJson = await fetch(`${app!.baseUrl}/graphql`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization },
       body: '{"query": ',
     });
     expect(notJson.status).toBe(400);
@@ -127,7 +143,7 @@ describe('control plane, end to end (real process, PGlite)', () => {
     );
     expect(wrongVariable.status).toBe(400);
     // GraphQL is POST-only (a GET could be sent cross-site, and would log queries in URLs).
-    const overGet = await fetch(`${app!.baseUrl}/graphql`);
+    const overGet = await fetch(`${app!.baseUrl}/graphql`, { headers: { authorization } });
     expect(overGet.status).toBe(405);
     expect((await fetch(`${app!.baseUrl}/healthz`)).status).toBe(200);
   });
@@ -160,24 +176,21 @@ describe('control plane, end to end (real process, PGlite)', () => {
     await startApp();
     expect(await queryModels()).toEqual(before);
     expect(app!.output).toContain(
-      'created 0 model(s) and 0 version(s), updated 0 model(s) and 0 version(s)',
+      'created 0 model(s) and 0 version(s), updated 0 version(s), 0 drifted',
     );
   }, 120_000);
 
-  it('updates a version whose artifact changed in place, and warns', async () => {
+  it('never rewrites a version whose artifact changed in place: it is marked as drifted', async () => {
     const [before] = await queryModels();
     await stopApp();
     const newSha256 = await fixture.replaceArtifact('retrained placeholder bytes');
     await startApp();
     const [after] = await queryModels();
-    const [version] = after.versions as Record<string, unknown>[];
-    expect(version).toMatchObject({
-      id: (before.versions as { id: string }[])[0].id,
-      artifactSha256: newSha256,
-      artifactSizeBytes: Buffer.byteLength('retrained placeholder bytes'),
-    });
+    const [version] = (after.versions as Versions).nodes;
+    const [original] = (before.versions as Versions).nodes;
+    expect(version).toEqual({ ...original, driftedSha256: newSha256 });
     expect(app!.output).toContain(
-      `artifact changed in place (sha256 ${fixture.artifactSha256} -> ${newSha256})`,
+      `artifact changed in place (registered sha256 ${fixture.artifactSha256}, repository now ${newSha256})`,
     );
   }, 120_000);
 
@@ -188,7 +201,7 @@ describe('control plane, end to end (real process, PGlite)', () => {
     await writeFile(path.join(fixture.root, 'nanodet', '2', 'model.onnx'), 'version two');
     await startApp();
     const [model] = await queryModels();
-    expect(model.versions).toMatchObject([
+    expect((model.versions as Versions).nodes).toMatchObject([
       { version: '1', served: false },
       { version: '2', served: true, artifactSizeBytes: Buffer.byteLength('version two') },
     ]);

@@ -56,7 +56,8 @@ function definePostgresTests(url: string): void {
 
   it('registers the repository and keeps it, unduplicated, across a restart', async () => {
     const env = { DATABASE_URL: databaseUrl, MODEL_REPOSITORY: fixture.root };
-    const query = '{ models { id name versions { id version artifactSha256 } } }';
+    const query =
+      '{ models { nodes { id name versions { nodes { id version artifactSha256 } } } } }';
     const rows = async (): Promise<Record<string, unknown>[]> =>
       (
         await admin.query<Record<string, unknown>>(
@@ -75,9 +76,14 @@ function definePostgresTests(url: string): void {
     await app.stop();
 
     expect(first.body.data).toMatchObject({
-      models: [
-        { name: 'nanodet', versions: [{ version: '1', artifactSha256: fixture.artifactSha256 }] },
-      ],
+      models: {
+        nodes: [
+          {
+            name: 'nanodet',
+            versions: { nodes: [{ version: '1', artifactSha256: fixture.artifactSha256 }] },
+          },
+        ],
+      },
     });
     expect(second.body).toEqual(first.body);
     expect(rowsAfterFirstStart).toHaveLength(1);
@@ -91,7 +97,7 @@ function definePostgresTests(url: string): void {
     });
     try {
       await admin.query(`ALTER TABLE "${schema}".models RENAME TO models_elsewhere`);
-      const answer = await postGraphql(app.baseUrl, '{ models { name } }');
+      const answer = await postGraphql(app.baseUrl, '{ models { nodes { name } } }');
       expect(answer).toEqual({
         status: 200,
         body: {

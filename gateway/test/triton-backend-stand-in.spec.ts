@@ -1,9 +1,8 @@
 /**
  * The Triton backend end to end, against a STAND-IN for Triton: another real gateway (embedded ONNX
  * Runtime backend) in a child process. A gateway is itself a KServe v2 gRPC server, so this is a
- * real server on a real socket, not a mock; it differs from Triton in having no model_repository
- * extension (RepositoryIndex answers UNIMPLEMENTED), which exercises discovery's fallback: the
- * models of the local MODEL_REPOSITORY, asked about with ModelReady. The real-Triton counterpart is
+ * real server on a real socket, not a mock; like Triton it serves the model_repository extension,
+ * so discovery lists its models with RepositoryIndex. The real-Triton counterpart is
  * test/interop/triton-backend.interop.spec.ts.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -169,11 +168,11 @@ describe('Triton backend against a stand-in Triton (a second gateway, embedded b
       );
     });
 
-    it('RepositoryIndex is UNIMPLEMENTED on a gateway, with a message saying why', async () => {
-      await expect(client.repositoryIndex({ ready: true })).rejects.toMatchObject({
-        code: status.UNIMPLEMENTED,
-        details: expect.stringMatching(/RepositoryIndex is not served by the gateway/),
-      });
+    it('RepositoryIndex of a gateway lists its models as Triton does', async () => {
+      const index = await client.repositoryIndex({ ready: true });
+      expect(index.map(({ name, version, state }) => ({ name, version, state }))).toEqual([
+        { name: 'nanodet', version: '1', state: 'READY' },
+      ]);
     });
 
     it('every call has a deadline and can be cancelled by its caller', async () => {

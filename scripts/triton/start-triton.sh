@@ -12,6 +12,8 @@
 #     --intra-op-threads N  ONNX Runtime threads per model instance (default 1)
 #     --max-lifetime SEC    hard limit: SIGTERM after SEC seconds, SIGKILL 10 s later (default none)
 #     --no-dynamic-batching drop the models' dynamic_batching blocks (Triton runs requests alone)
+#     --model-control-mode M  none (default) or explicit: every model loaded at start
+#                           (--load-model=*) and the repository API may load/unload models
 #
 # Needs .venv-triton (scripts/setup.sh --interop; TRITON_VENV overrides the path). The server replaces
 # this script (same pid) and gets SIGTERM when the process that started the script dies.
@@ -21,7 +23,7 @@ HERE="$ROOT/scripts/triton"
 
 http_port=8000 grpc_port=8001 metrics_port=8002
 work_dir="$ROOT/.cache/triton-server" shm_prefix="triton-$$-" threads=1 lifetime=0 repo=""
-generator_flags=()
+generator_flags=() control_flags=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --*=*) set -- "${1%%=*}" "${1#*=}" "${@:2}"; continue ;;  # --opt=value as --opt value
@@ -33,7 +35,14 @@ while [ $# -gt 0 ]; do
     --intra-op-threads) threads="$2"; shift 2 ;;
     --max-lifetime) lifetime="$2"; shift 2 ;;
     --no-dynamic-batching) generator_flags+=(--no-dynamic-batching); shift ;;
-    -h | --help) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --model-control-mode)
+      case "$2" in
+        none) control_flags=() ;;
+        explicit) control_flags=(--model-control-mode=explicit '--load-model=*') ;;
+        *) echo "start-triton.sh: --model-control-mode must be none or explicit" >&2; exit 2 ;;
+      esac
+      shift 2 ;;
+    -h | --help) sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "start-triton.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     *) repo="$1"; shift ;;
   esac
@@ -83,4 +92,5 @@ exec setpriv --pdeathsig TERM -- "${limit[@]}" "$server/bin/tritonserver" \
   --grpc-address=127.0.0.1 --grpc-port="$grpc_port" \
   --metrics-address=127.0.0.1 --metrics-port="$metrics_port" \
   --allow-gpu-metrics=false \
+  "${control_flags[@]}" \
   --exit-timeout-secs=5

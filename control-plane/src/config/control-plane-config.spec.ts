@@ -30,6 +30,10 @@ describe('loadControlPlaneConfig', () => {
         maxAliases: 20,
         maxFields: 500,
       },
+      uploads: { maxBytes: 2 * 1024 ** 3, ttlSeconds: 86_400, requestTimeoutMs: 3_600_000 },
+      backends: { endpoints: [], timeoutMs: 120_000 },
+      mlflow: { trackingUri: undefined, token: undefined, timeoutMs: 30_000 },
+      auth: { bootstrapAdminKey: undefined, apiKeyCacheTtlMs: 30_000, jwt: undefined },
     });
   });
 
@@ -55,6 +59,15 @@ describe('loadControlPlaneConfig', () => {
         CONTROL_PLANE_GRAPHQL_MAX_DEPTH: '8',
         CONTROL_PLANE_GRAPHQL_MAX_ALIASES: '0',
         CONTROL_PLANE_GRAPHQL_MAX_FIELDS: '100',
+        CONTROL_PLANE_MAX_UPLOAD_BYTES: '10485760',
+        CONTROL_PLANE_UPLOAD_TTL_SECONDS: '3600',
+        CONTROL_PLANE_UPLOAD_REQUEST_TIMEOUT_MS: '600000',
+        CONTROL_PLANE_BACKENDS: 'triton-a=triton-0.triton:8001, gateway=[::1]:8081',
+        CONTROL_PLANE_BACKEND_API_KEY: 'tcg_key',
+        CONTROL_PLANE_BACKEND_TIMEOUT_MS: '60000',
+        MLFLOW_TRACKING_URI: 'http://mlflow:5000',
+        MLFLOW_TRACKING_TOKEN: 'token',
+        CONTROL_PLANE_MLFLOW_TIMEOUT_MS: '5000',
       },
       cwd,
     );
@@ -77,6 +90,17 @@ describe('loadControlPlaneConfig', () => {
         hstsMaxAgeSeconds: 0,
       },
       graphql: { introspection: true, maxTokens: 2000, maxDepth: 8, maxAliases: 0, maxFields: 100 },
+      uploads: { maxBytes: 10_485_760, ttlSeconds: 3600, requestTimeoutMs: 600_000 },
+      backends: {
+        endpoints: [
+          { name: 'triton-a', address: 'triton-0.triton:8001' },
+          { name: 'gateway', address: '[::1]:8081' },
+        ],
+        apiKey: 'tcg_key',
+        timeoutMs: 60_000,
+      },
+      mlflow: { trackingUri: 'http://mlflow:5000', token: 'token', timeoutMs: 5000 },
+      auth: { bootstrapAdminKey: undefined, apiKeyCacheTtlMs: 30_000, jwt: undefined },
     });
   });
 
@@ -100,6 +124,21 @@ describe('loadControlPlaneConfig', () => {
   });
 
   it.each([
+    [
+      'CONTROL_PLANE_BACKENDS',
+      'triton:8001',
+      'CONTROL_PLANE_BACKENDS entry "triton:8001" is not name=host:port (got "triton:8001")',
+    ],
+    [
+      'CONTROL_PLANE_BACKENDS',
+      'a=h:1,a=h:2',
+      'CONTROL_PLANE_BACKENDS backend name a is given twice (got "a=h:1,a=h:2")',
+    ],
+    [
+      'MLFLOW_TRACKING_URI',
+      'ftp://mlflow',
+      'MLFLOW_TRACKING_URI must be an http:// or https:// URL (got "ftp://mlflow")',
+    ],
     ['CONTROL_PLANE_PORT', 'abc', 'CONTROL_PLANE_PORT must be an integer 1-65535 (got "abc")'],
     ['CONTROL_PLANE_PORT', '0', 'CONTROL_PLANE_PORT must be an integer 1-65535 (got "0")'],
     ['CONTROL_PLANE_PORT', '65536', 'CONTROL_PLANE_PORT must be an integer 1-65535 (got "65536")'],
@@ -124,6 +163,16 @@ describe('loadControlPlaneConfig', () => {
       'CONTROL_PLANE_REQUEST_TIMEOUT_MS',
       '-1',
       'CONTROL_PLANE_REQUEST_TIMEOUT_MS must be an integer 100-2147483647 (got "-1")',
+    ],
+    [
+      'CONTROL_PLANE_MAX_UPLOAD_BYTES',
+      '3000000000000',
+      'CONTROL_PLANE_MAX_UPLOAD_BYTES must be an integer 1-1099511627776 (got "3000000000000")',
+    ],
+    [
+      'CONTROL_PLANE_UPLOAD_TTL_SECONDS',
+      '0',
+      'CONTROL_PLANE_UPLOAD_TTL_SECONDS must be an integer 1-31536000 (got "0")',
     ],
     [
       'CONTROL_PLANE_MAX_CONNECTIONS',
@@ -166,5 +215,71 @@ describe('loadControlPlaneConfig', () => {
       'Invalid configuration: CONTROL_PLANE_PORT must be an integer 1-65535 (got "abc"); ' +
         'DATABASE_URL must be a postgres:// or postgresql:// URL (got "nope")',
     );
+  });
+
+  describe('authentication settings', () => {
+    const KEY = `tcg_AAAAAAAAAAAA_${'a'.repeat(43)}`;
+    it('reads the bootstrap key and the JWT settings, mirroring GATEWAY_JWT_*', () => {
+      const { auth } = loadControlPlaneConfig(
+        {
+          CONTROL_PLANE_BOOTSTRAP_ADMIN_KEY: KEY,
+          CONTROL_PLANE_API_KEY_CACHE_TTL_MS: '0',
+          CONTROL_PLANE_JWT_JWKS_URL: 'https://idp.example/jwks.json',
+          CONTROL_PLANE_JWT_ISSUER: 'https://idp.example',
+          CONTROL_PLANE_JWT_AUDIENCE: 'control-plane, registry',
+          CONTROL_PLANE_JWT_SCOPE_CLAIM: 'roles',
+        },
+        cwd,
+      );
+      expect(auth).toEqual({
+        bootstrapAdminKey: KEY,
+        apiKeyCacheTtlMs: 0,
+        jwt: {
+          issuer: 'https://idp.example',
+          audience: ['control-plane', 'registry'],
+          clockToleranceS: 30,
+          jwksUrl: 'https://idp.example/jwks.json',
+          publicKeyPem: undefined,
+          hs256Secret: undefined,
+          scopeClaim: 'roles',
+          tenantClaim: 'tenant',
+        },
+      });
+    });
+
+    it.each([
+      [
+        { CONTROL_PLANE_BOOTSTRAP_ADMIN_KEY: 'hunter2' },
+        'CONTROL_PLANE_BOOTSTRAP_ADMIN_KEY must be an API key',
+      ],
+      [
+        { CONTROL_PLANE_JWT_JWKS_URL: 'https://idp/jwks' },
+        'CONTROL_PLANE_JWT_ISSUER is required when JWT verification is configured',
+      ],
+      [
+        { CONTROL_PLANE_JWT_AUDIENCE: 'x' },
+        'CONTROL_PLANE_JWT_AUDIENCE has no effect without a key',
+      ],
+      [
+        { CONTROL_PLANE_JWT_HS256_SECRET: 'short-secret' },
+        'CONTROL_PLANE_JWT_HS256_SECRET must be at least 32 bytes long',
+      ],
+      [
+        { CONTROL_PLANE_JWT_JWKS_URL: 'ftp://idp' },
+        'CONTROL_PLANE_JWT_JWKS_URL must be an http:// or https:// URL',
+      ],
+    ])('refuses %j, naming the setting and never repeating a secret', (env, message) => {
+      const error = (() => {
+        try {
+          loadControlPlaneConfig(env, cwd);
+        } catch (caught) {
+          return String(caught);
+        }
+        return '';
+      })();
+      expect(error).toContain(message);
+      expect(error).not.toContain('hunter2');
+      expect(error).not.toContain('short-secret');
+    });
   });
 });

@@ -1,4 +1,12 @@
 import * as path from 'node:path';
+import {
+  isPublicKeyPem,
+  jwtConfigFrom,
+  jwtSettingProblems,
+  parseApiKey,
+  type JwtConfig,
+  type JwtSettingValues,
+} from '@auth';
 import { z } from 'zod';
 
 export interface ControlPlaneConfig {
@@ -15,6 +23,55 @@ export interface ControlPlaneConfig {
   graphqlSchemaFile: string | null;
   http: HttpLimits;
   graphql: GraphqlLimits;
+  auth: ControlPlaneAuthConfig;
+  uploads: UploadLimits;
+  mlflow: MlflowSettings;
+  backends: BackendSettings;
+}
+
+/** The inference backends whose model repository the control plane manages (KServe v2 gRPC). */
+export interface BackendSettings {
+  endpoints: BackendEndpoint[];
+  /** Sent as `authorization: Bearer` (the gateway's repository API needs the admin scope). */
+  apiKey?: string;
+  /** Bound on one load, unload or index call; loading a large model takes a while. */
+  timeoutMs: number;
+}
+
+export interface BackendEndpoint {
+  name: string;
+  /** host:port of its gRPC server. */
+  address: string;
+}
+
+/** The MLflow tracking server versions are registered from; optional in the embedded default. */
+export interface MlflowSettings {
+  /** http(s) URL; undefined: registering from `runs:/` or `models:/` is refused with a clear error. */
+  trackingUri?: string;
+  /** MLFLOW_TRACKING_TOKEN, sent as a bearer token. */
+  token?: string;
+  /** Bound on each MLflow call (a download: on each wait for the next bytes). */
+  timeoutMs: number;
+}
+
+/** Artifact uploads (`/v1/uploads`): stored under `<dataDir>/uploads`, bounded in size and age. */
+export interface UploadLimits {
+  /** Largest Upload-Length a caller may declare. */
+  maxBytes: number;
+  /** An upload (finished or not) is deleted this long after it was created, unless claimed. */
+  ttlSeconds: number;
+  /** A request streaming upload bytes must end within this time (instead of requestTimeoutMs). */
+  requestTimeoutMs: number;
+}
+
+/** Who may call the control plane (control-plane/src/auth/). */
+export interface ControlPlaneAuthConfig {
+  /** Ensured as an admin key at start-up; unset: the first start on an empty key table makes one. */
+  bootstrapAdminKey?: string;
+  /** How long a verified API key is trusted without reading the key table or running scrypt. */
+  apiKeyCacheTtlMs: number;
+  /** undefined: JWT bearer tokens are refused. */
+  jwt?: JwtConfig;
 }
 
 /** What one HTTP connection or request may hold, and for how long. */
@@ -78,6 +135,21 @@ const postgresUrlSchema = z
 
 const nonEmptyPathSchema = z.string().trim().min(1, 'must be a non-empty path');
 
+/** Settings whose values an error message must not repeat. */
+const SECRET_SETTINGS: ReadonlySet<string> = new Set([
+  'CONTROL_PLANE_BOOTSTRAP_ADMIN_KEY',
+  'CONTROL_PLANE_JWT_HS256_SECRET',
+]);
+
+/** Each shared JWT setting (libs/auth) by its control-plane name, mirroring GATEWAY_JWT_*. */
+const JWT_SETTINGS = {
+  jwksUrl: 'CONTROL_PLANE_JWT_JWKS_URL',
+  publicKey: 'CONTROL_PLANE_JWT_PUBLIC_KEY',
+  hs256Secret: 'CONTROL_PLANE_JWT_HS256_SECRET',
+  issuer: 'CONTROL_PLANE_JWT_ISSUER',
+  audience: 'CONTROL_PLANE_JWT_AUDIENCE',
+} as const;
+
 // Empty strings count as unset: compose files and shells often export `VAR=` to mean "default".
 const envSchema = z
   .object({
@@ -110,6 +182,58 @@ const envSchema = z
     CONTROL_PLANE_GRAPHQL_MAX_DEPTH: integerSetting(2, 1000).default(15),
     CONTROL_PLANE_GRAPHQL_MAX_ALIASES: integerSetting(0, 100_000).default(20),
     CONTROL_PLANE_GRAPHQL_MAX_FIELDS: integerSetting(1, 1_000_000).default(500),
+    CONTROL_PLANE_BOOTSTRAP_ADMIN_KEY: z
+      .string()
+      .trim()
+      .refine(
+        (value) => parseApiKey(value) !== undefined,
+        'must be an API key of the form tcg_<12 base62 characters>_<43+ base64url characters> (e.g. from scripts/quickstart.sh)',
+      )
+      .optional(),
+    // Revoking a key elsewhere (another replica, a gateway) is seen here within this time.
+    CONTROL_PLANE_API_KEY_CACHE_TTL_MS: integerSetting(0, 3_600_000).default(30_000),
+    CONTROL_PLANE_JWT_JWKS_URL: z
+      .string()
+      .trim()
+      .regex(/^https?:\/\/.+/, 'must be an http:// or https:// URL')
+      .optional(),
+    CONTROL_PLANE_JWT_PUBLIC_KEY: z
+      .string()
+      .refine(isPublicKeyPem, 'must be a PEM public key (-----BEGIN PUBLIC KEY----- ...)')
+      .optional(),
+    CONTROL_PLANE_JWT_HS256_SECRET: z
+      .string()
+      .refine((value) => Buffer.byteLength(value) >= 32, 'must be at least 32 bytes long')
+      .optional(),
+    CONTROL_PLANE_JWT_ISSUER: z.string().trim().optional(),
+    /** One audience or several, comma-separated: a token must name one of them. */
+    CONTROL_PLANE_JWT_AUDIENCE: z.string().trim().optional(),
+    CONTROL_PLANE_JWT_CLOCK_TOLERANCE_S: integerSetting(0, 300).default(30),
+    CONTROL_PLANE_JWT_SCOPE_CLAIM: z.string().trim().min(1).optional(),
+    CONTROL_PLANE_JWT_TENANT_CLAIM: z
+      .string()
+      .trim()
+      .min(1, 'must be a claim name')
+      .default('tenant'),
+    // ONNX models of the size Triton serves on one GPU; a larger artifact belongs in object storage.
+    CONTROL_PLANE_MAX_UPLOAD_BYTES: integerSetting(1, 2 ** 40).default(2 * 1024 ** 3),
+    CONTROL_PLANE_BACKENDS: z
+      .string()
+      .trim()
+      .transform((value, context) => parseBackends(value, context))
+      .optional(),
+    CONTROL_PLANE_BACKEND_API_KEY: z.string().trim().min(1).optional(),
+    CONTROL_PLANE_BACKEND_TIMEOUT_MS: integerSetting(100, MAX_TIMER_MS).default(120_000),
+    MLFLOW_TRACKING_URI: z
+      .string()
+      .trim()
+      .refine(isHttpUrl, 'must be an http:// or https:// URL')
+      .optional(),
+    MLFLOW_TRACKING_TOKEN: z.string().trim().min(1).optional(),
+    CONTROL_PLANE_MLFLOW_TIMEOUT_MS: integerSetting(100, MAX_TIMER_MS).default(30_000),
+    CONTROL_PLANE_UPLOAD_TTL_SECONDS: integerSetting(1, 365 * 24 * 3600).default(24 * 3600),
+    // 2 GiB at 5 MB/s takes about 7 minutes; a stalled upload is cut sooner by the idle timeout.
+    CONTROL_PLANE_UPLOAD_REQUEST_TIMEOUT_MS: integerSetting(100, MAX_TIMER_MS).default(3_600_000),
   })
   .superRefine((values, context) => {
     if (values.CONTROL_PLANE_HEADERS_TIMEOUT_MS > values.CONTROL_PLANE_REQUEST_TIMEOUT_MS) {
@@ -126,7 +250,26 @@ const envSchema = z
         message: `must be at least CONTROL_PLANE_MAX_BODY_BYTES (${values.CONTROL_PLANE_MAX_BODY_BYTES})`,
       });
     }
+    for (const problem of jwtSettingProblems(jwtValues(values), (field) => JWT_SETTINGS[field])) {
+      context.addIssue({
+        code: 'custom',
+        path: [JWT_SETTINGS[problem.field]],
+        message: problem.message,
+      });
+    }
   });
+
+function jwtValues(values: {
+  [K in (typeof JWT_SETTINGS)[keyof typeof JWT_SETTINGS]]?: string;
+}): JwtSettingValues {
+  return {
+    jwksUrl: values.CONTROL_PLANE_JWT_JWKS_URL,
+    publicKey: values.CONTROL_PLANE_JWT_PUBLIC_KEY,
+    hs256Secret: values.CONTROL_PLANE_JWT_HS256_SECRET,
+    issuer: values.CONTROL_PLANE_JWT_ISSUER,
+    audience: values.CONTROL_PLANE_JWT_AUDIENCE,
+  };
+}
 
 type EnvKey = keyof typeof envSchema.shape;
 
@@ -149,7 +292,8 @@ export function loadControlPlaneConfig(
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       const key = String(issue.path[0]) as EnvKey;
-      return `${key} ${issue.message} (got ${JSON.stringify(relevant[key])})`;
+      const got = SECRET_SETTINGS.has(key) ? 'a value not shown' : JSON.stringify(relevant[key]);
+      return `${key} ${issue.message} (got ${got})`;
     });
     throw new InvalidConfigurationError(`Invalid configuration: ${problems.join('; ')}`);
   }
@@ -184,7 +328,70 @@ export function loadControlPlaneConfig(
       maxAliases: values.CONTROL_PLANE_GRAPHQL_MAX_ALIASES,
       maxFields: values.CONTROL_PLANE_GRAPHQL_MAX_FIELDS,
     },
+    auth: {
+      bootstrapAdminKey: values.CONTROL_PLANE_BOOTSTRAP_ADMIN_KEY,
+      apiKeyCacheTtlMs: values.CONTROL_PLANE_API_KEY_CACHE_TTL_MS,
+      jwt: jwtConfigFrom({
+        ...jwtValues(values),
+        clockToleranceS: values.CONTROL_PLANE_JWT_CLOCK_TOLERANCE_S,
+        scopeClaim: values.CONTROL_PLANE_JWT_SCOPE_CLAIM,
+        tenantClaim: values.CONTROL_PLANE_JWT_TENANT_CLAIM,
+      }),
+    },
+    backends: {
+      endpoints: values.CONTROL_PLANE_BACKENDS ?? [],
+      ...(values.CONTROL_PLANE_BACKEND_API_KEY !== undefined
+        ? { apiKey: values.CONTROL_PLANE_BACKEND_API_KEY }
+        : {}),
+      timeoutMs: values.CONTROL_PLANE_BACKEND_TIMEOUT_MS,
+    },
+    mlflow: {
+      trackingUri: values.MLFLOW_TRACKING_URI,
+      token: values.MLFLOW_TRACKING_TOKEN,
+      timeoutMs: values.CONTROL_PLANE_MLFLOW_TIMEOUT_MS,
+    },
+    uploads: {
+      maxBytes: values.CONTROL_PLANE_MAX_UPLOAD_BYTES,
+      ttlSeconds: values.CONTROL_PLANE_UPLOAD_TTL_SECONDS,
+      requestTimeoutMs: values.CONTROL_PLANE_UPLOAD_REQUEST_TIMEOUT_MS,
+    },
   };
+}
+
+const BACKEND_ENTRY = /^([a-z0-9][a-z0-9-]{0,62})=([A-Za-z0-9.-]+|\[[0-9A-Fa-f:]+\]):(\d{1,5})$/;
+
+/** `name=host:port,name=host:port`: names are unique, ports 1-65535. */
+function parseBackends(value: string, context: z.RefinementCtx): BackendEndpoint[] {
+  const endpoints: BackendEndpoint[] = [];
+  for (const entry of value
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)) {
+    const match = BACKEND_ENTRY.exec(entry);
+    const port = match ? Number(match[3]) : 0;
+    if (!match || port < 1 || port > 65535) {
+      context.addIssue({
+        code: 'custom',
+        message: `entry ${JSON.stringify(entry)} is not name=host:port`,
+      });
+      return z.NEVER;
+    }
+    if (endpoints.some((endpoint) => endpoint.name === match[1])) {
+      context.addIssue({ code: 'custom', message: `backend name ${match[1]} is given twice` });
+      return z.NEVER;
+    }
+    endpoints.push({ name: match[1], address: `${match[2]}:${port}` });
+  }
+  return endpoints;
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const { protocol } = new URL(value);
+    return protocol === 'http:' || protocol === 'https:';
+  } catch {
+    return false;
+  }
 }
 
 function isPostgresUrl(value: string): boolean {

@@ -16,6 +16,8 @@ export const ERROR_CODES = [
   'PAYLOAD_TOO_LARGE',
   'UNSUPPORTED_MEDIA_TYPE',
   'REQUEST_HEADER_FIELDS_TOO_LARGE',
+  // Too many failed credential checks from this address or for this key: retry later.
+  'TOO_MANY_REQUESTS',
   'SERVICE_UNAVAILABLE',
   // Refused by GraphQL before execution.
   'GRAPHQL_PARSE_FAILED',
@@ -73,6 +75,7 @@ const CODE_BY_HTTP_STATUS: Readonly<Record<number, ErrorCode>> = {
   415: 'UNSUPPORTED_MEDIA_TYPE',
   409: 'CONFLICT',
   431: 'REQUEST_HEADER_FIELDS_TOO_LARGE',
+  429: 'TOO_MANY_REQUESTS',
   503: 'SERVICE_UNAVAILABLE',
 };
 

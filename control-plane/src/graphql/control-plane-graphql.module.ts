@@ -1,6 +1,8 @@
 import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
 import { Module } from '@nestjs/common';
 import { GraphQLModule } from '@nestjs/graphql';
+import type { FastifyRequest } from 'fastify';
+import type { GraphqlContext } from '../auth/request-identity';
 import { type ControlPlaneConfig } from '../config/control-plane-config';
 import { CONTROL_PLANE_CONFIG } from '../config/control-plane-config.module';
 import { graphqlErrorFormatter } from './graphql-error-formatter';
@@ -41,6 +43,8 @@ export const GRAPHQL_PATH = '/graphql';
         },
         validationRules: controlPlaneValidationRules(config.graphql),
         errorFormatter: graphqlErrorFormatter(),
+        // The identity the onRequest hook established (auth/graphql-authentication.hook.ts).
+        context: graphqlContext,
         hooks: {
           preParsing: refuseJsonDocuments,
           preValidation: refuseCostlyOperations(config.graphql),
@@ -55,4 +59,9 @@ export class ControlPlaneGraphqlModule {}
 /** GraphiQL: outside production, and only where it can read the schema. */
 export function isGraphiqlServed(config: ControlPlaneConfig): boolean {
   return config.nodeEnv !== 'production' && config.graphql.introspection;
+}
+
+/** The caller and request id for resolvers (@CurrentCaller, @RequestId, @RequireRole). */
+function graphqlContext(request: FastifyRequest): Partial<GraphqlContext> {
+  return request.controlPlaneIdentity ?? {};
 }

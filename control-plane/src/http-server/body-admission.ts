@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { HttpLimits } from '../config/control-plane-config';
 import { announcesBody, refuseEarly } from './early-refusal';
 import { PendingBodyBudget } from './pending-body-budget';
+import { isStreamedBody } from './streamed-body';
 
 /** How long a caller refused for a full budget should wait: bodies drain within the request timeout. */
 const RETRY_AFTER_SECONDS = 1;
@@ -11,7 +12,8 @@ const RETRY_AFTER_SECONDS = 1;
  * a body must declare its Content-Length (no chunked uploads: 411), be at most
  * CONTROL_PLANE_MAX_BODY_BYTES (413), and fit in what all bodies being received may hold together,
  * CONTROL_PLANE_MAX_PENDING_BODY_BYTES (503 with Retry-After). How long a body may take is Node's
- * request timeout (client-errors.ts answers 408).
+ * request timeout (client-errors.ts answers 408). A streamed upload (streamed-body.ts) is written
+ * to disk as it arrives, never held: its route bounds it instead.
  */
 export function registerBodyAdmission(
   fastify: FastifyInstance,
@@ -20,7 +22,7 @@ export function registerBodyAdmission(
   const budget = new PendingBodyBudget(limits.maxPendingBodyBytes);
   fastify.addHook('onRequest', async (request, reply) => {
     const { headers } = request;
-    if (!announcesBody(headers)) return;
+    if (!announcesBody(headers) || isStreamedBody(request)) return;
     if (headers['content-length'] === undefined) {
       return refuseEarly(
         reply,

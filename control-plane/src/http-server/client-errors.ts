@@ -1,6 +1,7 @@
 import { parserRefusalHandler, type ParserRefusal, type SecurityHeaders } from '@http-edge';
 import type { HttpLimits } from '../config/control-plane-config';
 import { errorBody, type ErrorCode } from '../errors/control-plane-error';
+import { ownsRequestDeadline } from './streamed-body';
 
 /** Node's default limit on the request line and headers together (--max-http-header-size). */
 const MAX_HEADER_BYTES = 16 * 1024;
@@ -11,15 +12,20 @@ type Limits = Pick<HttpLimits, 'headersTimeoutMs' | 'requestTimeoutMs'>;
  * What Node's HTTP parser refuses before Fastify sees a request (a malformed request line,
  * headers over 16 KiB, a request that did not arrive within its deadline): Fastify's
  * `clientErrorHandler`, answered in the control plane's error shape with its security headers.
+ * A streamed upload (streamed-body.ts) is left to its own, longer deadline.
  */
 export function clientErrorHandler(
   limits: Limits,
   headers: SecurityHeaders,
 ): ReturnType<typeof parserRefusalHandler> {
-  return parserRefusalHandler((refusal) => {
+  const refuse = parserRefusalHandler((refusal) => {
     const { status, code, message } = answerFor(refusal, limits);
     return { status, body: JSON.stringify(errorBody(code, message)) };
   }, headers);
+  return (error, socket) => {
+    if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT' && ownsRequestDeadline(socket)) return;
+    refuse(error, socket);
+  };
 }
 
 function answerFor(

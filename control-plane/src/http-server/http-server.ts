@@ -6,6 +6,7 @@ import { registerBodyAdmission } from './body-admission';
 import { clientErrorHandler } from './client-errors';
 import { registerGraphqlRouteAdmission } from './graphql-route-admission';
 import { registerSecurityHeaders } from './security-headers';
+import { registerStreamedBody } from './streamed-body';
 
 /**
  * Fastify's options for the control plane's HTTP server. Fastify leaves every deadline off (0) and
@@ -44,7 +45,7 @@ export function configureHttpServer(
   fastify: FastifyInstance,
   limits: HttpLimits,
   headers: SecurityHeaders,
-  options: { graphqlPath: string; graphiql: boolean },
+  options: { graphqlPath: string; graphiql: boolean; uploadRequestTimeoutMs: number },
 ): void {
   fastify.server.maxConnections = limits.maxConnections;
   // Fastify's defaults also parse text/plain; Nest's add form data. Only JSON is ever read.
@@ -54,6 +55,8 @@ export function configureHttpServer(
     { parseAs: 'string' },
     fastify.getDefaultJsonParser('error', 'error'),
   );
+  // Artifact uploads stream to disk under their own limits; before body admission, which skips them.
+  registerStreamedBody(fastify, options.uploadRequestTimeoutMs);
   registerSecurityHeaders(fastify, headers, { graphiql: options.graphiql });
   // Method and media type first: a GET or form post is refused whatever its size.
   registerGraphqlRouteAdmission(fastify, options.graphqlPath);

@@ -11,3 +11,11 @@ export function compareVersionNames(a: string, b: string): number {
   if (numericA !== numericB) return numericA ? -1 : 1;
   return a < b ? -1 : a > b ? 1 : 0;
 }
+
+/** The folder name of a model's next version: one past its highest numeric version, "1" for the first. */
+export function nextVersionName(existing: readonly string[]): string {
+  const highest = existing
+    .filter((name) => /^\d{1,15}$/.test(name))
+    .reduce((max, name) => Math.max(max, Number(name)), 0);
+  return String(highest + 1);
+}

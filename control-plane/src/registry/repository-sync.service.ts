@@ -1,6 +1,6 @@
+import { copyFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { isDeepStrictEqual } from 'node:util';
-import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { type DataSource, type EntityManager } from 'typeorm';
 import {
@@ -8,33 +8,27 @@ import {
   type ModelDefinition,
   type ModelRepositorySnapshot,
   type ModelVersionFiles,
-  type TensorSpec,
 } from '@model-repository';
 import { type ControlPlaneConfig } from '../config/control-plane-config';
 import { InjectControlPlaneConfig } from '../config/control-plane-config.module';
+import { ARTIFACT_STORE, type ArtifactStore } from './artifacts/artifact-store';
+import { StagingArea } from './artifacts/staging-area';
 import { ModelVersionEntity } from './entities/model-version.entity';
-import { ModelEntity, type StoredTensorSpec } from './entities/model.entity';
+import { ModelEntity } from './entities/model.entity';
+import { signatureOf } from './version-signature';
 
 export interface RepositorySyncSummary {
   modelsCreated: number;
-  modelsUpdated: number;
   versionsCreated: number;
   versionsUpdated: number;
+  versionsDrifted: number;
   loadErrors: number;
 }
 
-type ModelFields = Pick<
-  ModelEntity,
-  'platform' | 'backend' | 'maxBatchSize' | 'inputs' | 'outputs' | 'labels'
->;
-type VersionFields = Pick<
-  ModelVersionEntity,
-  'artifactPath' | 'artifactSha256' | 'artifactSizeBytes' | 'configText' | 'served'
->;
-
 /**
- * Registers what the Triton model repository holds. Idempotent: rows are written only when
- * something differs, so restarting on an unchanged repository writes nothing.
+ * Registers what the Triton model repository holds (the first of the three ways in). Idempotent,
+ * and it never rewrites history: a version folder whose file changed in place is marked as drifted
+ * (the registered bytes stay in the artifact store), not updated.
  */
 @Injectable()
 export class RepositorySyncService implements OnApplicationBootstrap {
@@ -43,18 +37,23 @@ export class RepositorySyncService implements OnApplicationBootstrap {
   constructor(
     @InjectControlPlaneConfig() private readonly config: ControlPlaneConfig,
     @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(ARTIFACT_STORE) private readonly artifacts: ArtifactStore,
+    private readonly staging: StagingArea,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    const leftovers = await this.staging.prepare();
+    if (leftovers > 0)
+      this.logger.warn(`Removed ${leftovers} staged file(s) left by an earlier run`);
     await this.syncFromRepository();
   }
 
   async syncFromRepository(): Promise<RepositorySyncSummary> {
     const summary: RepositorySyncSummary = {
       modelsCreated: 0,
-      modelsUpdated: 0,
       versionsCreated: 0,
       versionsUpdated: 0,
+      versionsDrifted: 0,
       loadErrors: 0,
     };
     const root = this.config.modelRepository;
@@ -78,6 +77,7 @@ export class RepositorySyncService implements OnApplicationBootstrap {
         );
       }
       try {
+        await this.storeArtifacts(definition);
         await this.dataSource.transaction((manager) =>
           this.syncModel(manager, snapshot.root, definition, summary),
         );
@@ -88,10 +88,20 @@ export class RepositorySyncService implements OnApplicationBootstrap {
     }
     this.logger.log(
       `Model repository ${root}: ${snapshot.models.length} model(s); created ${summary.modelsCreated} ` +
-        `model(s) and ${summary.versionsCreated} version(s), updated ${summary.modelsUpdated} ` +
-        `model(s) and ${summary.versionsUpdated} version(s); ${summary.loadErrors} error(s)`,
+        `model(s) and ${summary.versionsCreated} version(s), updated ${summary.versionsUpdated} ` +
+        `version(s), ${summary.versionsDrifted} drifted; ${summary.loadErrors} error(s)`,
     );
     return summary;
+  }
+
+  /** Keeps each single-file artifact's bytes, so a version still has them after the folder changes. */
+  private async storeArtifacts(definition: ModelDefinition): Promise<void> {
+    for (const files of definition.versions) {
+      if (files.modelFile === files.directory || (await this.artifacts.has(files.sha256))) continue;
+      const staged = this.staging.newFile();
+      await copyFile(files.modelFile, staged);
+      await this.artifacts.put(staged, files.sha256);
+    }
   }
 
   private async syncModel(
@@ -101,97 +111,68 @@ export class RepositorySyncService implements OnApplicationBootstrap {
     summary: RepositorySyncSummary,
   ): Promise<void> {
     const models = manager.getRepository(ModelEntity);
-    const fields = modelFields(definition);
-    // Versions are loaded separately: saving a model with its versions array attached would let
-    // TypeORM rewrite the relation.
     let model = await models.findOneBy({ name: definition.name });
     if (model === null) {
-      model = await models.save(models.create({ name: definition.name, ...fields }));
+      model = await models.save(models.create({ name: definition.name }));
       summary.modelsCreated += 1;
-    } else if (!matches(model, fields)) {
-      Object.assign(model, fields);
-      await models.save(model);
-      summary.modelsUpdated += 1;
     }
 
     const versions = manager.getRepository(ModelVersionEntity);
     const registered = await versions.findBy({ modelId: model.id });
     const existing = new Map(registered.map((row) => [row.version, row]));
     for (const files of definition.versions) {
-      const wanted = versionFields(root, definition, files);
       const row = existing.get(files.version);
       existing.delete(files.version);
+      const served = definition.servedVersions.includes(files.version);
       if (row === undefined) {
-        await versions.save(
-          versions.create({
-            modelId: model.id,
-            version: files.version,
-            source: 'repository-scan',
-            ...wanted,
-          }),
-        );
+        await versions.insert({
+          modelId: model.id,
+          version: files.version,
+          source: 'repository-scan',
+          artifactPath: relativeArtifactPath(root, files),
+          artifactFilename: path.basename(files.modelFile),
+          artifactSha256: files.sha256,
+          artifactSizeBytes: files.sizeBytes,
+          configText: definition.configText,
+          ...signatureOf(definition),
+          served,
+          status: 'ready',
+        });
         summary.versionsCreated += 1;
         continue;
       }
-      if (matches(row, wanted)) continue;
-      if (row.artifactSha256 !== wanted.artifactSha256) {
-        this.logger.warn(
-          `Model ${definition.name} version ${files.version}: artifact changed in place ` +
-            `(sha256 ${row.artifactSha256} -> ${wanted.artifactSha256}); updating the registry`,
-        );
+      const drifted = files.sha256 === row.artifactSha256 ? null : files.sha256;
+      if (drifted !== row.driftedSha256) {
+        if (drifted !== null) {
+          this.logger.warn(
+            `Model ${definition.name} version ${files.version}: artifact changed in place ` +
+              `(registered sha256 ${row.artifactSha256}, repository now ${drifted}); the version ` +
+              `keeps its registered bytes and is marked as drifted`,
+          );
+          summary.versionsDrifted += 1;
+        }
+        await versions.update({ id: row.id }, { driftedSha256: drifted });
       }
-      Object.assign(row, wanted);
-      await versions.save(row);
-      summary.versionsUpdated += 1;
+      if (row.served !== served) {
+        await versions.update({ id: row.id }, { served });
+        summary.versionsUpdated += 1;
+      }
     }
 
     // Versions that left the repository stay registered (they are history) but are no longer served.
     for (const gone of existing.values()) {
-      if (!gone.served) continue;
+      if (!gone.served || gone.source !== 'repository-scan') continue;
       this.logger.warn(
         `Model ${definition.name} version ${gone.version} is no longer in the repository`,
       );
-      gone.served = false;
-      await versions.save(gone);
+      await versions.update({ id: gone.id }, { served: false });
       summary.versionsUpdated += 1;
     }
   }
 }
 
-function modelFields(definition: ModelDefinition): ModelFields {
-  return {
-    platform: definition.platform,
-    backend: definition.backend,
-    maxBatchSize: definition.maxBatchSize,
-    inputs: definition.inputs.map(storedTensorSpec),
-    outputs: definition.outputs.map(storedTensorSpec),
-    labels: definition.labels ?? null,
-  };
-}
-
-function storedTensorSpec({ name, datatype, dims }: TensorSpec): StoredTensorSpec {
-  return { name, datatype, dims: [...dims] };
-}
-
-function versionFields(
-  root: string,
-  definition: ModelDefinition,
-  files: ModelVersionFiles,
-): VersionFields {
-  return {
-    artifactPath: path.relative(root, path.resolve(root, files.directory, files.modelFile)),
-    artifactSha256: files.sha256,
-    artifactSizeBytes: files.sizeBytes,
-    configText: definition.configText,
-    served: definition.servedVersions.includes(files.version),
-  };
-}
-
-/** True when every field of `wanted` equals the row's (jsonb may reorder keys, so compare deeply). */
-function matches<T extends object>(row: T, wanted: Partial<T>): boolean {
-  return (Object.keys(wanted) as (keyof T)[]).every((key) =>
-    isDeepStrictEqual(row[key], wanted[key]),
-  );
+function relativeArtifactPath(root: string, files: ModelVersionFiles): string {
+  return path.relative(root, path.resolve(root, files.directory, files.modelFile));
 }
 
 function describe(error: unknown): string {

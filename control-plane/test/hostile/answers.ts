@@ -1,3 +1,4 @@
+import { TEST_ADMIN_KEY } from '../support/test-credentials';
 import { type ErrorCode } from '../../src/errors/control-plane-error';
 
 /** The security headers every answer of the control plane carries (the gateway's set). */
@@ -46,7 +47,7 @@ export interface JsonAnswer {
 export async function postJson(baseUrl: string, body: unknown): Promise<JsonAnswer> {
   const response = await fetch(`${baseUrl}/graphql`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', 'x-api-key': TEST_ADMIN_KEY },
     body: typeof body === 'string' ? body : JSON.stringify(body),
     signal: AbortSignal.timeout(30_000),
   });

@@ -13,6 +13,7 @@
  * Bounds are orders of magnitude (a stall of seconds, hundreds of MiB, a crash), never timings of
  * healthy work.
  */
+import { TEST_ADMIN_KEY } from '../support/test-credentials';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   describeProcessCost,
@@ -45,12 +46,12 @@ export interface CostBounds {
 }
 
 /** The normal call probes make: every registered model, read from the database. */
-export const PROBE_QUERY = '{ models { name versions { version } } }';
+export const PROBE_QUERY = '{ models { nodes { name } } }';
 
 async function query(controlPlane: MeteredControlPlane): Promise<number> {
   const response = await fetch(`${controlPlane.baseUrl}/graphql`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', 'x-api-key': TEST_ADMIN_KEY },
     body: JSON.stringify({ query: PROBE_QUERY }),
     signal: AbortSignal.timeout(30_000),
   });

@@ -45,7 +45,7 @@ describe('control plane in production: errors and introspection (hostile)', () =
     ['a literal', { query: '{ model(name: "a\\u0000b") { id } }' }],
     [
       'a variable nobody uses, deep in a list',
-      { query: '{ models { name } }', variables: { unused: [[['x', 'y\u0000']]] } },
+      { query: '{ models { nodes { name } } }', variables: { unused: [[['x', 'y\u0000']]] } },
     ],
   ])(
     'refuses a NUL byte in %s with a typed error, before the database',

@@ -8,7 +8,7 @@ import { RawConnection, type RawAnswer } from './raw-http';
  * GraphQL only as POST with JSON (nothing executes otherwise), and what Node's parser refuses is
  * answered in the control plane's error shape with its security headers.
  */
-const QUERY = '{ models { name } }';
+const QUERY = '{ models { nodes { name } } }';
 
 describe('control plane: cross-site and malformed requests (hostile)', () => {
   let controlPlane: MeteredControlPlane;

@@ -3,6 +3,7 @@
  * @swc-node), with what a cost measurement reads from inside it over IPC: its longest event-loop
  * stall, its memory and how many database queries it has made.
  */
+import { TEST_ADMIN_KEY } from '../support/test-credentials';
 import * as path from 'node:path';
 import { startChildService } from '@test-support';
 import { createFixtureModelRepository } from '../support/fixture-model-repository';
@@ -52,6 +53,7 @@ export async function startMeteredControlPlane(
       CONTROL_PLANE_HOST: '127.0.0.1',
       MODEL_REPOSITORY: fixture.root,
       CONTROL_PLANE_DATA_DIR: path.join(workDir, 'data'),
+      CONTROL_PLANE_BOOTSTRAP_ADMIN_KEY: TEST_ADMIN_KEY,
       ...env,
     }),
     stdout: 'collect',

@@ -1,3 +1,4 @@
+import { TEST_ADMIN_KEY } from '../support/test-credentials';
 import { connect, type Socket } from 'node:net';
 
 /** An HTTP answer as read off the socket. */
@@ -120,6 +121,7 @@ function parseAnswer(
 export function jsonPostHead(path: string, contentLength: number): string {
   return (
     `POST ${path} HTTP/1.1\r\nHost: control-plane\r\nContent-Type: application/json\r\n` +
+    `X-Api-Key: ${TEST_ADMIN_KEY}\r\n` +
     `Content-Length: ${contentLength}\r\n\r\n`
   );
 }

@@ -1,6 +1,7 @@
 import { createServer } from 'node:net';
 import * as path from 'node:path';
 import { startChildService, type ChildResult, type ChildService } from '@test-support';
+import { TEST_ADMIN_KEY } from './test-credentials';
 import { REPOSITORY_ROOT, typeScriptChildEnv } from './typescript-process';
 
 const MAIN = path.resolve(REPOSITORY_ROOT, 'control-plane/src/main.ts');
@@ -27,6 +28,8 @@ export class ControlPlaneProcess {
         NODE_ENV: 'test',
         CONTROL_PLANE_HOST: '127.0.0.1',
         CONTROL_PLANE_PORT: String(port),
+        // The key postGraphql presents by default.
+        CONTROL_PLANE_BOOTSTRAP_ADMIN_KEY: TEST_ADMIN_KEY,
         ...env,
       }),
       stdout: 'collect',
@@ -39,6 +42,16 @@ export class ControlPlaneProcess {
 
   get output(): string {
     return this.service.output();
+  }
+
+  /** Its process id, to read its memory from /proc. */
+  get pid(): number {
+    return this.service.pid;
+  }
+
+  /** SIGKILL: a crash, with no shutdown hooks. */
+  async kill(): Promise<ChildResult> {
+    return this.service.kill();
   }
 
   /** Asks for a graceful shutdown (SIGTERM) and waits for the process to end. */

@@ -1,5 +1,5 @@
 import { ACCESS, authorize, isPublic } from './access-policy';
-import { hasScope, isScope, type Caller } from './caller';
+import { hasScope, isScope, type Caller } from '@auth';
 
 const caller = (...scopes: string[]): Caller => ({ tenant: 't', subject: 'key:abc', scopes });
 

@@ -1,5 +1,5 @@
 import { permissionDenied } from './auth-errors';
-import { hasScope, type Caller, type Scope } from './caller';
+import { hasScope, type Caller, type Scope } from '@auth';
 
 /**
  * Who may call a route or gRPC method. Every HTTP route and gRPC method declares one; one that

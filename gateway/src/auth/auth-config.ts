@@ -1,7 +1,17 @@
-import { createPublicKey } from 'node:crypto';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { parseApiKey } from './api-keys/api-key-format';
+import {
+  isPublicKeyPem,
+  jwtConfigFrom,
+  jwtSettingProblems,
+  parseApiKey,
+  type ApiKeyCheckSettings,
+  type JwtConfig,
+  type JwtSettingValues,
+} from '@auth';
+
+// The shapes are shared with the control plane (libs/auth); the GATEWAY_* settings are the gateway's.
+export type { ApiKeyCheckSettings, JwtConfig };
 
 /** Unset and empty are the same (an empty line in an env file or a compose file). */
 const optionalText = z.preprocess(
@@ -60,7 +70,7 @@ export const authEnvShape = {
   ),
   /** PEM public key (SPKI or PKCS#1); literal "\n" sequences count as line breaks. */
   GATEWAY_JWT_PUBLIC_KEY: optionalText.refine(
-    (value) => value === undefined || isPublicKey(value),
+    (value) => value === undefined || isPublicKeyPem(value),
     'must be a PEM public key (-----BEGIN PUBLIC KEY----- ...)',
   ),
   GATEWAY_JWT_HS256_SECRET: optionalText.refine(
@@ -78,11 +88,24 @@ export const authEnvShape = {
 
 type AuthEnv = z.output<ReturnType<typeof z.object<typeof authEnvShape>>>;
 
-const JWT_KEYS = [
-  'GATEWAY_JWT_JWKS_URL',
-  'GATEWAY_JWT_PUBLIC_KEY',
-  'GATEWAY_JWT_HS256_SECRET',
-] as const;
+/** Each shared JWT setting by its gateway name. */
+const JWT_SETTINGS = {
+  jwksUrl: 'GATEWAY_JWT_JWKS_URL',
+  publicKey: 'GATEWAY_JWT_PUBLIC_KEY',
+  hs256Secret: 'GATEWAY_JWT_HS256_SECRET',
+  issuer: 'GATEWAY_JWT_ISSUER',
+  audience: 'GATEWAY_JWT_AUDIENCE',
+} as const satisfies Record<keyof JwtSettingValues, keyof AuthEnv>;
+
+function jwtValues(env: AuthEnv): JwtSettingValues {
+  return {
+    jwksUrl: env.GATEWAY_JWT_JWKS_URL,
+    publicKey: env.GATEWAY_JWT_PUBLIC_KEY,
+    hs256Secret: env.GATEWAY_JWT_HS256_SECRET,
+    issuer: env.GATEWAY_JWT_ISSUER,
+    audience: env.GATEWAY_JWT_AUDIENCE,
+  };
+}
 
 /**
  * Rules across settings: API key checks leave threadpool threads free; JWT verification needs a key
@@ -96,55 +119,13 @@ export function checkAuthEnv(env: AuthEnv, context: z.RefinementCtx): void {
       message: `must be below UV_THREADPOOL_SIZE (${env.UV_THREADPOOL_SIZE}), so sharp, zlib and fs keep threads while keys are checked`,
     });
   }
-  const keys = JWT_KEYS.filter((name) => env[name] !== undefined);
-  if (env.GATEWAY_JWT_JWKS_URL !== undefined && env.GATEWAY_JWT_PUBLIC_KEY !== undefined) {
+  for (const problem of jwtSettingProblems(jwtValues(env), (field) => JWT_SETTINGS[field])) {
     context.addIssue({
       code: 'custom',
-      path: ['GATEWAY_JWT_PUBLIC_KEY'],
-      message: 'cannot be combined with GATEWAY_JWT_JWKS_URL: set one asymmetric key source',
+      path: [JWT_SETTINGS[problem.field]],
+      message: problem.message,
     });
   }
-  for (const name of ['GATEWAY_JWT_ISSUER', 'GATEWAY_JWT_AUDIENCE'] as const) {
-    if (keys.length > 0 && env[name] === undefined) {
-      context.addIssue({
-        code: 'custom',
-        path: [name],
-        message: `is required when JWT verification is configured (${keys.join(', ')} set)`,
-      });
-    }
-    if (keys.length === 0 && env[name] !== undefined) {
-      context.addIssue({
-        code: 'custom',
-        path: [name],
-        message: `has no effect without a key: set ${JWT_KEYS.join(', ')} or unset it`,
-      });
-    }
-  }
-}
-
-export interface JwtConfig {
-  issuer: string;
-  audience: string[];
-  clockToleranceS: number;
-  jwksUrl?: string;
-  publicKeyPem?: string;
-  hs256Secret?: string;
-  /** undefined: `scope`, then `scp`. */
-  scopeClaim?: string;
-  tenantClaim: string;
-}
-
-/** What checking presented API keys may cost (api-keys/api-key-verification.ts). */
-export interface ApiKeyCheckSettings {
-  /** scrypt runs at once, and checks that may wait for one. */
-  concurrency: number;
-  maxWaiting: number;
-  /** Wrong secrets per key id and per peer within `failureWindowS` before refusals start. */
-  failuresPerKey: number;
-  failuresPerPeer: number;
-  failureWindowS: number;
-  /** A wrong key or an unknown id is refused from memory this long. */
-  negativeCacheMs: number;
 }
 
 export interface AuthConfig {
@@ -159,7 +140,6 @@ export interface AuthConfig {
 }
 
 export function authConfigFrom(env: AuthEnv): AuthConfig {
-  const jwtConfigured = JWT_KEYS.some((name) => env[name] !== undefined);
   return {
     dataDir: resolve(env.GATEWAY_DATA_DIR),
     databaseUrl: env.GATEWAY_DATABASE_URL,
@@ -174,34 +154,13 @@ export function authConfigFrom(env: AuthEnv): AuthConfig {
       negativeCacheMs: env.GATEWAY_API_KEY_NEGATIVE_CACHE_MS,
     },
     metricsPublic: env.GATEWAY_METRICS_PUBLIC,
-    jwt: jwtConfigured
-      ? {
-          issuer: env.GATEWAY_JWT_ISSUER ?? '',
-          audience: (env.GATEWAY_JWT_AUDIENCE ?? '')
-            .split(',')
-            .map((entry) => entry.trim())
-            .filter(Boolean),
-          clockToleranceS: env.GATEWAY_JWT_CLOCK_TOLERANCE_S,
-          jwksUrl: env.GATEWAY_JWT_JWKS_URL,
-          publicKeyPem: env.GATEWAY_JWT_PUBLIC_KEY && pem(env.GATEWAY_JWT_PUBLIC_KEY),
-          hs256Secret: env.GATEWAY_JWT_HS256_SECRET,
-          scopeClaim: env.GATEWAY_JWT_SCOPE_CLAIM,
-          tenantClaim: env.GATEWAY_JWT_TENANT_CLAIM,
-        }
-      : undefined,
+    jwt: jwtConfigFrom({
+      ...jwtValues(env),
+      clockToleranceS: env.GATEWAY_JWT_CLOCK_TOLERANCE_S,
+      scopeClaim: env.GATEWAY_JWT_SCOPE_CLAIM,
+      tenantClaim: env.GATEWAY_JWT_TENANT_CLAIM,
+    }),
   };
-}
-
-function pem(value: string): string {
-  return value.replace(/\\n/g, '\n');
-}
-
-function isPublicKey(value: string): boolean {
-  try {
-    return createPublicKey(pem(value)).type === 'public';
-  } catch {
-    return false;
-  }
 }
 
 export const AUTH_CONFIG = Symbol('AUTH_CONFIG');

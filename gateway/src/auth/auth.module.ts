@@ -1,18 +1,24 @@
 import { Global, Module } from '@nestjs/common';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
+import {
+  API_KEY_STORE,
+  CREDENTIAL_CHECK_OBSERVER,
+  FileApiKeyStore,
+  PostgresApiKeyStore,
+  type ApiKeyStore,
+} from '@auth';
 import { ApiKeyService } from './api-keys/api-key-service';
-import { API_KEY_STORE, type ApiKeyStore } from './api-keys/api-key-store';
 import { ApiKeysController } from './api-keys/api-keys.controller';
 import { BootstrapAdminKey } from './api-keys/bootstrap-admin-key';
-import { FileApiKeyStore } from './api-keys/file-api-key-store';
-import { PostgresApiKeyStore } from './api-keys/postgres-api-key-store';
 import { AUTH_CONFIG, type AuthConfig } from './auth-config';
 import { Authenticator } from './authenticator';
 import { credentialCheckMetrics } from './credential-check-metrics';
-import { CREDENTIAL_CHECK_OBSERVER } from './credential-check-observer';
 
-/** GATEWAY_DATABASE_URL set: the control plane's Postgres; otherwise a file in GATEWAY_DATA_DIR. */
+/**
+ * GATEWAY_DATABASE_URL set: the control plane's Postgres (its migrations create the table);
+ * otherwise a file in GATEWAY_DATA_DIR.
+ */
 function createStore(config: AuthConfig): ApiKeyStore {
   return config.databaseUrl
     ? new PostgresApiKeyStore(config.databaseUrl)

@@ -1,46 +1,24 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ApiKeyService } from './api-keys/api-key-service';
-import { AUTH_CONFIG, type AuthConfig } from './auth-config';
-import { unauthenticated } from './auth-errors';
-import type { Caller } from './caller';
 import {
   CREDENTIAL_CHECK_OBSERVER,
+  CredentialAuthenticator,
+  JwtVerifier,
   type CredentialCheckObserver,
-} from './credential-check-observer';
-import { CREDENTIAL_HINT, type PresentedCredential } from './credentials';
-import { JwtVerifier } from './jwt/jwt-verifier';
+} from '@auth';
+import { ApiKeyService } from './api-keys/api-key-service';
+import { AUTH_CONFIG, type AuthConfig } from './auth-config';
 
-/** A presented credential (API key or JWT) to the caller it stands for, or 401 saying why not. */
+/**
+ * A presented credential (API key or JWT) to the caller it stands for, or a refusal saying why not
+ * (libs/auth's CredentialRefusal, which the gateway's error mapping turns into 401/429/503).
+ */
 @Injectable()
-export class Authenticator {
-  private readonly jwt?: JwtVerifier;
-
+export class Authenticator extends CredentialAuthenticator {
   constructor(
-    private readonly apiKeys: ApiKeyService,
+    apiKeys: ApiKeyService,
     @Inject(AUTH_CONFIG) config: AuthConfig,
-    @Inject(CREDENTIAL_CHECK_OBSERVER) private readonly observer: CredentialCheckObserver,
+    @Inject(CREDENTIAL_CHECK_OBSERVER) observer: CredentialCheckObserver,
   ) {
-    this.jwt = config.jwt && new JwtVerifier(config.jwt, observer);
-  }
-
-  /**
-   * `peer`: the caller's address as its transport reports it (Fastify's `request.ip`, grpc-js's
-   * `call.getPeer()`), for the per-address failure limit on API key secrets.
-   */
-  authenticate(credential: PresentedCredential | undefined, peer?: string): Promise<Caller> {
-    if (!credential) {
-      this.observer.refused('none', 'missing');
-      return Promise.reject(unauthenticated(`authentication required: ${CREDENTIAL_HINT}`));
-    }
-    if (credential.kind === 'api-key') return this.apiKeys.verify(credential.value, peer);
-    if (!this.jwt) {
-      this.observer.refused('jwt', 'not_configured');
-      return Promise.reject(
-        unauthenticated(
-          'JWT bearer tokens are not accepted here: the gateway has no JWT key configured',
-        ),
-      );
-    }
-    return this.jwt.verify(credential.value);
+    super(apiKeys, config.jwt && new JwtVerifier(config.jwt, observer), observer, 'gateway');
   }
 }

@@ -1,5 +1,5 @@
 import type { GatewayMetrics } from '../metrics/gateway-metrics';
-import type { CredentialCheckObserver } from './credential-check-observer';
+import type { CredentialCheckObserver } from '@auth';
 
 /** Credential checks as Prometheus series (labels from fixed vocabularies only). */
 export function credentialCheckMetrics(metrics: GatewayMetrics): CredentialCheckObserver {

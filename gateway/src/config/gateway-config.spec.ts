@@ -13,6 +13,7 @@ describe('loadGatewayConfig', () => {
       httpPort: 8080,
       grpcPort: 8081,
       modelRepository: resolve('triton-models'),
+      modelControlMode: 'explicit',
       maxBodyBytes: 64 * 1024 * 1024,
       images: {
         maxPixels: 40_000_000,
@@ -343,6 +344,13 @@ describe('loadGatewayConfig', () => {
     expect(() => loadGatewayConfig({ GATEWAY_BATCHING: 'sometimes' })).toThrow(/GATEWAY_BATCHING/);
     expect(() => loadGatewayConfig({ GATEWAY_BATCH_MAX_SIZE: '0' })).toThrow(
       /GATEWAY_BATCH_MAX_SIZE .*\(got "0"\)/,
+    );
+  });
+
+  it('reads the model control mode and names a bad one', () => {
+    expect(loadGatewayConfig({ GATEWAY_MODEL_CONTROL_MODE: 'none' }).modelControlMode).toBe('none');
+    expect(() => loadGatewayConfig({ GATEWAY_MODEL_CONTROL_MODE: 'poll' })).toThrow(
+      /GATEWAY_MODEL_CONTROL_MODE must be 'explicit' or 'none' \(got "poll"\)/,
     );
   });
 

@@ -25,6 +25,14 @@ const schema = z.object({
   GATEWAY_HTTP_PORT: port.default(8080),
   GATEWAY_GRPC_PORT: port.default(8081),
   MODEL_REPOSITORY: z.string().min(1).default('triton-models'),
+  /**
+   * explicit: every model is loaded at start and the model_repository extension may load, reload
+   * and unload models (Triton's --model-control-mode=explicit --load-model=*); none: the models of
+   * the start stay as they are and load/unload are refused, as Triton does in that mode.
+   */
+  GATEWAY_MODEL_CONTROL_MODE: z
+    .enum(['explicit', 'none'], { message: "must be 'explicit' or 'none'" })
+    .default('explicit'),
   /** Largest accepted request body (HTTP) or message (gRPC). */
   // At most 2^31 - 1: gRPC's message-length limit and HTTP/2's largest flow-control window.
   GATEWAY_MAX_BODY_BYTES: positiveInt.max(2 ** 31 - 1).default(64 * 1024 * 1024),
@@ -250,6 +258,8 @@ function shownValue(variable: string, value: string | undefined): string | undef
 
 type RawConfig = z.infer<typeof schema>;
 
+export type ModelControlMode = RawConfig['GATEWAY_MODEL_CONTROL_MODE'];
+
 /** The decode budget must hold the largest image the limits let through, or that image would wait forever. */
 function checkImageEnv(raw: RawConfig, context: z.RefinementCtx): void {
   if (raw.GATEWAY_IMAGE_DECODE_BUDGET_BYTES < raw.GATEWAY_MAX_IMAGE_DECODED_BYTES) {
@@ -266,6 +276,8 @@ export interface GatewayConfig {
   httpPort: number;
   grpcPort: number;
   modelRepository: string;
+  /** Whether the model_repository extension may load and unload models (embedded backend). */
+  modelControlMode: ModelControlMode;
   maxBodyBytes: number;
   /** What the vision API decodes: limits read from the image header, and decodes at once. */
   images: ImageSettings;
@@ -377,6 +389,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv): GatewayConfig {
     httpPort: raw.GATEWAY_HTTP_PORT,
     grpcPort: raw.GATEWAY_GRPC_PORT,
     modelRepository: resolve(raw.MODEL_REPOSITORY),
+    modelControlMode: raw.GATEWAY_MODEL_CONTROL_MODE,
     maxBodyBytes: raw.GATEWAY_MAX_BODY_BYTES,
     images: {
       maxPixels: raw.GATEWAY_MAX_IMAGE_PIXELS,

@@ -1,4 +1,5 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
+import { CredentialRefusal } from '@auth';
 import { truncated } from './quoted-value';
 
 /**
@@ -75,5 +76,23 @@ export const unavailable = (message: string): GatewayError =>
 /** Any thrown value as a GatewayError; unknown failures become `internal` without leaking detail. */
 export function toGatewayError(error: unknown): GatewayError {
   if (error instanceof GatewayError) return error;
+  if (error instanceof CredentialRefusal) return fromCredentialRefusal(error);
   return new GatewayError('internal', 'internal error');
+}
+
+/**
+ * A refused credential check (libs/auth) in the gateway's vocabulary: 401 with the RFC 6750
+ * challenge, 403, 429 or 503 with Retry-After.
+ */
+function fromCredentialRefusal(refusal: CredentialRefusal): GatewayError {
+  if (refusal.kind === 'unauthenticated') {
+    return new GatewayError('unauthenticated', refusal.message, {
+      headers: { 'www-authenticate': 'Bearer realm="gateway"' },
+    });
+  }
+  return new GatewayError(
+    refusal.kind,
+    refusal.message,
+    refusal.retryAfterMs === undefined ? {} : { retryAfterMs: refusal.retryAfterMs },
+  );
 }

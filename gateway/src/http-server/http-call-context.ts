@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { httpCaller } from '../auth/http/http-caller';
-import { headerValues } from '../auth/credentials';
+import { headerValues } from '@auth';
 import type { CallContext } from '../request-path/call-context';
 import { parsePriority } from '../inference/priority';
 

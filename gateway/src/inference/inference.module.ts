@@ -29,6 +29,7 @@ async function createBackend(
       : new OnnxRuntimeBackend({
           repository: config.modelRepository,
           intraOpThreads: config.ortIntraOpThreads,
+          modelControl: config.modelControlMode,
           breaker: config.breaker,
           observer: breakerMetrics(metrics, 'embedded-onnxruntime'),
         });

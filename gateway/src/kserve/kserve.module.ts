@@ -1,10 +1,12 @@
 import { Module } from '@nestjs/common';
 import { KServeGrpcService } from './grpc/kserve-grpc.service';
 import { KServeHttpController } from './http/kserve-http.controller';
+import { ModelRepositoryService } from './repository/model-repository.service';
+import { RepositoryHttpController } from './repository/repository-http.controller';
 
 @Module({
-  providers: [KServeGrpcService],
-  controllers: [KServeHttpController],
+  providers: [KServeGrpcService, ModelRepositoryService],
+  controllers: [KServeHttpController, RepositoryHttpController],
   exports: [KServeGrpcService],
 })
 export class KServeModule {}

@@ -5,4 +5,6 @@ export const SERVER_EXTENSIONS = [
   'binary_tensor_data',
   'parameters',
   'model_configuration',
+  'model_repository',
+  'model_repository(unload_dependents)',
 ] as const;

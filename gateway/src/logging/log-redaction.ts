@@ -1,4 +1,4 @@
-import { API_KEY_ID_LENGTH, API_KEY_PREFIX } from '../auth/api-keys/api-key-format';
+import { API_KEY_ID_LENGTH, API_KEY_PREFIX } from '@auth';
 
 export const REDACTED = '[Redacted]';
 

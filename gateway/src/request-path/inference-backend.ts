@@ -1,6 +1,7 @@
 import type { ModelConfig } from '@contracts/generated/inference/model_config_pb';
 import type { KServeDatatype } from '@contracts/kserve/datatype';
 import type { BackendTopology } from './backend-topology';
+import type { ModelRepositoryControl } from './model-repository-control';
 import type { ResolvedTarget } from './resolved-target';
 import type { InferTensor } from '../inference/tensor';
 
@@ -55,7 +56,7 @@ export interface InferResponse {
  * What the gateway needs from whatever runs models: the embedded ONNX Runtime (`embedded/`) or
  * Triton over KServe v2 gRPC (`triton/`). Nothing above this interface may tell the two apart.
  */
-export interface InferenceBackend {
+export interface InferenceBackend extends ModelRepositoryControl {
   readonly name: string;
   isReady(): boolean;
   listModels(): ModelMetadata[];

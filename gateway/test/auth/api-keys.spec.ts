@@ -373,7 +373,7 @@ describe('API keys', () => {
       [{ tenant: 't', scopes: [] }, "field 'scopes' needs at least one scope"],
       [
         { tenant: 't', scopes: ['infer:nanodet', 'root'] },
-        `field 'scopes': 'root' is not a scope: use infer:<model>, infer:*, metrics:read or admin`,
+        `field 'scopes': 'root' is not a scope: use infer:<model>, infer:*, metrics:read, viewer, operator or admin`,
       ],
       [{ tenant: 't', scopes: ['infer:'] }, `field 'scopes': 'infer:' is not a scope`],
       [{ tenant: 't', scopes: ['admin'], owner: 'x' }, "unknown field 'owner'"],

@@ -6,7 +6,13 @@ import {
   ModelMetadataRequestSchema,
 } from '@contracts/generated/inference/grpc_service_pb';
 import { grpcClient, sampleImage, startTestGateway, type TestGateway } from '../test-gateway';
-import { AUDIENCE, ISSUER, JwksServer, signToken, strangerKey } from './jwks-server';
+import {
+  AUDIENCE,
+  ISSUER,
+  JwksServer,
+  signToken,
+  strangerKey,
+} from '../../../libs/auth/test/jwks-server';
 
 describe('JWT bearer tokens through the gateway', () => {
   let jwks: JwksServer;

@@ -2,15 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import { missingPrerequisite } from '@test-support';
-import { apiKeyStoreContract, record } from './api-key-store-contract';
-import { ApiKeyService } from '../../src/auth/api-keys/api-key-service';
-import { UNOBSERVED_CHECKS } from '../../src/auth/credential-check-observer';
-import { loadGatewayConfig } from '../../src/config/gateway-config';
-import type { GatewayError } from '../../src/errors/gateway-error';
+import { apiKeyStoreContract, record } from '../../../libs/auth/test/api-key-store-contract';
+import { runControlPlaneMigrations } from './control-plane-migrations';
 import {
   API_KEYS_TABLE,
   PostgresApiKeyStore,
-} from '../../src/auth/api-keys/postgres-api-key-store';
+  UNOBSERVED_CHECKS,
+  type CredentialRefusal,
+} from '@auth';
+import { ApiKeyService } from '../../src/auth/api-keys/api-key-service';
+import { loadGatewayConfig } from '../../src/config/gateway-config';
 
 /**
  * Against the real throwaway Postgres that scripts/test.sh starts (DATABASE_URL_TEST), in a schema
@@ -34,6 +35,8 @@ describe('PostgresApiKeyStore on a real Postgres server', () => {
   beforeAll(async () => {
     await admin.connect();
     await admin.query(`CREATE SCHEMA "${schema}"`);
+    // The table belongs to the control plane's migrations; the store only uses it.
+    await runControlPlaneMigrations(url);
   });
   afterAll(async () => {
     await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
@@ -46,12 +49,32 @@ describe('PostgresApiKeyStore on a real Postgres server', () => {
     return store;
   };
   const fresh = async () => {
-    await admin.query(`DROP TABLE IF EXISTS "${schema}".${API_KEYS_TABLE}`);
+    await admin.query(`TRUNCATE "${schema}".${API_KEYS_TABLE}`);
   };
 
   describe('the store contract', () => apiKeyStoreContract(open, fresh));
 
-  it('creates its table idempotently, even when several replicas start at once', async () => {
+  it('refuses to open where the control plane has not migrated, saying so', async () => {
+    const bare = `gateway_keys_bare_${randomBytes(4).toString('hex')}`;
+    await admin.query(`CREATE SCHEMA "${bare}"`);
+    try {
+      const bareUrl = new URL(serverUrl);
+      bareUrl.searchParams.set('options', `-c search_path=${bare}`);
+      const store = new PostgresApiKeyStore(bareUrl.toString());
+      const error = await store.open().catch((caught: Error) => caught);
+      expect(String(error)).toMatch(
+        /the table gateway_api_keys does not exist.*control plane's migrations/,
+      );
+      // Opening never creates it.
+      const { rows } = await admin.query(`SELECT to_regclass('"${bare}".${API_KEYS_TABLE}') AS t`);
+      expect(rows[0]).toEqual({ t: null });
+      await store.close();
+    } finally {
+      await admin.query(`DROP SCHEMA "${bare}" CASCADE`);
+    }
+  });
+
+  it('opens on the migrated table, even when several replicas start at once', async () => {
     await fresh();
     const stores = await Promise.all([open(), open(), open()]);
     await stores[0].insert(record('AAAAAAAAAAAA'));
@@ -113,7 +136,7 @@ describe('PostgresApiKeyStore on a real Postgres server', () => {
       const refused = (replicaKeys: ApiKeyService) =>
         replicaKeys.verify(issued.key).then(
           () => false,
-          (error: GatewayError) => error.message === `API key '${issued.id}' was revoked`,
+          (error: CredentialRefusal) => error.message === `API key '${issued.id}' was revoked`,
         );
       expect(await refused(a.keys)).toBe(true);
       // b may still answer from its verification cache, but only until the TTL has passed.

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, credentials, status, type ServiceError } from '@grpc/grpc-js';
-import { API_KEY_PREFIX } from '../../src/auth/api-keys/api-key-format';
+import { API_KEY_PREFIX } from '@auth';
 import { authInterceptor } from '../test-gateway';
 
 /** What one guess was answered: HTTP status or gRPC code, and the retry hint if any. */

@@ -9,7 +9,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { status } from '@grpc/grpc-js';
-import { verifySecret, hashSecret } from '../../src/auth/api-keys/api-key-hash';
+import { verifySecret, hashSecret } from '@auth';
 import { cpuSeconds } from '@test-support';
 import { scrapeMetric } from '../prometheus-text';
 import { createApiKey, TEST_API_KEY } from '../test-gateway';

@@ -52,6 +52,11 @@ export interface TritonServerOptions {
    * (load-tests/batching compares Triton's batcher with the gateway's). Default: as config.pbtxt says.
    */
   dynamicBatching?: boolean;
+  /**
+   * explicit: Triton's --model-control-mode=explicit --load-model=*, so the repository API may load
+   * and unload models (the files it serves are under `servedRepository`). Default none, as before.
+   */
+  modelControlMode?: 'none' | 'explicit';
 }
 
 export interface RunningTriton {
@@ -66,6 +71,11 @@ export interface RunningTriton {
   readonly pid: number | undefined;
   /** Prefix of the current server's /dev/shm files (Python backend); undefined while it is stopped. */
   readonly shmPrefix: string | undefined;
+  /**
+   * The repository Triton serves now (the Python-backend copy of `repository`): a test adds a
+   * version folder there (and its ONNX file in `repository`) before asking for a load.
+   */
+  readonly servedRepository: string | undefined;
   /** The server's log so far (or that of the last run, once stopped). */
   log(): string;
   /** SIGTERM to the process group, SIGKILL after a grace period; idempotent. */
@@ -189,6 +199,9 @@ class TritonServer implements RunningTriton {
   get shmPrefix(): string | undefined {
     return this.current?.shmPrefix;
   }
+  get servedRepository(): string | undefined {
+    return this.current && join(this.current.workDir, 'server', 'repository');
+  }
 
   log(): string {
     return this.current === undefined ? this.lastLog : readLog(this.current.logPath);
@@ -245,6 +258,7 @@ class TritonServer implements RunningTriton {
       `--intra-op-threads=${this.options.intraOpThreads ?? 1}`,
       `--max-lifetime=${this.options.maxLifetimeS ?? 900}`,
       ...(this.options.dynamicBatching === false ? ['--no-dynamic-batching'] : []),
+      ...(this.options.modelControlMode === 'explicit' ? ['--model-control-mode=explicit'] : []),
       this.repository,
     ];
     let child: ChildProcess;

@@ -4,6 +4,7 @@ export { parseModelConfig } from './config-pbtxt';
 export { parseLabels, readLabels } from './labels';
 export { CONFIG_FILENAME, loadModel, loadModelRepository } from './load-repository';
 export { ModelConfigError } from './model-config-error';
+export { listModelDirectories } from './model-directories';
 export {
   type DynamicBatchingSettings,
   fullShape,
@@ -21,3 +22,13 @@ export {
   type VersionSelection,
 } from './version-policy';
 export type { ModelConfig } from '@contracts/generated/inference/model_config_pb';
+export {
+  DEFAULT_MAX_BATCH_SIZE,
+  datatypeOfOnnxType,
+  type DeclaredSignature,
+  deriveOnnxModelConfig,
+  type OnnxSignature,
+  type OnnxTensor,
+  signatureMismatches,
+} from './onnx-signature';
+export { servingConfigText } from './serving-config';

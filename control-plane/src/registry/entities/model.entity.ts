@@ -7,43 +7,29 @@ import {
   Unique,
   UpdateDateColumn,
 } from 'typeorm';
-import { type KServeDatatype } from '@contracts/kserve/datatype';
 import { ModelVersionEntity } from './model-version.entity';
 
-/** A tensor as stored in `models.inputs` / `models.outputs`. */
-export interface StoredTensorSpec {
-  name: string;
-  datatype: KServeDatatype;
-  dims: number[];
-}
-
 // Constraint names are explicit so the hand-written migrations can match them exactly.
+/** A model's identity; what it computes lives on its write-once versions. */
 @Entity({ name: 'models' })
 @Unique('uq_models_name', ['name'])
 export class ModelEntity {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'pk_models' })
   id!: string;
 
+  /** The model's folder name in the Triton model repository. */
   @Column({ type: 'text' })
   name!: string;
 
-  @Column({ type: 'text' })
-  platform!: string;
+  /** What the model does, e.g. `object-detection`. */
+  @Column({ type: 'text', default: 'object-detection' })
+  task!: string;
 
-  @Column({ type: 'text' })
-  backend!: string;
+  @Column({ type: 'text', nullable: true })
+  owner!: string | null;
 
-  @Column({ name: 'max_batch_size', type: 'integer' })
-  maxBatchSize!: number;
-
-  @Column({ type: 'jsonb' })
-  inputs!: StoredTensorSpec[];
-
-  @Column({ type: 'jsonb' })
-  outputs!: StoredTensorSpec[];
-
-  @Column({ type: 'jsonb', nullable: true })
-  labels!: string[] | null;
+  @Column({ type: 'text', nullable: true })
+  description!: string | null;
 
   @OneToMany(() => ModelVersionEntity, (version) => version.model)
   versions?: ModelVersionEntity[];

@@ -1,45 +1,48 @@
-import { Field, ID, Int, ObjectType } from '@nestjs/graphql';
-import { ModelVersionObject } from './model-version.object';
-import { TensorSpecObject } from './tensor-spec.object';
+import { Field, ID, InputType, ObjectType } from '@nestjs/graphql';
+import { connectionType } from '../../graphql/relay-connection';
 
-@ObjectType('Model', { description: 'A model registered from the Triton model repository.' })
+@ObjectType('Model', { description: "A model's identity; what it computes is on its versions." })
 export class ModelObject {
   @Field(() => ID)
   id!: string;
 
-  @Field()
+  @Field({ description: 'Its folder name in the Triton model repository.' })
   name!: string;
 
-  @Field({ description: 'Triton platform, e.g. onnxruntime_onnx.' })
-  platform!: string;
+  @Field({ description: 'e.g. object-detection.' })
+  task!: string;
 
-  @Field({ description: 'Triton backend, e.g. onnxruntime.' })
-  backend!: string;
+  @Field(() => String, { nullable: true })
+  owner!: string | null;
 
-  @Field(() => Int, { description: '0 when the model does not batch.' })
-  maxBatchSize!: number;
+  @Field(() => String, { nullable: true })
+  description!: string | null;
 
-  @Field(() => [TensorSpecObject])
-  inputs!: TensorSpecObject[];
+  @Field()
+  createdAt!: Date;
+}
 
-  @Field(() => [TensorSpecObject])
-  outputs!: TensorSpecObject[];
+export const ModelConnection = connectionType(ModelObject, 'Model');
 
-  @Field(() => [String], { nullable: true, description: 'Class labels, by class index.' })
-  labels!: string[] | null;
+@ObjectType('ModelAlias', { description: 'A name (production, candidate, ...) for one version.' })
+export class ModelAliasObject {
+  @Field()
+  alias!: string;
 
-  @Field(() => [ModelVersionObject], { description: 'Oldest version first.' })
-  versions!: ModelVersionObject[];
+  versionId!: string;
 
-  @Field(() => ModelVersionObject, {
-    nullable: true,
-    description: 'The highest version number.',
-  })
-  latestVersion!: ModelVersionObject | null;
+  @Field()
+  updatedBy!: string;
 
-  @Field(() => String, {
-    nullable: true,
-    description: 'config.pbtxt of the latest version, as registered.',
-  })
-  config!: string | null;
+  @Field()
+  updatedAt!: Date;
+}
+
+@InputType('ModelFilter')
+export class ModelFilterInput {
+  @Field(() => String, { nullable: true, description: 'Models whose name contains this text.' })
+  nameContains?: string;
+
+  @Field(() => String, { nullable: true })
+  task?: string;
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { invalidArgument } from '../../errors/gateway-error';
 import { quoted, truncated } from '../../errors/quoted-value';
-import { isScope } from '../caller';
+import { isScope } from '@auth';
 import type { NewApiKey } from './api-key-service';
 
 const TENANT = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
@@ -17,7 +17,8 @@ const newKeySchema = z
     scopes: z
       .array(
         z.string().refine(isScope, {
-          message: 'is not a scope: use infer:<model>, infer:*, metrics:read or admin',
+          message:
+            'is not a scope: use infer:<model>, infer:*, metrics:read, viewer, operator or admin',
         }),
         { message: 'is required (an array of scopes)' },
       )

@@ -1,21 +1,21 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { GatewayError, notFound } from '../../errors/gateway-error';
-import type { Caller } from '../caller';
-import { AUTH_CONFIG, type AuthConfig } from '../auth-config';
 import {
+  API_KEY_STORE,
+  ApiKeyVerification,
+  createFirstAdminKey,
   CREDENTIAL_CHECK_OBSERVER,
+  ensureBootstrapKey,
+  newApiKeyRecord,
+  type ApiKeyRecord,
+  type ApiKeyStore,
+  type Caller,
   type CredentialCheckObserver,
-} from '../credential-check-observer';
-import { generateApiKey, parseApiKey } from './api-key-format';
-import { hashSecret, verifySecret } from './api-key-hash';
-import { API_KEY_STORE, type ApiKeyRecord, type ApiKeyStore } from './api-key-store';
-import { ApiKeyVerification } from './api-key-verification';
+  type NewApiKey,
+} from '@auth';
+import { GatewayError, notFound } from '../../errors/gateway-error';
+import { AUTH_CONFIG, type AuthConfig } from '../auth-config';
 
-export interface NewApiKey {
-  tenant: string;
-  scopes: string[];
-  name?: string;
-}
+export type { NewApiKey };
 
 /** A key as the admin API shows it: never the secret or its hash. */
 export interface ApiKeyView {
@@ -66,7 +66,7 @@ export class ApiKeyService implements OnApplicationShutdown {
   }
 
   async create(request: NewApiKey, rotatedFrom?: string): Promise<IssuedApiKey> {
-    const { record, key } = await newRecord(request, rotatedFrom);
+    const { record, key } = await newApiKeyRecord(request, rotatedFrom);
     await this.store.insert(record);
     this.verification.created(record.id);
     this.logger.log(`API key ${record.id} created for tenant ${record.tenant}`);
@@ -89,7 +89,7 @@ export class ApiKeyService implements OnApplicationShutdown {
   async rotate(id: string): Promise<IssuedApiKey> {
     const old = await this.store.get(id);
     if (!old) throw notFound(`no API key with id '${id}'`);
-    const { record, key } = await newRecord(old, id);
+    const { record, key } = await newApiKeyRecord(old, id);
     const result = await this.store.rotate(id, record, new Date().toISOString());
     if (result === undefined) throw notFound(`no API key with id '${id}'`);
     if (result === 'revoked') {
@@ -108,66 +108,18 @@ export class ApiKeyService implements OnApplicationShutdown {
    * GATEWAY_BOOTSTRAP_API_KEY: the key exists as an admin key afterwards (created the first time).
    * A key that was revoked through the admin API stays revoked.
    */
-  async ensureBootstrapKey(key: string): Promise<void> {
-    const parsed = parseApiKey(key);
-    if (!parsed) throw new Error('GATEWAY_BOOTSTRAP_API_KEY is not of the form tcg_<id>_<secret>');
-    const existing = await this.store.get(parsed.id);
-    if (existing) {
-      if (!(await verifySecret(parsed.secret, existing.secret))) {
-        throw new Error(
-          `GATEWAY_BOOTSTRAP_API_KEY: the store already holds key id '${parsed.id}' with another secret`,
-        );
-      }
-      if (existing.revokedAt) {
-        this.logger.warn(`bootstrap API key ${parsed.id} was revoked; it stays revoked`);
-      }
-      // Checked just now: its owner never meets the failure limits, even right after a restart.
-      this.verification.remember(key, existing);
-      return;
-    }
-    const record: ApiKeyRecord = {
-      id: parsed.id,
-      tenant: 'admin',
-      scopes: ['admin'],
-      name: 'bootstrap (GATEWAY_BOOTSTRAP_API_KEY)',
-      secret: await hashSecret(parsed.secret),
-      createdAt: new Date().toISOString(),
-    };
-    await this.store.insert(record);
-    this.verification.remember(key, record);
-    this.logger.log(`bootstrap API key ${parsed.id} stored as an admin key`);
+  ensureBootstrapKey(key: string): Promise<void> {
+    return ensureBootstrapKey(this.store, this.verification, key, 'GATEWAY_BOOTSTRAP_API_KEY');
   }
 
   /** First start without a bootstrap key: an admin key when the store is empty, else nothing. */
-  async createFirstAdminKey(): Promise<string | undefined> {
-    const { record, key } = await newRecord({
-      tenant: 'admin',
-      scopes: ['admin'],
-      name: 'first start',
-    });
-    return (await this.store.insertIfEmpty(record)) ? key : undefined;
+  createFirstAdminKey(): Promise<string | undefined> {
+    return createFirstAdminKey(this.store);
   }
 
   async onApplicationShutdown(): Promise<void> {
     await this.store.close();
   }
-}
-
-async function newRecord(
-  request: NewApiKey,
-  rotatedFrom?: string,
-): Promise<{ record: ApiKeyRecord; key: string }> {
-  const { id, secret, key } = generateApiKey();
-  const record: ApiKeyRecord = {
-    id,
-    tenant: request.tenant,
-    scopes: [...request.scopes],
-    ...(request.name !== undefined && { name: request.name }),
-    secret: await hashSecret(secret),
-    createdAt: new Date().toISOString(),
-    ...(rotatedFrom !== undefined && { rotatedFrom }),
-  };
-  return { record, key };
 }
 
 function view(record: ApiKeyRecord): ApiKeyView {

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { API_KEY_STORE, type ApiKeyStore } from '@auth';
 import { AUTH_CONFIG, type AuthConfig } from '../auth-config';
-import { API_KEY_STORE, type ApiKeyStore } from './api-key-store';
 import { ApiKeyService } from './api-key-service';
 
 /**

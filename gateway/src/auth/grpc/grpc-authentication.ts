@@ -8,7 +8,7 @@ import { toServiceError } from '../../grpc-server/grpc-errors';
 import { isPublic } from '../access-policy';
 import { permissionDenied } from '../auth-errors';
 import type { Authenticator } from '../authenticator';
-import { presentedCredential } from '../credentials';
+import { presentedCredential } from '@auth';
 import { setGrpcCaller } from './grpc-caller';
 import { GRPC_METHOD_ACCESS } from './grpc-method-access';
 

@@ -1,6 +1,6 @@
 import type { Metadata } from '@grpc/grpc-js';
 import { unauthenticated } from '../auth-errors';
-import type { Caller } from '../caller';
+import type { Caller } from '@auth';
 
 /**
  * Who each gRPC call is from, keyed by its metadata object: the authentication interceptor sees

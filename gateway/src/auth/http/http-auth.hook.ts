@@ -3,8 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { authorize, isPublic, type AccessPolicy } from '../access-policy';
 import { permissionDenied } from '../auth-errors';
 import type { Authenticator } from '../authenticator';
-import type { Caller } from '../caller';
-import { presentedCredential, rawHeaderValues } from '../credentials';
+import { presentedCredential, rawHeaderValues, type Caller } from '@auth';
 import { recordRoutes, registeredRoutes } from './http-routes';
 
 const logger = new Logger('HttpAuth');

@@ -12,6 +12,12 @@ interface Pending {
   reject: (error: Error) => void;
 }
 
+/** Input and output names of a model's ONNX graph, as its sessions report them. */
+export interface OrtSignature {
+  inputNames: readonly string[];
+  outputNames: readonly string[];
+}
+
 interface Instance {
   worker: Worker;
   pending: Map<number, Pending>;
@@ -27,6 +33,7 @@ export class OrtInstancePool {
   private readonly instances: Instance[] = [];
   private nextId = 1;
   private closed = false;
+  private loadedSignature: OrtSignature = { inputNames: [], outputNames: [] };
 
   private constructor(
     private readonly label: string,
@@ -35,13 +42,24 @@ export class OrtInstancePool {
 
   static async start(label: string, data: OrtWorkerData, count: number): Promise<OrtInstancePool> {
     const pool = new OrtInstancePool(label, data);
-    for (let index = 0; index < Math.max(1, count); index += 1)
-      pool.instances.push(await pool.spawn());
+    try {
+      for (let index = 0; index < Math.max(1, count); index += 1)
+        pool.instances.push(await pool.spawn());
+    } catch (error) {
+      // The instances that did start would otherwise hold their sessions (and threads) forever.
+      await pool.close();
+      throw error;
+    }
     return pool;
   }
 
   get size(): number {
     return this.instances.length;
+  }
+
+  /** What the sessions of this pool take and give (all instances load the same file). */
+  get signature(): OrtSignature {
+    return this.loadedSignature;
   }
 
   /** `deadline` (epoch ms): a run not started by then is refused with deadline_exceeded. */
@@ -92,8 +110,11 @@ export class OrtInstancePool {
     const instance: Instance = { worker, pending: new Map() };
     return new Promise<Instance>((resolve, reject) => {
       worker.on('message', (reply: WorkerReply) => {
-        if (reply.kind === 'ready') resolve(instance);
-        else if (reply.kind === 'load-error') reject(new Error(`${this.label}: ${reply.message}`));
+        if (reply.kind === 'ready') {
+          this.loadedSignature = { inputNames: reply.inputNames, outputNames: reply.outputNames };
+          resolve(instance);
+        } else if (reply.kind === 'load-error')
+          reject(new Error(`${this.label}: ${reply.message}`));
         else this.settle(instance, reply);
       });
       worker.on('error', (error) => {

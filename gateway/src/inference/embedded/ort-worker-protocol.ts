@@ -35,7 +35,8 @@ export interface CloseMessage {
 export type WorkerMessage = RunMessage | CloseMessage;
 
 export type WorkerReply =
-  | { kind: 'ready' }
+  /** The session loaded; its input and output names, checked against config.pbtxt. */
+  | { kind: 'ready'; inputNames: readonly string[]; outputNames: readonly string[] }
   | { kind: 'load-error'; message: string }
   | { kind: 'result'; id: number; outputs: WireTensor[] }
   | { kind: 'run-error'; id: number; message: string }

@@ -43,7 +43,7 @@ ort.InferenceSession.create(modelFile, {
       answering.add(answer);
       void answer.finally(() => answering.delete(answer));
     });
-    reply({ kind: 'ready' });
+    reply({ kind: 'ready', inputNames: session.inputNames, outputNames: session.outputNames });
   },
   (error: Error) => reply({ kind: 'load-error', message: error.message }),
 );

@@ -20,15 +20,23 @@ import type {
   ModelMetadata,
 } from '../../request-path/inference-backend';
 import type { BackendTopology } from '../../request-path/backend-topology';
+import {
+  isModelState,
+  type RepositoryIndexEntry,
+} from '../../request-path/model-repository-control';
 import { modelInstanceCount } from '../model-instances';
 import { servedVersion } from '../resolve-version';
 import type { ResolvedTarget } from '../../request-path/resolved-target';
 import { EndpointPool, type TritonEndpoint } from './endpoint-pool';
 import type { RandomSource } from './endpoint-selection';
 import { GuardedCalls } from './guarded-calls';
+import { onEveryEndpoint } from './repository-fan-out';
 import { TritonClient } from './triton-client';
 import { describeFailure, isServiceError } from './triton-errors';
 import { localModelNames, readLocalLabels, toModelMetadata } from './triton-metadata';
+
+/** Loading a model can take much longer than an inference call (sessions, warm-up). */
+const MODEL_CONTROL_TIMEOUT_MS = 120_000;
 
 export interface TritonBackendOptions {
   /** host:port of each Triton gRPC endpoint. */
@@ -61,6 +69,10 @@ export interface TritonBackendOptions {
  * A model stays known while no endpoint can answer for it, so its requests fail with unavailable
  * (503) rather than not_found (404); it is dropped only when every healthy endpoint has been asked
  * and none has it ready.
+ *
+ * The model_repository extension goes to Triton: load and unload to every endpoint (each holds its
+ * own loaded models), the index from the first healthy one; after a load or unload discovery runs
+ * at once, so the gateway serves the new versions from its next call.
  */
 export class TritonBackend implements InferenceBackend {
   readonly name = 'triton';
@@ -185,6 +197,54 @@ export class TritonBackend implements InferenceBackend {
         );
       }
     });
+  }
+
+  async repositoryIndex(readyOnly: boolean): Promise<RepositoryIndexEntry[]> {
+    const [endpoint] = this.pool.healthyEndpoints();
+    if (!endpoint) {
+      throw unavailable('no healthy Triton endpoint to ask for the repository index');
+    }
+    const models = await this.pool.callOn(endpoint, (target) =>
+      target.client.repositoryIndex({ ready: readyOnly }),
+    );
+    return models.map(({ name, version, state, reason }) =>
+      isModelState(state) || state === ''
+        ? { name, version, state, reason }
+        : { name, version, state: 'UNAVAILABLE', reason: `Triton reports ${state}: ${reason}` },
+    );
+  }
+
+  loadModel(model: string): Promise<void> {
+    return this.controlEverywhere(`load of model '${model}'`, (endpoint, options) =>
+      endpoint.client.repositoryModelLoad(model, {}, options),
+    );
+  }
+
+  unloadModel(model: string): Promise<void> {
+    return this.controlEverywhere(
+      `unload of model '${model}'`,
+      (endpoint, options) => endpoint.client.repositoryModelUnload(model, {}, options),
+      // Triton answers while the model is still UNLOADING (and ModelReady may still say true):
+      // every endpoint took the unload, so the gateway stops serving it now.
+      () => this.models.delete(model),
+    );
+  }
+
+  /** A load or unload on every endpoint, then discovery, whether all of them took it or not. */
+  private async controlEverywhere(
+    what: string,
+    call: (endpoint: TritonEndpoint, options: { timeoutMs: number }) => Promise<void>,
+    applied?: () => void,
+  ): Promise<void> {
+    const timeoutMs = Math.max(this.options.timeoutMs, MODEL_CONTROL_TIMEOUT_MS);
+    try {
+      await onEveryEndpoint(this.pool.endpoints, what, timeoutMs, (endpoint) =>
+        call(endpoint, { timeoutMs }),
+      );
+      applied?.();
+    } finally {
+      await this.refresh();
+    }
   }
 
   private known(model: string): ModelMetadata {

@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { create } from '@bufbuild/protobuf';
-import { Metadata, status, type handleUnaryCall, type ServerDuplexStream } from '@grpc/grpc-js';
+import { Metadata, type ServerDuplexStream } from '@grpc/grpc-js';
 import { Inject, Injectable } from '@nestjs/common';
 import type { ImplementationOf, MalformedMessage } from '@contracts/grpc/service-definition';
 import {
@@ -9,11 +9,15 @@ import {
   ModelMetadataResponseSchema,
   ModelReadyResponseSchema,
   ModelStreamInferResponseSchema,
+  RepositoryIndexResponseSchema,
+  RepositoryModelLoadResponseSchema,
+  RepositoryModelUnloadResponseSchema,
   ServerLiveResponseSchema,
   ServerMetadataResponseSchema,
   ServerReadyResponseSchema,
   type GRPCInferenceService,
   type ModelInferResponse,
+  type ModelRepositoryParameter,
   type ModelStreamInferResponse,
 } from '@contracts/generated/inference/grpc_service_pb';
 import { toGatewayError } from '../../errors/gateway-error';
@@ -41,6 +45,12 @@ import { tensorCallImages } from '../../inference/call-images';
 import type { InferRequest, InferResponse } from '../../request-path/inference-backend';
 import { answerInOrder } from '../../grpc-server/ordered-stream-answers';
 import { streamAnswerBytes } from './stream-answer-bytes';
+import { ModelRepositoryService } from '../repository/model-repository.service';
+import {
+  checkModelName,
+  checkParameters,
+  checkRepositoryName,
+} from '../repository/repository-requests';
 
 /** Requests a single stream may have in progress or unsent before the gateway stops reading it. */
 const STREAM_WINDOW = 16;
@@ -54,6 +64,7 @@ export class KServeGrpcService {
     @Inject(CONFIG_SLICE.maxBodyBytes) private readonly maxBodyBytes: ConfigSlice<'maxBodyBytes'>,
     private readonly pipeline: TensorCalls,
     private readonly metrics: GatewayMetrics,
+    private readonly repository: ModelRepositoryService,
   ) {}
 
   implementation(): ImplementationOf<typeof GRPCInferenceService> {
@@ -122,11 +133,34 @@ export class KServeGrpcService {
         },
         byModel,
       ),
-      // The model_repository extension is Triton's: the gateway's models come from MODEL_REPOSITORY
-      // at start-up. Defined in the .proto only because the gateway's Triton client calls them.
-      repositoryIndex: unimplemented('RepositoryIndex'),
-      repositoryModelLoad: unimplemented('RepositoryModelLoad'),
-      repositoryModelUnload: unimplemented('RepositoryModelUnload'),
+      // Triton's model_repository extension (scope admin, grpc-method-access.ts).
+      repositoryIndex: unaryHandler(this.metrics, route('RepositoryIndex'), async (request) => {
+        checkRepositoryName(request.repositoryName);
+        const models = await this.repository.index(request.ready);
+        return create(RepositoryIndexResponseSchema, { models });
+      }),
+      repositoryModelLoad: unaryHandler(
+        this.metrics,
+        route('RepositoryModelLoad'),
+        async (request) => {
+          checkRepositoryName(request.repositoryName);
+          checkModelName(request.modelName);
+          checkParameters('load', parameterList(request.parameters));
+          await this.repository.load(request.modelName);
+          return create(RepositoryModelLoadResponseSchema, {});
+        },
+      ),
+      repositoryModelUnload: unaryHandler(
+        this.metrics,
+        route('RepositoryModelUnload'),
+        async (request) => {
+          checkRepositoryName(request.repositoryName);
+          checkModelName(request.modelName);
+          checkParameters('unload', parameterList(request.parameters));
+          await this.repository.unload(request.modelName);
+          return create(RepositoryModelUnloadResponseSchema, {});
+        },
+      ),
     };
   }
 
@@ -197,12 +231,11 @@ export class KServeGrpcService {
   }
 }
 
-function unimplemented<Req, Res>(method: string): handleUnaryCall<Req, Res> {
-  const message =
-    `inference.GRPCInferenceService/${method} is not served by the gateway: its models come ` +
-    "from MODEL_REPOSITORY at start-up (the model_repository extension is Triton's)";
-  return (_call, callback) =>
-    callback({ code: status.UNIMPLEMENTED, details: message, message, metadata: new Metadata() });
+function parameterList(parameters: Record<string, ModelRepositoryParameter>) {
+  return Object.entries(parameters).map(([name, value]) => ({
+    name,
+    isBoolean: value.parameterChoice.case === 'boolParam',
+  }));
 }
 
 function tensorMetadata(tensor: TensorMetadata) {

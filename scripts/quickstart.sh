@@ -40,6 +40,27 @@ fi
 export GATEWAY_BOOTSTRAP_API_KEY
 export CONTROL_PLANE_BOOTSTRAP_ADMIN_KEY="${CONTROL_PLANE_BOOTSTRAP_ADMIN_KEY:-$GATEWAY_BOOTSTRAP_API_KEY}"
 
+# The model repository both apps serve: a working copy of triton-models/ under .data/, because the
+# control plane writes into the repository it manages (registered versions, config.pbtxt) and the
+# checked-in folder must stay as committed.
+if [ -z "${MODEL_REPOSITORY:-}" ]; then
+  MODEL_REPOSITORY="$ROOT/.data/model-repository"
+  if [ ! -d "$MODEL_REPOSITORY" ]; then
+    for model_dir in triton-models/*/; do
+      model="$(basename "$model_dir")"
+      mkdir -p "$MODEL_REPOSITORY/$model"
+      # config, labels and version folders; not the conversion tooling beside them.
+      find "$model_dir" -mindepth 1 -maxdepth 1 \( -type f -o -regex '.*/[0-9]+' \) \
+        -exec cp -r {} "$MODEL_REPOSITORY/$model/" \;
+    done
+    log "copied triton-models/ to .data/model-repository (the repository the control plane manages)"
+  fi
+fi
+export MODEL_REPOSITORY
+# The control plane loads versions on the gateway's embedded backend through its repository API.
+export CONTROL_PLANE_BACKENDS="${CONTROL_PLANE_BACKENDS:-gateway=127.0.0.1:${GATEWAY_GRPC_PORT:-8081}}"
+export CONTROL_PLANE_BACKEND_API_KEY="${CONTROL_PLANE_BACKEND_API_KEY:-$GATEWAY_BOOTSTRAP_API_KEY}"
+
 export NODE_ENV="${NODE_ENV:-production}"
 names=(gateway control-plane)
 pids=()
@@ -76,7 +97,7 @@ cat <<MSG
 
   admin API key: in ${key_source} (not printed)
 
-  try:  curl -H "${key_header}" -H 'content-type: application/json' -d '{"query":"{ models { name } }"}' localhost:${CONTROL_PLANE_PORT:-4000}/graphql
+  try:  curl -H "${key_header}" -H 'content-type: application/json' -d '{"query":"{ models { nodes { name versions { nodes { version status } } } } }"}' localhost:${CONTROL_PLANE_PORT:-4000}/graphql
         curl -H "${key_header}" -H 'content-type: image/jpeg' --data-binary @.cache/sample-media/messi5.jpg localhost:${GATEWAY_HTTP_PORT:-8080}/v1/models/nanodet/detect
 
 MSG

@@ -5,6 +5,7 @@
  * API; the gateway then serves that version. Lineage and audit tell where it came from and who did
  * what.
  */
+import { createHash } from 'node:crypto';
 import { cp, readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { startGatewayProcess, type GatewayProcess } from '../../gateway/test/gateway-process';
@@ -172,8 +173,13 @@ describe('MLflow run → registered version → alias → loaded by the gateway 
       modelVersion: { version: '2', loadStates: [{ backend: 'gateway', state: 'READY' }] },
     });
     // The repository holds version 2's bytes, written by rename.
-    expect(await readFile(path.join(repository, 'nanodet/2/model.onnx'))).toEqual(
-      await readFile(NANODET_ONNX),
+    // Digests, not the buffers: Jest's deep equality over 15 MB takes a minute.
+    const sha256 = async (file: string) =>
+      createHash('sha256')
+        .update(await readFile(file))
+        .digest('hex');
+    expect(await sha256(path.join(repository, 'nanodet/2/model.onnx'))).toBe(
+      await sha256(NANODET_ONNX),
     );
 
     const ready = await fetch(`${gateway!.httpUrl}/v2/models/nanodet/versions/2/ready`, {

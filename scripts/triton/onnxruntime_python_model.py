@@ -7,12 +7,19 @@ one) serves the same model under the same name, inputs, outputs and batching. No
 specific to one model: tensor names and datatypes come from the model configuration Triton hands
 over.
 
+It also serves as the Python-based backend named `onnxruntime` (start-triton.sh --in-place:
+backends/onnxruntime/model.py), so that Triton loads a production repository as it is: the
+`onnxruntime_onnx` models then need no parameters and their ONNX file is read where Triton's own
+ONNX Runtime backend would read it.
+
 Parameters read from config.pbtxt:
   onnx_path         absolute path of the ONNX file; "{version}" is replaced by the version served
+                    (default <model dir>/{version}/<default_model_filename or model.onnx>)
   intra_op_threads  ONNX Runtime intra-op threads (inter-op is always 1: one graph runs at a time)
 """
 
 import json
+import os
 
 import numpy as np
 import onnxruntime as ort
@@ -33,11 +40,12 @@ class TritonPythonModel:
             tensor["name"]: pb_utils.triton_string_to_numpy(tensor["data_type"])
             for tensor in config["output"]
         }
-        onnx_path = _parameter(config, "onnx_path")
-        if onnx_path is None:
-            raise pb_utils.TritonModelException(
-                f"model '{config['name']}': parameter onnx_path missing"
-            )
+        # Triton hands a Python-based backend the model's own folder as model_repository.
+        onnx_path = _parameter(config, "onnx_path") or os.path.join(
+            args["model_repository"],
+            "{version}",
+            config.get("default_model_filename") or "model.onnx",
+        )
         options = ort.SessionOptions()
         options.intra_op_num_threads = int(_parameter(config, "intra_op_threads", "1"))
         options.inter_op_num_threads = 1

@@ -14,6 +14,11 @@
 #     --no-dynamic-batching drop the models' dynamic_batching blocks (Triton runs requests alone)
 #     --model-control-mode M  none (default) or explicit: every model loaded at start
 #                           (--load-model=*) and the repository API may load/unload models
+#     --in-place            serve REPO_DIR itself, not a generated copy: `onnxruntime_onnx` models
+#                           run on a Python-based backend named onnxruntime, so files written into
+#                           REPO_DIR (a control plane's version folders, config.pbtxt) are what
+#                           Triton loads; --no-dynamic-batching and --intra-op-threads do not
+#                           apply (ONNX Runtime runs 1 intra-op thread)
 #
 # Needs .venv-triton (scripts/setup.sh --interop; TRITON_VENV overrides the path). The server replaces
 # this script (same pid) and gets SIGTERM when the process that started the script dies.
@@ -23,7 +28,7 @@ HERE="$ROOT/scripts/triton"
 
 http_port=8000 grpc_port=8001 metrics_port=8002
 work_dir="$ROOT/.cache/triton-server" shm_prefix="triton-$$-" threads=1 lifetime=0 repo=""
-generator_flags=() control_flags=()
+generator_flags=() control_flags=() in_place=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --*=*) set -- "${1%%=*}" "${1#*=}" "${@:2}"; continue ;;  # --opt=value as --opt value
@@ -42,7 +47,8 @@ while [ $# -gt 0 ]; do
         *) echo "start-triton.sh: --model-control-mode must be none or explicit" >&2; exit 2 ;;
       esac
       shift 2 ;;
-    -h | --help) sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --in-place) in_place=1; shift ;;
+    -h | --help) sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "start-triton.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     *) repo="$1"; shift ;;
   esac
@@ -71,11 +77,25 @@ fi
 rm -rf "$work_dir/repository" "$work_dir/backends"
 mkdir -p "$work_dir/backends/python"
 cp "$server"/backends/python/*.so "$server"/backends/python/*.py "$stub" "$work_dir/backends/python/"
-"$python" "$HERE/generate-python-backend-repository.py" --intra-op-threads "$threads" \
-  "${generator_flags[@]}" "$repo" "$work_dir/repository" >/dev/null
+backend_flags=(--backend-config=python,shm-region-prefix-name="$shm_prefix")
+if [ "$in_place" = 1 ]; then
+  if [ ${#generator_flags[@]} -gt 0 ]; then
+    echo "start-triton.sh: --no-dynamic-batching needs the generated copy (drop --in-place)" >&2
+    exit 2
+  fi
+  # Triton's Python-based backends: a backend folder with a model.py instead of a shared library.
+  mkdir -p "$work_dir/backends/onnxruntime"
+  cp "$HERE/onnxruntime_python_model.py" "$work_dir/backends/onnxruntime/model.py"
+  backend_flags+=(--backend-config=onnxruntime,shm-region-prefix-name="$shm_prefix")
+  served="$repo"
+else
+  "$python" "$HERE/generate-python-backend-repository.py" --intra-op-threads "$threads" \
+    "${generator_flags[@]}" "$repo" "$work_dir/repository" >/dev/null
+  served="$work_dir/repository"
+fi
 
 echo "triton: http 127.0.0.1:$http_port, grpc 127.0.0.1:$grpc_port," \
-  "metrics 127.0.0.1:$metrics_port, repository $work_dir/repository (from $repo)" >&2
+  "metrics 127.0.0.1:$metrics_port, repository $served (from $repo)" >&2
 
 limit=()
 [ "$lifetime" != 0 ] && limit=(timeout --kill-after=10 "$lifetime")
@@ -84,10 +104,10 @@ limit=()
 export LD_LIBRARY_PATH="$site_packages/nvidia_pytriton.libs:$python_libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export PATH="$venv/bin:$PATH"
 exec setpriv --pdeathsig TERM -- "${limit[@]}" "$server/bin/tritonserver" \
-  --model-repository="$work_dir/repository" \
+  --model-repository="$served" \
   --backend-directory="$work_dir/backends" \
   --cache-directory="$server/caches" \
-  --backend-config=python,shm-region-prefix-name="$shm_prefix" \
+  "${backend_flags[@]}" \
   --http-address=127.0.0.1 --http-port="$http_port" \
   --grpc-address=127.0.0.1 --grpc-port="$grpc_port" \
   --metrics-address=127.0.0.1 --metrics-port="$metrics_port" \

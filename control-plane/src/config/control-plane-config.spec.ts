@@ -29,6 +29,7 @@ describe('loadControlPlaneConfig', () => {
         maxDepth: 15,
         maxAliases: 20,
         maxFields: 500,
+        maxComplexity: 10_000,
       },
       uploads: { maxBytes: 2 * 1024 ** 3, ttlSeconds: 86_400, requestTimeoutMs: 3_600_000 },
       backends: { endpoints: [], timeoutMs: 120_000 },
@@ -59,6 +60,7 @@ describe('loadControlPlaneConfig', () => {
         CONTROL_PLANE_GRAPHQL_MAX_DEPTH: '8',
         CONTROL_PLANE_GRAPHQL_MAX_ALIASES: '0',
         CONTROL_PLANE_GRAPHQL_MAX_FIELDS: '100',
+        CONTROL_PLANE_GRAPHQL_MAX_COMPLEXITY: '500',
         CONTROL_PLANE_MAX_UPLOAD_BYTES: '10485760',
         CONTROL_PLANE_UPLOAD_TTL_SECONDS: '3600',
         CONTROL_PLANE_UPLOAD_REQUEST_TIMEOUT_MS: '600000',
@@ -89,7 +91,14 @@ describe('loadControlPlaneConfig', () => {
         maxConnections: 200,
         hstsMaxAgeSeconds: 0,
       },
-      graphql: { introspection: true, maxTokens: 2000, maxDepth: 8, maxAliases: 0, maxFields: 100 },
+      graphql: {
+        introspection: true,
+        maxTokens: 2000,
+        maxDepth: 8,
+        maxAliases: 0,
+        maxFields: 100,
+        maxComplexity: 500,
+      },
       uploads: { maxBytes: 10_485_760, ttlSeconds: 3600, requestTimeoutMs: 600_000 },
       backends: {
         endpoints: [

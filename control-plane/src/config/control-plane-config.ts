@@ -106,6 +106,8 @@ export interface GraphqlLimits {
   maxAliases: number;
   /** Fields in an operation, fragments expanded (each spread counted where it is used). */
   maxFields: number;
+  /** Estimated cost of an operation: a connection's page size multiplies what its items select. */
+  maxComplexity: number;
 }
 
 /** The committed GraphQL contract, relative to the repository root. */
@@ -182,6 +184,8 @@ const envSchema = z
     CONTROL_PLANE_GRAPHQL_MAX_DEPTH: integerSetting(2, 1000).default(15),
     CONTROL_PLANE_GRAPHQL_MAX_ALIASES: integerSetting(0, 100_000).default(20),
     CONTROL_PLANE_GRAPHQL_MAX_FIELDS: integerSetting(1, 1_000_000).default(500),
+    // 20 models × 20 versions × 20 fields is 8,000: the registry UI's widest page fits.
+    CONTROL_PLANE_GRAPHQL_MAX_COMPLEXITY: integerSetting(1, 100_000_000).default(10_000),
     CONTROL_PLANE_BOOTSTRAP_ADMIN_KEY: z
       .string()
       .trim()
@@ -327,6 +331,7 @@ export function loadControlPlaneConfig(
       maxDepth: values.CONTROL_PLANE_GRAPHQL_MAX_DEPTH,
       maxAliases: values.CONTROL_PLANE_GRAPHQL_MAX_ALIASES,
       maxFields: values.CONTROL_PLANE_GRAPHQL_MAX_FIELDS,
+      maxComplexity: values.CONTROL_PLANE_GRAPHQL_MAX_COMPLEXITY,
     },
     auth: {
       bootstrapAdminKey: values.CONTROL_PLANE_BOOTSTRAP_ADMIN_KEY,

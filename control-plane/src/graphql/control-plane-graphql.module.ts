@@ -9,6 +9,7 @@ import { graphqlErrorFormatter } from './graphql-error-formatter';
 import { refuseJsonDocuments } from './json-document-guard';
 import { refuseNulCharacters } from './nul-characters';
 import { refuseCostlyOperations } from './operation-cost';
+import { refuseOverComplexOperations } from './query-complexity';
 import { controlPlaneValidationRules } from './validation-rules';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -48,7 +49,10 @@ export const GRAPHQL_PATH = '/graphql';
         hooks: {
           preParsing: refuseJsonDocuments,
           preValidation: refuseCostlyOperations(config.graphql),
-          preExecution: refuseNulCharacters,
+          preExecution: [
+            refuseNulCharacters,
+            refuseOverComplexOperations(config.graphql.maxComplexity),
+          ],
         },
       }),
     }),

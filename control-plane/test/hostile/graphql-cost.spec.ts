@@ -116,6 +116,30 @@ describe('control plane: query cost (hostile)', () => {
     60_000,
   );
 
+  it('refuses pages that multiply into ten thousand items, before anything executes', async () => {
+    const query =
+      'query ($n: Int!) { models(first: 100) { nodes { versions(first: $n) { nodes { id version status } } } } }';
+    const { cost, result } = await measureCheap(standard, 'nested pages of 100', () =>
+      postJson(standard.baseUrl, { query, variables: { n: 100 } }),
+    );
+    expect(cost.databaseQueries).toBeLessThanOrEqual(cost.probeMs.length);
+    expect(result.status).toBe(400);
+    expect(result.body.errors).toEqual([
+      {
+        message: expect.stringMatching(
+          /^the operation would cost about \d+ .*at most 10000 is allowed \(CONTROL_PLANE_GRAPHQL_MAX_COMPLEXITY\)$/,
+        ) as string,
+        extensions: { code: 'QUERY_TOO_COMPLEX', limit: 'complexity', maximum: 10_000 },
+      },
+    ]);
+    // The same shape at the default page sizes is served.
+    const served = await postJson(standard.baseUrl, {
+      query: '{ models { nodes { versions { nodes { id version status } } } } }',
+    });
+    expect(served.status).toBe(200);
+    expect(served.body.errors).toBeUndefined();
+  }, 60_000);
+
   it.each([
     ['3,500 fields', `{ models { ${repeat(3500, () => 'name')} } }`],
     [

@@ -54,6 +54,9 @@ export async function startMeteredControlPlane(
       MODEL_REPOSITORY: fixture.root,
       CONTROL_PLANE_DATA_DIR: path.join(workDir, 'data'),
       CONTROL_PLANE_BOOTSTRAP_ADMIN_KEY: TEST_ADMIN_KEY,
+      // The test key stays verified for the whole suite: a re-check every 30 s would add a
+      // database query to whichever reading it falls in.
+      CONTROL_PLANE_API_KEY_CACHE_TTL_MS: '3600000',
       ...env,
     }),
     stdout: 'collect',

@@ -57,6 +57,12 @@ export interface TritonServerOptions {
    * and unload models (the files it serves are under `servedRepository`). Default none, as before.
    */
   modelControlMode?: 'none' | 'explicit';
+  /**
+   * true: Triton serves `repository` itself, not a Python-backend copy (ONNX models run on a
+   * Python-based backend named onnxruntime), so what a control plane writes there is what Triton
+   * loads. `dynamicBatching: false` and `intraOpThreads` do not apply. Default false.
+   */
+  inPlace?: boolean;
 }
 
 export interface RunningTriton {
@@ -72,8 +78,9 @@ export interface RunningTriton {
   /** Prefix of the current server's /dev/shm files (Python backend); undefined while it is stopped. */
   readonly shmPrefix: string | undefined;
   /**
-   * The repository Triton serves now (the Python-backend copy of `repository`): a test adds a
-   * version folder there (and its ONNX file in `repository`) before asking for a load.
+   * The repository Triton serves now (the Python-backend copy of `repository`, or `repository`
+   * itself with `inPlace`): a test adds a version folder there (and, for the copy, its ONNX file in
+   * `repository`) before asking for a load.
    */
   readonly servedRepository: string | undefined;
   /** The server's log so far (or that of the last run, once stopped). */
@@ -200,7 +207,10 @@ class TritonServer implements RunningTriton {
     return this.current?.shmPrefix;
   }
   get servedRepository(): string | undefined {
-    return this.current && join(this.current.workDir, 'server', 'repository');
+    if (this.current === undefined) return undefined;
+    return this.options.inPlace === true
+      ? this.repository
+      : join(this.current.workDir, 'server', 'repository');
   }
 
   log(): string {
@@ -259,6 +269,7 @@ class TritonServer implements RunningTriton {
       `--max-lifetime=${this.options.maxLifetimeS ?? 900}`,
       ...(this.options.dynamicBatching === false ? ['--no-dynamic-batching'] : []),
       ...(this.options.modelControlMode === 'explicit' ? ['--model-control-mode=explicit'] : []),
+      ...(this.options.inPlace === true ? ['--in-place'] : []),
       this.repository,
     ];
     let child: ChildProcess;

@@ -10,6 +10,7 @@ import {
 import { postGraphql } from './support/graphql-client';
 import { pendingSchemaChangesOf } from './support/run-pending-schema-changes';
 import { createTemporaryDirectory, removeDirectory } from './support/temporary-directory';
+import { expectWriteOnceEnforced, probeWriteOnce } from './support/write-once-probe';
 
 /**
  * Against a real Postgres server named by DATABASE_URL_TEST (CI starts one). Each run works in a
@@ -118,4 +119,17 @@ function definePostgresTests(url: string): void {
       await app.stop();
     }
   }, 120_000);
+
+  it('refuses changes to write-once version columns and to audit events in the database itself', async () => {
+    // A schema of its own: the probe's rows must not show up in the other tests' registry.
+    const probeSchema = `${schema}_write_once`;
+    await admin.query(`CREATE SCHEMA "${probeSchema}"`);
+    try {
+      const probeUrl = new URL(url);
+      probeUrl.searchParams.set('options', `-c search_path=${probeSchema}`);
+      expectWriteOnceEnforced(await probeWriteOnce({ databaseUrl: probeUrl.toString() }));
+    } finally {
+      await admin.query(`DROP SCHEMA IF EXISTS "${probeSchema}" CASCADE`);
+    }
+  });
 }

@@ -42,9 +42,7 @@ export class RepositorySyncService implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const leftovers = await this.staging.prepare();
-    if (leftovers > 0)
-      this.logger.warn(`Removed ${leftovers} staged file(s) left by an earlier run`);
+    // The staging folder was emptied when it was provided (registry-storage.ts), not here.
     await this.syncFromRepository();
   }
 

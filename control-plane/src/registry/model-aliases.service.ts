@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { type DataSource, type EntityManager } from 'typeorm';
+import { type DataSource } from 'typeorm';
 import { type Actor } from '../audit/actor';
 import { AuditService } from '../audit/audit.service';
 import { ControlPlaneFailure, shown } from '../errors/control-plane-error';
 import { ModelAliasEntity } from './entities/model-alias.entity';
 import { ModelVersionEntity } from './entities/model-version.entity';
-import { ModelEntity } from './entities/model.entity';
+import { lockModel } from './model-lock';
 import { checkModelName, checkVersionName } from './registration/register-command-checks';
 
 /** MLflow's alias rules: word characters and dashes; `latest` and `v<number>` mean something already. */
@@ -103,17 +103,4 @@ export function checkAliasName(alias: string): void {
       { argument: 'alias' },
     );
   }
-}
-
-/** The model's row, locked for the transaction: changes to one model's aliases and versions queue. */
-export async function lockModel(manager: EntityManager, name: string): Promise<ModelEntity> {
-  const model = await manager
-    .getRepository(ModelEntity)
-    .findOne({ where: { name }, lock: { mode: 'pessimistic_write' } });
-  if (model === null) {
-    throw new ControlPlaneFailure('NOT_FOUND', `model ${shown(name)} is not registered`, {
-      argument: 'model',
-    });
-  }
-  return model;
 }

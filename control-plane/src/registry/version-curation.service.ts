@@ -6,7 +6,7 @@ import { AuditService } from '../audit/audit.service';
 import { ControlPlaneFailure } from '../errors/control-plane-error';
 import { ModelAliasEntity } from './entities/model-alias.entity';
 import { ModelVersionEntity } from './entities/model-version.entity';
-import { lockModel } from './model-aliases.service';
+import { lockModel } from './model-lock';
 import {
   checkLength,
   checkModelName,

@@ -12,6 +12,7 @@ import { AuditService } from '../audit/audit.service';
 import { ControlPlaneFailure } from '../errors/control-plane-error';
 import { ModelVersionEntity } from '../registry/entities/model-version.entity';
 import { ModelEntity } from '../registry/entities/model.entity';
+import { lockModel } from '../registry/model-lock';
 import { compareVersionNames } from '../registry/model-version-order';
 import { checkModelName, checkVersionName } from '../registry/registration/register-command-checks';
 import { BackendFleet, type BackendOutcome } from './backend-fleet';
@@ -109,10 +110,7 @@ export class ModelServingService {
 
     const servedIds = new Set(servedAfter.map((row) => row.id));
     const version = await this.dataSource.transaction(async (manager) => {
-      await manager.getRepository(ModelEntity).findOne({
-        where: { id: model.id },
-        lock: { mode: 'pessimistic_write' },
-      });
+      await lockModel(manager, model.name);
       const rows = manager.getRepository(ModelVersionEntity);
       for (const row of versions) {
         const served = servedIds.has(row.id);

@@ -27,6 +27,7 @@ export {
   datatypeOfOnnxType,
   type DeclaredSignature,
   deriveOnnxModelConfig,
+  onnxTypeOfDatatype,
   type OnnxSignature,
   type OnnxTensor,
   signatureMismatches,

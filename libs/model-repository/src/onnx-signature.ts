@@ -35,6 +35,15 @@ export function datatypeOfOnnxType(type: string | undefined): KServeDatatype | u
   return type === undefined ? undefined : DATATYPE_BY_ORT_TYPE[type];
 }
 
+const ORT_TYPE_BY_DATATYPE: Readonly<Partial<Record<KServeDatatype, string>>> = Object.fromEntries(
+  Object.entries(DATATYPE_BY_ORT_TYPE).map(([type, datatype]) => [datatype, type]),
+);
+
+/** KServe datatype → ONNX Runtime tensor type name; undefined for BF16 (no ONNX Runtime JS type). */
+export function onnxTypeOfDatatype(datatype: KServeDatatype): string | undefined {
+  return ORT_TYPE_BY_DATATYPE[datatype];
+}
+
 function isFixed(dim: number | string): dim is number {
   return typeof dim === 'number' && dim >= 0;
 }

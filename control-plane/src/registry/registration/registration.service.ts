@@ -8,7 +8,7 @@ import { LineageService, type DatasetReference } from '../../lineage/lineage.ser
 import { ARTIFACT_STORE, type ArtifactStore } from '../artifacts/artifact-store';
 import { verifyArtifact, type VerifiedArtifact } from '../artifacts/artifact-verification';
 import { ModelVersionEntity } from '../entities/model-version.entity';
-import { ModelEntity } from '../entities/model.entity';
+import { lockOrCreateModel } from '../model-lock';
 import { nextVersionName } from '../model-version-order';
 import { signatureOf } from '../version-signature';
 import { ArtifactIntake, type StagedArtifact } from './artifact-intake';
@@ -66,7 +66,7 @@ export class RegistrationService {
     verified: VerifiedArtifact,
     parent: ModelVersionEntity | null,
   ): Promise<ModelVersionEntity> {
-    const model = await lockModel(manager, command.model, command.task);
+    const model = await lockOrCreateModel(manager, command.model, command.task);
     const versions = manager.getRepository(ModelVersionEntity);
     const existing = await versions.find({
       where: { modelId: model.id },
@@ -163,23 +163,4 @@ function datasetsOf(
     context: dataset.context ?? 'training',
   }));
   return command.dataset === undefined ? fromRun : [...fromRun, command.dataset];
-}
-
-/** The model row, created if new, locked until the transaction ends: one registration at a time per model. */
-async function lockModel(
-  manager: EntityManager,
-  name: string,
-  task?: string,
-): Promise<ModelEntity> {
-  await manager
-    .createQueryBuilder()
-    .insert()
-    .into(ModelEntity)
-    .values({ name, ...(task !== undefined ? { task } : {}) })
-    .orIgnore()
-    .execute();
-  return manager.getRepository(ModelEntity).findOneOrFail({
-    where: { name },
-    lock: { mode: 'pessimistic_write' },
-  });
 }

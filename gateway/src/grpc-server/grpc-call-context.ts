@@ -8,5 +8,13 @@ export function grpcCallContext(call: { metadata: Metadata }, images: number): C
   const priority = call.metadata
     .get('x-priority')
     .filter((value): value is string => typeof value === 'string');
-  return { caller: grpcCaller(call), priority: parsePriority(priority, 'metadata'), images };
+  return {
+    caller: grpcCaller(call),
+    priority: parsePriority(priority, 'metadata'),
+    images,
+    header: (name) => {
+      const value = call.metadata.get(name)[0];
+      return typeof value === 'string' ? value : undefined;
+    },
+  };
 }

@@ -10,5 +10,6 @@ export function httpCallContext(request: FastifyRequest, images: number): CallCo
     caller: httpCaller(request),
     priority: parsePriority(headerValues(request.headers['x-priority']), 'header'),
     images,
+    header: (name) => headerValues(request.headers[name])[0],
   };
 }

@@ -12,4 +12,9 @@ export interface CallContext {
   priority: Priority;
   /** Images the call carries (a tensor call counts its batch size): rate limits count images too. */
   images: number;
+  /**
+   * A request header (REST) or metadata value (gRPC) by lower-case name, for the route stage's
+   * sticky key (such as `x-camera-id`); the first value when there are several.
+   */
+  header?(name: string): string | undefined;
 }

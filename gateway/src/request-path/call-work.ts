@@ -1,5 +1,6 @@
 import type { CallContext } from './call-context';
 import type { ResolvedTarget } from './resolved-target';
+import type { RouteDecision } from './route-decision';
 
 /** What a call asks for, as its front door read it; never written to by the pipeline. */
 export interface CallAsk {
@@ -44,8 +45,9 @@ export interface GuardedCall<T = unknown> {
   readonly call: CallContext;
   readonly ask: CallAsk;
   readonly work: CallWork<T>;
-  /** Set by the route stage, once. */
+  /** Set by the route stage, once: the version that serves the call, and why. */
   target?: ResolvedTarget;
+  route?: RouteDecision;
 }
 
 /** A guard of the call pipeline: refuses the call (throws) or lets it on. */

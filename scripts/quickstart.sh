@@ -60,6 +60,12 @@ export MODEL_REPOSITORY
 # The control plane loads versions on the gateway's embedded backend through its repository API.
 export CONTROL_PLANE_BACKENDS="${CONTROL_PLANE_BACKENDS:-gateway=127.0.0.1:${GATEWAY_GRPC_PORT:-8081}}"
 export CONTROL_PLANE_BACKEND_API_KEY="${CONTROL_PLANE_BACKEND_API_KEY:-$GATEWAY_BOOTSTRAP_API_KEY}"
+# The gateway follows the control plane's deployments (canaries, shadows, rollbacks) over its
+# routing stream, and serves its last-known table whenever the control plane is away.
+if [ -z "${GATEWAY_ROUTING_FILE:-}" ]; then
+  export GATEWAY_CONTROL_PLANE_ADDRESS="${GATEWAY_CONTROL_PLANE_ADDRESS:-127.0.0.1:${CONTROL_PLANE_GRPC_PORT:-4001}}"
+  export GATEWAY_CONTROL_PLANE_API_KEY="${GATEWAY_CONTROL_PLANE_API_KEY:-$CONTROL_PLANE_BOOTSTRAP_ADMIN_KEY}"
+fi
 
 export NODE_ENV="${NODE_ENV:-production}"
 names=(gateway control-plane)
@@ -94,6 +100,7 @@ cat <<MSG
   gateway        http://localhost:${GATEWAY_HTTP_PORT:-8080}  (KServe v2 /v2, vision /v1, /metrics)
                  grpc://localhost:${GATEWAY_GRPC_PORT:-8081}  (inference.GRPCInferenceService, vision.v1.VisionService)
   control plane  http://localhost:${CONTROL_PLANE_PORT:-4000}/graphql
+                 grpc://localhost:${CONTROL_PLANE_GRPC_PORT:-4001}  (control.v1.RoutingService: the gateways' routing watch)
 
   admin API key: in ${key_source} (not printed)
 

@@ -34,6 +34,8 @@ if [[ " $* " == *" --test "* ]]; then
   ensure_debian_packages /usr/lib/postgresql/*/bin/initdb,python3 postgresql python3-venv
   # A real Redis for the shared rate limits and their outage tests (gateway/test/redis-server.ts).
   ensure_debian_packages redis-server redis-server
+  # A real Prometheus for the canary analysis' PromQL source (control-plane/test/support/prometheus-server.ts).
+  ensure_debian_packages /usr/bin/prometheus prometheus
   req_hash="$(sha256sum scripts/requirements-test.txt | cut -d' ' -f1)"
   if [ "$(cat .venv/.requirements-hash 2>/dev/null)" != "$req_hash" ]; then
     log "creating the Python test environment (.venv)"

@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { AuthModule } from './auth/auth.module';
+import { CallStatisticsModule } from './call-statistics/call-statistics.module';
 import { ConfigModule } from './config/config.module';
 import type { GatewayConfig } from './config/gateway-config';
 import { GrpcServerModule } from './grpc-server/grpc-server.module';
@@ -9,7 +10,9 @@ import { KServeModule } from './kserve/kserve.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { PipelineModule } from './pipeline/pipeline.module';
 import { ServingModule } from './serving/serving.module';
+import { ShadowingModule } from './shadowing/shadowing.module';
 import { RateLimitsModule } from './rate-limits/rate-limits.module';
+import { RoutingModule } from './routing/routing.module';
 import { VisionModule } from './vision/vision.module';
 
 /** The gateway, by capability: inference (backend + request path), front doors, observability. */
@@ -24,6 +27,9 @@ export class AppModule {
         AuthModule,
         RateLimitsModule,
         InferenceModule,
+        RoutingModule,
+        CallStatisticsModule,
+        ShadowingModule,
         PipelineModule,
         ServingModule,
         KServeModule,

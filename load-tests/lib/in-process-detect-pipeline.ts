@@ -1,3 +1,5 @@
+import { CallStatistics } from '../../gateway/src/call-statistics/call-statistics';
+import { ShadowCopies } from '../../gateway/src/shadowing/shadow-copies';
 import { Logger } from '@nestjs/common';
 import type { GatewayConfig } from '../../gateway/src/config/gateway-config';
 import { OnnxRuntimeBackend } from '../../gateway/src/inference/embedded/onnx-runtime.backend';
@@ -34,9 +36,11 @@ export async function createInProcessDetectPipeline(
   const limits = createRateLimitService(config, metrics, null);
   const versions = new ServedVersions(backend);
   const admission = new AdmitStage(config.admission, metrics, versions, backend);
+  const statistics = new CallStatistics(metrics);
+  const shadows = new ShadowCopies(config.shadows, backend, admission, statistics);
   const pipeline = new DetectPipeline(
     config.images,
-    new CallPipeline(backend, new RateLimitStage(limits), admission),
+    new CallPipeline(backend, new RateLimitStage(limits), admission, statistics, shadows),
     new TensorPath(backend, new BatchStage(config.batching, metrics, versions, backend), metrics),
     metrics,
     versions,

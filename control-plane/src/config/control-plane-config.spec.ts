@@ -33,6 +33,7 @@ describe('loadControlPlaneConfig', () => {
       },
       uploads: { maxBytes: 2 * 1024 ** 3, ttlSeconds: 86_400, requestTimeoutMs: 3_600_000 },
       backends: { endpoints: [], timeoutMs: 120_000 },
+      grpc: { host: '0.0.0.0', port: 4001 },
       mlflow: { trackingUri: undefined, token: undefined, timeoutMs: 30_000 },
       auth: { bootstrapAdminKey: undefined, apiKeyCacheTtlMs: 30_000, jwt: undefined },
     });
@@ -44,6 +45,8 @@ describe('loadControlPlaneConfig', () => {
         NODE_ENV: 'production',
         CONTROL_PLANE_HOST: '127.0.0.1',
         CONTROL_PLANE_PORT: '4100',
+        CONTROL_PLANE_GRPC_HOST: '10.0.0.1',
+        CONTROL_PLANE_GRPC_PORT: '4101',
         DATABASE_URL: 'postgresql://registry:secret@db:5432/registry',
         CONTROL_PLANE_DATA_DIR: '/var/lib/control-plane',
         MODEL_REPOSITORY: '../models',
@@ -108,6 +111,7 @@ describe('loadControlPlaneConfig', () => {
         apiKey: 'tcg_key',
         timeoutMs: 60_000,
       },
+      grpc: { host: '10.0.0.1', port: 4101 },
       mlflow: { trackingUri: 'http://mlflow:5000', token: 'token', timeoutMs: 5000 },
       auth: { bootstrapAdminKey: undefined, apiKeyCacheTtlMs: 30_000, jwt: undefined },
     });
@@ -124,6 +128,17 @@ describe('loadControlPlaneConfig', () => {
         cwd,
       ).graphql.introspection,
     ).toBe(false);
+  });
+
+  it('serves gRPC beside HTTP on port 4001, on a free port under NODE_ENV=test', () => {
+    expect(loadControlPlaneConfig({ CONTROL_PLANE_HOST: '127.0.0.1' }, cwd).grpc).toEqual({
+      host: '127.0.0.1',
+      port: 4001,
+    });
+    expect(loadControlPlaneConfig({ NODE_ENV: 'test' }, cwd).grpc.port).toBe(0);
+    expect(() => loadControlPlaneConfig({ CONTROL_PLANE_GRPC_PORT: '70000' }, cwd)).toThrow(
+      /CONTROL_PLANE_GRPC_PORT must be an integer 0-65535 \(got "70000"\)/,
+    );
   });
 
   it('treats empty values as unset', () => {

@@ -27,6 +27,24 @@ export interface ControlPlaneConfig {
   uploads: UploadLimits;
   mlflow: MlflowSettings;
   backends: BackendSettings;
+  /** Where the canary analysis reads its metrics; undefined: the gateways' statistics reports. */
+  prometheus?: PrometheusSettings;
+  /** The gRPC server gateways watch the routing table on (control-plane/src/routing/). */
+  grpc: GrpcSettings;
+}
+
+export interface GrpcSettings {
+  host: string;
+  /** 0: a free port the OS picks (tests). */
+  port: number;
+}
+
+/** The Prometheus server that scrapes the gateways (CONTROL_PLANE_PROMETHEUS_URL). */
+export interface PrometheusSettings {
+  /** http(s) URL of the server (its HTTP API is under /api/v1). */
+  url: string;
+  /** Bound on each PromQL query. */
+  timeoutMs: number;
 }
 
 /** The inference backends whose model repository the control plane manages (KServe v2 gRPC). */
@@ -160,6 +178,9 @@ const envSchema = z
       .default('development'),
     CONTROL_PLANE_HOST: z.string().trim().min(1, 'must be a non-empty host').default('0.0.0.0'),
     CONTROL_PLANE_PORT: integerSetting(1, 65535).default(4000),
+    // Unset: CONTROL_PLANE_HOST, and port 4001 (0 under NODE_ENV=test, where many run on one host).
+    CONTROL_PLANE_GRPC_HOST: z.string().trim().min(1, 'must be a non-empty host').optional(),
+    CONTROL_PLANE_GRPC_PORT: integerSetting(0, 65535).optional(),
     DATABASE_URL: postgresUrlSchema.optional(),
     CONTROL_PLANE_DATA_DIR: nonEmptyPathSchema.default('.data/control-plane'),
     MODEL_REPOSITORY: nonEmptyPathSchema.default('triton-models'),
@@ -235,6 +256,13 @@ const envSchema = z
       .optional(),
     MLFLOW_TRACKING_TOKEN: z.string().trim().min(1).optional(),
     CONTROL_PLANE_MLFLOW_TIMEOUT_MS: integerSetting(100, MAX_TIMER_MS).default(30_000),
+    CONTROL_PLANE_PROMETHEUS_URL: z
+      .string()
+      .trim()
+      .refine(isHttpUrl, 'must be an http:// or https:// URL')
+      .optional(),
+    // A judgement runs every second, its queries in parallel; a slower answer is retried next tick.
+    CONTROL_PLANE_PROMETHEUS_TIMEOUT_MS: integerSetting(100, 60_000).default(5000),
     CONTROL_PLANE_UPLOAD_TTL_SECONDS: integerSetting(1, 365 * 24 * 3600).default(24 * 3600),
     // 2 GiB at 5 MB/s takes about 7 minutes; a stalled upload is cut sooner by the idle timeout.
     CONTROL_PLANE_UPLOAD_REQUEST_TIMEOUT_MS: integerSetting(100, MAX_TIMER_MS).default(3_600_000),
@@ -343,6 +371,10 @@ export function loadControlPlaneConfig(
         tenantClaim: values.CONTROL_PLANE_JWT_TENANT_CLAIM,
       }),
     },
+    grpc: {
+      host: values.CONTROL_PLANE_GRPC_HOST ?? values.CONTROL_PLANE_HOST,
+      port: values.CONTROL_PLANE_GRPC_PORT ?? (values.NODE_ENV === 'test' ? 0 : 4001),
+    },
     backends: {
       endpoints: values.CONTROL_PLANE_BACKENDS ?? [],
       ...(values.CONTROL_PLANE_BACKEND_API_KEY !== undefined
@@ -355,6 +387,14 @@ export function loadControlPlaneConfig(
       token: values.MLFLOW_TRACKING_TOKEN,
       timeoutMs: values.CONTROL_PLANE_MLFLOW_TIMEOUT_MS,
     },
+    ...(values.CONTROL_PLANE_PROMETHEUS_URL !== undefined
+      ? {
+          prometheus: {
+            url: values.CONTROL_PLANE_PROMETHEUS_URL,
+            timeoutMs: values.CONTROL_PLANE_PROMETHEUS_TIMEOUT_MS,
+          },
+        }
+      : {}),
     uploads: {
       maxBytes: values.CONTROL_PLANE_MAX_UPLOAD_BYTES,
       ttlSeconds: values.CONTROL_PLANE_UPLOAD_TTL_SECONDS,

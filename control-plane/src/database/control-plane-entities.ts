@@ -1,4 +1,8 @@
 import { AuditEventEntity } from '../audit/entities/audit-event.entity';
+import { AnalysisDecisionEntity } from '../deployments/entities/analysis-decision.entity';
+import { CanaryAnalysisEntity } from '../deployments/entities/canary-analysis.entity';
+import { DeploymentRevisionEntity } from '../deployments/entities/deployment-revision.entity';
+import { DeploymentEntity } from '../deployments/entities/deployment.entity';
 import { DatasetEntity } from '../lineage/entities/dataset.entity';
 import { MlflowRunEntity } from '../lineage/entities/mlflow-run.entity';
 import { ModelVersionDatasetEntity } from '../lineage/entities/model-version-dataset.entity';
@@ -15,4 +19,8 @@ export const CONTROL_PLANE_ENTITIES = [
   DatasetEntity,
   ModelVersionDatasetEntity,
   AuditEventEntity,
+  DeploymentEntity,
+  DeploymentRevisionEntity,
+  CanaryAnalysisEntity,
+  AnalysisDecisionEntity,
 ];

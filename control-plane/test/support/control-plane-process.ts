@@ -28,6 +28,9 @@ export class ControlPlaneProcess {
         NODE_ENV: 'test',
         CONTROL_PLANE_HOST: '127.0.0.1',
         CONTROL_PLANE_PORT: String(port),
+        // A free port for the routing service unless the test names one (several control planes
+        // run at once; NODE_ENV=test defaults to 0 too, but specs start them in other modes).
+        CONTROL_PLANE_GRPC_PORT: '0',
         // The key postGraphql presents by default.
         CONTROL_PLANE_BOOTSTRAP_ADMIN_KEY: TEST_ADMIN_KEY,
         ...env,
@@ -68,7 +71,7 @@ async function healthy(baseUrl: string): Promise<true | undefined> {
   }
 }
 
-async function findFreePort(): Promise<number> {
+export async function findFreePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
 import { InvalidConfigurationError, loadGatewayConfig } from './gateway-config';
@@ -23,6 +24,7 @@ describe('loadGatewayConfig', () => {
         decodeQueue: 32,
       },
       idleReclaimMs: 10_000,
+      shadows: { maxInFlight: 4, timeoutMs: 10_000 },
       ortIntraOpThreads: 0,
       detectDefaults: { scoreThreshold: 0.35, iouThreshold: 0.6, maxDetections: 100 },
       logLevel: 'log',
@@ -82,6 +84,7 @@ describe('loadGatewayConfig', () => {
         metricsPublic: false,
       },
       batching: { mode: 'auto', maxBatchesInFlight: 0, p99ObjectiveMs: 100 },
+      routing: { gatewayId: hostname(), statisticsReportMs: 1000 },
     });
   });
 
@@ -141,6 +144,10 @@ describe('loadGatewayConfig', () => {
     ['GATEWAY_IMAGE_DECODE_BUDGET_BYTES', '100000000'],
     ['GATEWAY_IMAGE_DECODE_QUEUE', '-1'],
     ['GATEWAY_IDLE_RECLAIM_MS', '-1'],
+    ['GATEWAY_ID', 'two words'],
+    ['GATEWAY_CONTROL_PLANE_ADDRESS', 'control-plane'],
+    ['GATEWAY_CONTROL_PLANE_ADDRESS', 'control-plane:99999'],
+    ['GATEWAY_STATISTICS_REPORT_MS', '10'],
   ])('refuses %s=%s with an error naming the variable and its value', (variable, value) => {
     expect(() => loadGatewayConfig({ [variable]: value })).toThrow(InvalidConfigurationError);
     expect(() => loadGatewayConfig({ [variable]: value })).toThrow(
@@ -352,6 +359,30 @@ describe('loadGatewayConfig', () => {
     expect(() => loadGatewayConfig({ GATEWAY_MODEL_CONTROL_MODE: 'poll' })).toThrow(
       /GATEWAY_MODEL_CONTROL_MODE must be 'explicit' or 'none' \(got "poll"\)/,
     );
+  });
+
+  it('reads the routing source, and refuses two at once', () => {
+    expect(
+      loadGatewayConfig({
+        GATEWAY_ID: 'gateway-0',
+        GATEWAY_CONTROL_PLANE_ADDRESS: 'control-plane:4001',
+        GATEWAY_CONTROL_PLANE_API_KEY: 'tcg_secret',
+        GATEWAY_STATISTICS_REPORT_MS: '5000',
+      }).routing,
+    ).toEqual({
+      gatewayId: 'gateway-0',
+      controlPlane: { address: 'control-plane:4001', apiKey: 'tcg_secret' },
+      statisticsReportMs: 5000,
+    });
+    expect(loadGatewayConfig({ GATEWAY_ROUTING_FILE: 'routes.json' }).routing.file).toBe(
+      resolve('routes.json'),
+    );
+    expect(() =>
+      loadGatewayConfig({
+        GATEWAY_CONTROL_PLANE_ADDRESS: 'control-plane:4001',
+        GATEWAY_ROUTING_FILE: 'routes.json',
+      }),
+    ).toThrow(/GATEWAY_ROUTING_FILE and GATEWAY_CONTROL_PLANE_ADDRESS are mutually exclusive/);
   });
 
   it('names every bad variable at once', () => {

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import {
@@ -54,6 +55,13 @@ const schema = z.object({
   GATEWAY_IDLE_RECLAIM_MS: z.coerce.number().int().min(0).max(MAX_TIMER_MS).default(10_000),
   /** ONNX Runtime intra-op threads per session; 0 lets ONNX Runtime choose. */
   ORT_INTRA_OP_THREADS: z.coerce.number().int().min(0).default(0),
+  /**
+   * Shadow copies (a deployment's shadow versions, a canary analysis' comparisons) run apart from
+   * the calls they copy, at most this many at once; more are dropped, as they are whenever the
+   * copied call's version has calls waiting for admission.
+   */
+  GATEWAY_SHADOW_MAX_IN_FLIGHT: z.coerce.number().int().min(0).max(10_000).default(4),
+  GATEWAY_SHADOW_TIMEOUT_MS: positiveInt.max(MAX_TIMER_MS).default(10_000),
   DETECT_SCORE_THRESHOLD: probability.default(0.35),
   DETECT_IOU_THRESHOLD: probability.default(0.6),
   DETECT_MAX_DETECTIONS: positiveInt.max(1000).default(100),
@@ -219,7 +227,43 @@ const schema = z.object({
   GATEWAY_BATCH_MAX_IN_FLIGHT: z.coerce.number().int().min(0).default(0),
   /** Adaptive batching's p99 objective where a model sets no gateway.batching.p99_objective_ms. */
   GATEWAY_BATCH_P99_OBJECTIVE_MS: z.coerce.number().positive().max(MAX_TIMER_MS).default(100),
+  // Routing (gateway/src/routing/): where the routing table comes from, if anywhere.
+  /** This replica's name to the control plane, stable across restarts; unset: the host name. */
+  GATEWAY_ID: z.preprocess(
+    (value) => (value === '' ? undefined : value),
+    z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'must be 1-128 letters, digits, . _ : -')
+      .optional(),
+  ),
+  /** The control plane's gRPC address (host:port) to watch the routing table from. */
+  GATEWAY_CONTROL_PLANE_ADDRESS: z
+    .string()
+    .optional()
+    .refine((value) => !value || hostPortProblem(value) === undefined, {
+      message: 'must be host:port (e.g. control-plane:4001, [::1]:4001)',
+    }),
+  /** Sent as `authorization: Bearer` to the control plane (an operator key). */
+  GATEWAY_CONTROL_PLANE_API_KEY: z.string().optional(),
+  /** A RoutingSnapshot in protobuf JSON, re-read when it changes (air-gapped setups, GitOps). */
+  GATEWAY_ROUTING_FILE: z.string().optional(),
+  /** How often the call statistics are sent to the control plane. */
+  GATEWAY_STATISTICS_REPORT_MS: positiveInt.min(100).max(MAX_TIMER_MS).default(1000),
 });
+
+/** Settings whose values an error must not repeat, besides the credentials of auth-config.ts. */
+const ROUTING_SECRET_SETTINGS: ReadonlySet<string> = new Set(['GATEWAY_CONTROL_PLANE_API_KEY']);
+
+/** One routing source at most: two writers of one table would undo each other's revisions. */
+function checkRoutingEnv(raw: RawConfig, context: z.RefinementCtx): void {
+  if (raw.GATEWAY_CONTROL_PLANE_ADDRESS && raw.GATEWAY_ROUTING_FILE) {
+    context.addIssue({
+      code: 'custom',
+      path: ['GATEWAY_ROUTING_FILE'],
+      message: 'and GATEWAY_CONTROL_PLANE_ADDRESS are mutually exclusive: set one routing source',
+    });
+  }
+}
 
 /** HTTP settings that bound each other: Node refuses a head deadline past the request's. */
 function checkHttpEnv(raw: RawConfig, context: z.RefinementCtx): void {
@@ -251,7 +295,8 @@ function hostPortProblem(entry: string): string | undefined {
 
 /** A value as an error may show it: a password inside REDIS_URL never reaches a log. */
 function shownValue(variable: string, value: string | undefined): string | undefined {
-  if (SECRET_SETTINGS.has(variable) && value !== undefined) return '(secret, not shown)';
+  const secret = SECRET_SETTINGS.has(variable) || ROUTING_SECRET_SETTINGS.has(variable);
+  if (secret && value !== undefined) return '(secret, not shown)';
   if (variable !== 'REDIS_URL' || value === undefined) return value;
   return value.replace(/\/\/[^@/]*@/, '//***@');
 }
@@ -283,6 +328,8 @@ export interface GatewayConfig {
   images: ImageSettings;
   /** Interval of the idle check that gives memory back after a burst; 0: off. */
   idleReclaimMs: number;
+  /** Shadow copies: how many may run at once, and how long one may take. */
+  shadows: { maxInFlight: number; timeoutMs: number };
   ortIntraOpThreads: number;
   detectDefaults: { scoreThreshold: number; iouThreshold: number; maxDetections: number };
   logLevel: RawConfig['LOG_LEVEL'];
@@ -337,6 +384,17 @@ export interface GatewayConfig {
     maxBatchesInFlight: number;
     p99ObjectiveMs: number;
   };
+  /** Where the routing table comes from: the control plane, a file, or nowhere (identity). */
+  routing: RoutingSettings;
+}
+
+/** The routing table's source (at most one of controlPlane and file) and this replica's name. */
+export interface RoutingSettings {
+  gatewayId: string;
+  controlPlane?: { address: string; apiKey?: string };
+  /** Absolute path of a RoutingSnapshot in protobuf JSON. */
+  file?: string;
+  statisticsReportMs: number;
 }
 
 /** How many of something one remote address, and everyone together, may hold at once. */
@@ -375,6 +433,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv): GatewayConfig {
     .superRefine(checkAuthEnv)
     .superRefine(checkHttpEnv)
     .superRefine(checkImageEnv)
+    .superRefine(checkRoutingEnv)
     .safeParse(env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
@@ -399,6 +458,10 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv): GatewayConfig {
       decodeQueue: raw.GATEWAY_IMAGE_DECODE_QUEUE,
     },
     idleReclaimMs: raw.GATEWAY_IDLE_RECLAIM_MS,
+    shadows: {
+      maxInFlight: raw.GATEWAY_SHADOW_MAX_IN_FLIGHT,
+      timeoutMs: raw.GATEWAY_SHADOW_TIMEOUT_MS,
+    },
     ortIntraOpThreads: raw.ORT_INTRA_OP_THREADS,
     detectDefaults: {
       scoreThreshold: raw.DETECT_SCORE_THRESHOLD,
@@ -473,6 +536,21 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv): GatewayConfig {
       maxBatchesInFlight: raw.GATEWAY_BATCH_MAX_IN_FLIGHT,
       p99ObjectiveMs: raw.GATEWAY_BATCH_P99_OBJECTIVE_MS,
     },
+    routing: {
+      gatewayId: raw.GATEWAY_ID ?? hostname(),
+      ...(raw.GATEWAY_CONTROL_PLANE_ADDRESS
+        ? {
+            controlPlane: {
+              address: raw.GATEWAY_CONTROL_PLANE_ADDRESS,
+              ...(raw.GATEWAY_CONTROL_PLANE_API_KEY
+                ? { apiKey: raw.GATEWAY_CONTROL_PLANE_API_KEY }
+                : {}),
+            },
+          }
+        : {}),
+      ...(raw.GATEWAY_ROUTING_FILE ? { file: resolve(raw.GATEWAY_ROUTING_FILE) } : {}),
+      statisticsReportMs: raw.GATEWAY_STATISTICS_REPORT_MS,
+    },
   };
 }
 
@@ -489,6 +567,8 @@ export const CONFIG_SLICE = {
   detectDefaults: Symbol('config.detectDefaults'),
   grpc: Symbol('config.grpc'),
   maxBodyBytes: Symbol('config.maxBodyBytes'),
+  shadows: Symbol('config.shadows'),
+  routing: Symbol('config.routing'),
 } as const satisfies { [K in keyof GatewayConfig]?: symbol };
 
 export type ConfigSlice<K extends keyof typeof CONFIG_SLICE> = GatewayConfig[K];

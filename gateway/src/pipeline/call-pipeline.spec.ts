@@ -7,6 +7,8 @@ import { GatewayMetrics } from '../metrics/gateway-metrics';
 import { RateLimitStage } from '../rate-limits/rate-limit.stage';
 import { createRateLimitService } from '../rate-limits/rate-limits.module';
 import { ServedVersions } from '../serving/served-versions';
+import { CallStatistics } from '../call-statistics/call-statistics';
+import { ShadowCopies } from '../shadowing/shadow-copies';
 import { CallPipeline } from './call-pipeline';
 import type { AdmittedCall, CallWork } from '../request-path/call-work';
 
@@ -50,10 +52,14 @@ describe('CallPipeline', () => {
       GATEWAY_DEFAULT_TIMEOUT_MS: '60000',
     });
     const metrics = new GatewayMetrics();
+    const admit = new AdmitStage(config.admission, metrics, new ServedVersions(backend), backend);
+    const statistics = new CallStatistics(metrics);
     pipeline = new CallPipeline(
       backend,
       new RateLimitStage(createRateLimitService(config, metrics, null)),
-      new AdmitStage(config.admission, metrics, new ServedVersions(backend), backend),
+      admit,
+      statistics,
+      new ShadowCopies(config.shadows, backend, admit, statistics),
     );
   });
 

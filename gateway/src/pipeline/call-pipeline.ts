@@ -1,19 +1,27 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { AdmitStage } from '../admission/admit.stage';
 import { AuthorizeStage } from '../auth/authorize.stage';
 import type { CallContext } from '../request-path/call-context';
 import { INFERENCE_BACKEND, type InferenceBackend } from '../request-path/inference-backend';
 import { RateLimitStage } from '../rate-limits/rate-limit.stage';
 import { RouteStage } from '../routing/route.stage';
+import { RoutingMetrics } from '../routing/routing-metrics';
+import { RoutingState } from '../routing/routing-state';
 import type { CallAsk, CallGuard, CallWork, GuardedCall } from '../request-path/call-work';
 import { PrecheckStage } from './precheck.stage';
+import { CallStatistics } from '../call-statistics/call-statistics';
+import { toGatewayError } from '../errors/gateway-error';
+import { GatewayMetrics } from '../metrics/gateway-metrics';
+import { ShadowCopies } from '../shadowing/shadow-copies';
 
 /**
  * Every call, from every front door (KServe REST and gRPC, each stream message, detect REST and
  * gRPC), in one ordered list: authorize → rate-limit → route → precheck → admit, then the call's
  * work while it holds its admission slot. Each guard runs once per call; the work (tensor:
  * batch → backend; detect: decode → … → map-boxes) has no guard inside. Authentication happens
- * at the front door (HTTP hook, gRPC interceptor), before a body is read.
+ * at the front door (HTTP hook, gRPC interceptor), before a body is read. Once the call answered,
+ * its outcome is counted for the version that served it (CallStatistics: the canary analysis'
+ * input) and the shadow copies route sampled it for start apart from it (ShadowCopies).
  */
 @Injectable()
 export class CallPipeline {
@@ -23,8 +31,14 @@ export class CallPipeline {
     @Inject(INFERENCE_BACKEND) backend: InferenceBackend,
     rateLimit: RateLimitStage,
     private readonly admit: AdmitStage,
+    private readonly statistics: CallStatistics,
+    private readonly shadows: ShadowCopies,
+    // Absent only where a test builds the pipeline by hand: identity routing then.
+    @Optional() routing?: RoutingState,
+    @Optional() routingMetrics?: RoutingMetrics,
   ) {
-    this.guards = [new AuthorizeStage(), rateLimit, new RouteStage(backend), new PrecheckStage()];
+    const route = new RouteStage(backend, routing, routingMetrics);
+    this.guards = [new AuthorizeStage(), rateLimit, route, new PrecheckStage()];
   }
 
   /** The stages in the order a call meets them. */
@@ -48,13 +62,30 @@ export class CallPipeline {
       await guard.check(guarded);
       if (timingsMs) timingsMs[guard.name] = elapsedMs(started);
     }
-    const target = guarded.target;
-    if (!target) throw new Error('the route stage resolved no target');
+    const { target, route } = guarded;
+    if (!target || !route) throw new Error('the route stage resolved no target');
     const asked = performance.now();
-    return this.admit.run({ call, ask, target }, (admitted) => {
-      if (timingsMs) timingsMs[this.admit.name] = elapsedMs(asked);
-      return work.run(admitted);
+    let answer: T;
+    try {
+      answer = await this.admit.run({ call, ask, target }, (admitted) => {
+        if (timingsMs) timingsMs[this.admit.name] = elapsedMs(asked);
+        return work.run(admitted);
+      });
+    } catch (error) {
+      const outcome = GatewayMetrics.outcomeOf(toGatewayError(error).httpStatus);
+      this.statistics.recordPrimary({ target, route, outcome, ms: performance.now() - asked });
+      throw error;
+    }
+    const detections = work.detectionsOf?.(answer);
+    this.statistics.recordPrimary({
+      target,
+      route,
+      outcome: 'ok',
+      ms: performance.now() - asked,
+      detections,
     });
+    this.shadows.copy({ call, target, shadows: route.shadows, work, answer });
+    return answer;
   }
 }
 

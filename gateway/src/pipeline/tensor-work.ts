@@ -71,4 +71,9 @@ export class TensorWork implements CallWork<InferResponse> {
   run(admitted: AdmittedCall): Promise<InferResponse> {
     return this.path.run(this.request, admitted);
   }
+
+  /** A shadow copy is the same request on the shadow's version; its outputs are only counted. */
+  shadow(admitted: AdmittedCall): Promise<InferResponse> {
+    return this.path.run(this.request, admitted);
+  }
 }

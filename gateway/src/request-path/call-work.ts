@@ -1,3 +1,4 @@
+import type { Detection } from '@vision-math';
 import type { CallContext } from './call-context';
 import type { ResolvedTarget } from './resolved-target';
 import type { RouteDecision } from './route-decision';
@@ -38,6 +39,13 @@ export interface CallWork<T> {
   precheck(target: ResolvedTarget): void;
   /** The call's work, run while it holds its admission slot. */
   run(admitted: AdmittedCall): Promise<T>;
+  /**
+   * The same call on another version, for a shadow copy, after `primary` answered: reuses what the
+   * primary computed where it fits (a detect call's decoded image). Absent: the call is not copied.
+   */
+  shadow?(admitted: AdmittedCall, primary: T): Promise<T>;
+  /** The detections an answer holds, for comparing a shadow's answer with the primary's. */
+  detectionsOf?(answer: T): readonly Readonly<Detection>[] | undefined;
 }
 
 /** One call on its way through the guards: what each reads, and what route resolves (once). */

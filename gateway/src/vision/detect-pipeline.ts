@@ -6,6 +6,7 @@ import type { ModelMetadata } from '../request-path/inference-backend';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
 import { CallPipeline } from '../pipeline/call-pipeline';
 import { TensorPath } from '../pipeline/tensor-work';
+import type { AdmittedCall } from '../request-path/call-work';
 import type { DetectContext, DetectRequest, DetectResult, DetectStage } from './detect-types';
 import { DecodeDetectionsStage } from './stages/decode-detections.stage';
 import { ServedVersions } from '../serving/served-versions';
@@ -81,6 +82,8 @@ export class DetectPipeline {
           await runStages(this.stages, work, timingsMs, admitted.signal);
           return work;
         },
+        shadow: (admitted, primary) => this.shadow(request, admitted, primary),
+        detectionsOf: (answer) => answer.detections,
       },
       timingsMs,
     );
@@ -108,6 +111,33 @@ export class DetectPipeline {
     };
   }
 
+  /**
+   * The same image on a shadow version: the decoded, resized input is reused when the shadow takes
+   * the same input (the usual case: versions of one model), so a copy costs an inference and its
+   * decoding, not a second image decode.
+   */
+  private async shadow(
+    request: DetectRequest,
+    admitted: AdmittedCall,
+    primary: DetectContext,
+  ): Promise<DetectContext> {
+    const { target } = admitted;
+    const sameInput = preparesInputAlike(primary.target.metadata, target.metadata);
+    const context: DetectContext = {
+      request,
+      admitted,
+      target,
+      classIds: classIdsOf(request, target.metadata),
+      source: primary.source,
+      ...(sameInput ? { plan: primary.plan, input: primary.input } : {}),
+    };
+    const first = this.stages.findIndex(
+      ({ name }) => name === (sameInput ? 'infer' : 'preprocess'),
+    );
+    await runStages(this.stages.slice(first), context, {}, admitted.signal);
+    return context;
+  }
+
   private observe(model: string, timingsMs: Record<string, number>): void {
     let pre = 0;
     let post = 0;
@@ -133,6 +163,11 @@ async function runStages(
     await stage.run(context);
     timingsMs[stage.name] = round(performance.now() - stageStarted);
   }
+}
+
+/** Whether two versions take the same input tensor from an image (layout, size, resize mode). */
+function preparesInputAlike(a: ModelMetadata, b: ModelMetadata): boolean {
+  return JSON.stringify([a.inputs, a.parameters]) === JSON.stringify([b.inputs, b.parameters]);
 }
 
 /** Resolves class names before any pixel work, so a typo costs no inference. */

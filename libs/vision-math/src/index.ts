@@ -16,3 +16,4 @@ export {
   expectedBinDistance,
 } from './gfl-decode';
 export { type NmsOptions, batchedNms, batchedNmsIndices, iou } from './nms';
+export { AGREEMENT_IOU, matchedDetections } from './detection-agreement';

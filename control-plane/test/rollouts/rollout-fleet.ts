@@ -44,17 +44,13 @@ async function buildRepository(root: string): Promise<void> {
   const nanodet = path.join(root, 'nanodet');
   const source = path.join(REPOSITORY_ROOT, 'triton-models/nanodet');
   const canaries = path.join(root, '.canaries');
-  await run(PYTHON, [
-    path.join(source, 'canaries/build-canaries.py'),
-    path.join(source, '1/model.onnx'),
-    canaries,
-  ]);
+  await run(PYTHON, [path.join(source, 'canaries/build-canaries.py'), canaries]);
   const files: Record<string, string> = {
     [NANODET_VERSIONS.stable]: path.join(source, '1/model.onnx'),
-    [NANODET_VERSIONS.faithful]: path.join(canaries, 'faithful.onnx'),
-    [NANODET_VERSIONS.shifted]: path.join(canaries, 'shifted.onnx'),
-    [NANODET_VERSIONS.scrambled]: path.join(canaries, 'scrambled.onnx'),
-    [NANODET_VERSIONS.slow]: path.join(canaries, 'slow.onnx'),
+    [NANODET_VERSIONS.faithful]: path.join(canaries, 'faithful/model.onnx'),
+    [NANODET_VERSIONS.shifted]: path.join(canaries, 'shifted/model.onnx'),
+    [NANODET_VERSIONS.scrambled]: path.join(canaries, 'scrambled/model.onnx'),
+    [NANODET_VERSIONS.slow]: path.join(canaries, 'slow/model.onnx'),
   };
   for (const [version, file] of Object.entries(files)) {
     await mkdir(path.join(nanodet, version), { recursive: true });
@@ -124,23 +120,30 @@ export class RolloutFleet {
       await findFreePort(),
       prometheus,
     );
-    await fleet.startControlPlane();
-    for (const [index, port] of gatewayPorts.entries()) {
-      fleet.gateways.push(await fleet.startGateway(index, port));
+    try {
+      await fleet.startControlPlane();
+      for (const [index, port] of gatewayPorts.entries()) {
+        fleet.gateways.push(await fleet.startGateway(index, port));
+      }
+    } catch (error) {
+      await fleet.close();
+      throw error;
     }
     return fleet;
   }
 
   async startControlPlane(): Promise<ControlPlaneProcess> {
-    this.controlPlane = await ControlPlaneProcess.start({
-      DATABASE_URL: this.database?.url,
-      MODEL_REPOSITORY: this.repository,
-      CONTROL_PLANE_PORT: String(this.controlPlanePort),
-      CONTROL_PLANE_DATA_DIR: path.join(this.workDir, 'control-plane'),
-      CONTROL_PLANE_GRPC_HOST: '127.0.0.1',
-      CONTROL_PLANE_GRPC_PORT: String(this.routingPort),
-      CONTROL_PLANE_PROMETHEUS_URL: this.prometheus?.url,
-    });
+    this.controlPlane = await ControlPlaneProcess.start(
+      {
+        DATABASE_URL: this.database?.url,
+        MODEL_REPOSITORY: this.repository,
+        CONTROL_PLANE_DATA_DIR: path.join(this.workDir, 'control-plane'),
+        CONTROL_PLANE_GRPC_HOST: '127.0.0.1',
+        CONTROL_PLANE_GRPC_PORT: String(this.routingPort),
+        CONTROL_PLANE_PROMETHEUS_URL: this.prometheus?.url,
+      },
+      { port: this.controlPlanePort },
+    );
     return this.controlPlane;
   }
 

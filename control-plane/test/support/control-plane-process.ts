@@ -16,9 +16,14 @@ export class ControlPlaneProcess {
 
   static async start(
     env: Record<string, string | undefined>,
-    { cwd, readyTimeoutMs = 60_000 }: { cwd?: string; readyTimeoutMs?: number } = {},
+    {
+      cwd,
+      readyTimeoutMs = 60_000,
+      port: fixedPort,
+    }: { cwd?: string; readyTimeoutMs?: number; port?: number } = {},
   ): Promise<ControlPlaneProcess> {
-    const port = await findFreePort();
+    // A fixed port: a restarted control plane answers where its clients knew it.
+    const port = fixedPort ?? (await findFreePort());
     const baseUrl = `http://127.0.0.1:${port}`;
     const service = await startChildService({
       name: 'control plane',

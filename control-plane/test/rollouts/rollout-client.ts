@@ -2,12 +2,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { readSampleMedia } from '@test-support';
 import { authHeaders } from '../../../gateway/test/test-gateway';
 import { postGraphql } from '../support/graphql-client';
-import type { RolloutFleet } from './rollout-fleet';
+import { NANODET_VERSIONS, type RolloutFleet } from './rollout-fleet';
 
 /** Calls the rollout spec and benchmark make: the control plane's GraphQL, the replicas' APIs. */
 
 /** Replicas apply a revision within about a second; a whole-fleet wait is bounded well above. */
 export const PROPAGATION_BOUND_MS = 10_000;
+/** A canary analysis of a few 5 s intervals, on two cores shared with three replicas. */
+export const ANALYSIS_BOUND_MS = 150_000;
 export const IMAGES = [
   'vtest-frames/frame-01.png',
   'vtest-frames/frame-03.png',
@@ -145,4 +147,101 @@ export async function detect(
   if (response.status !== 200)
     throw new Error(`detect answered ${response.status}: ${JSON.stringify(body)}`);
   return body;
+}
+
+export interface AnalysisState {
+  state: string;
+  outcomeReason: string | null;
+  decisions: { nodes: { action: string; reason: string; canaryWeightPercent: number }[] };
+}
+
+export async function analysisOf(fleet: RolloutFleet): Promise<AnalysisState> {
+  const data = await graphql<{ deployment: { analysis: AnalysisState } }>(
+    fleet,
+    `
+      {
+        deployment(model: "nanodet") {
+          analysis {
+            state
+            outcomeReason
+            decisions {
+              nodes {
+                action
+                reason
+                canaryWeightPercent
+              }
+            }
+          }
+        }
+      }
+    `,
+  );
+  return data.deployment.analysis;
+}
+
+/**
+ * Starts an analysis of `canary` against stable and sends detect traffic (two callers, every
+ * replica, the sample images in turn) until it ends; the analysis as it ended.
+ */
+export async function analyse(fleet: RolloutFleet, canary: string): Promise<AnalysisState> {
+  await setDeployment(fleet, {
+    model: 'nanodet',
+    stableVersion: NANODET_VERSIONS.stable,
+    canary: { version: canary, weightPercent: 0 },
+  });
+  await graphql(
+    fleet,
+    `
+      mutation ($input: StartCanaryAnalysisInput!) {
+        startCanaryAnalysis(input: $input) {
+          deployment {
+            model
+          }
+        }
+      }
+    `,
+    {
+      input: {
+        model: 'nanodet',
+        intervalSeconds: 5,
+        stepWeightPercent: 25,
+        maxWeightPercent: 50,
+        iterations: 1,
+        failureLimit: 1,
+        minCalls: 8,
+        minComparisons: 4,
+        comparisonSamplePercent: 50,
+        // A p99 of a dozen calls is their slowest, read from coarse buckets: on two busy cores a
+        // faithful canary measured up to 1.6× stable's. The slow canary is 3.4×.
+        maxP99LatencyRatio: 2,
+      },
+    },
+  );
+  let finished: AnalysisState | undefined;
+  let sent = 0;
+  const traffic = async (): Promise<void> => {
+    while (!finished) {
+      await detect(fleet, sent % fleet.gateways.length, IMAGES[sent % IMAGES.length]);
+      sent += 1;
+    }
+  };
+  const callers = [traffic(), traffic()];
+  try {
+    await until(
+      async () => {
+        const analysis = await analysisOf(fleet);
+        if (analysis.state !== 'RUNNING' && analysis.state !== 'running') finished = analysis;
+        return finished;
+      },
+      {
+        timeoutMs: ANALYSIS_BOUND_MS,
+        everyMs: 500,
+        what: `the analysis of nanodet version ${canary} to end`,
+      },
+    );
+  } finally {
+    finished ??= await analysisOf(fleet);
+    await Promise.all(callers);
+  }
+  return finished;
 }

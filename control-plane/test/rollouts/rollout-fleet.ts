@@ -6,7 +6,8 @@ import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { startGatewayProcess, type GatewayProcess } from '../../../gateway/test/gateway-process';
 import { RedisServer } from '../../../gateway/test/redis-server';
-import { TEST_API_KEY } from '../../../gateway/test/test-gateway';
+import { readSampleMedia } from '@test-support';
+import { authHeaders, TEST_API_KEY } from '../../../gateway/test/test-gateway';
 import { ControlPlaneProcess, findFreePort } from '../support/control-plane-process';
 import { PrometheusServer } from '../support/prometheus-server';
 import { TEST_ADMIN_KEY } from '../support/test-credentials';
@@ -91,23 +92,26 @@ export class RolloutFleet {
     readonly routingPort: number,
     private readonly controlPlanePort: number,
     readonly prometheus: PrometheusServer | undefined,
+    private readonly gatewayCount: number,
   ) {}
 
   /**
    * `postgresUrl`: the control plane and the gateways' API keys in a fresh schema there (else the
    * control plane's embedded PGlite and each gateway's key file); `shared`: a Redis for the
-   * replicas' rate limits and a Prometheus scraping them (the analysis' PromQL source).
+   * replicas' rate limits and a Prometheus scraping them (the analysis' PromQL source; without
+   * it the analysis reads the statistics the gateways report on their routing streams).
    */
   static async start({
     postgresUrl,
     shared = true,
-  }: { postgresUrl?: string; shared?: boolean } = {}): Promise<RolloutFleet> {
+    replicas = 3,
+  }: { postgresUrl?: string; shared?: boolean; replicas?: number } = {}): Promise<RolloutFleet> {
     const workDir = await createTemporaryDirectory('rollout-fleet');
     const repository = path.join(workDir, 'models');
     await buildRepository(repository);
     const database = postgresUrl ? await freshSchema(postgresUrl) : undefined;
     const redis = shared ? await RedisServer.start() : undefined;
-    const gatewayPorts = await Promise.all([0, 1, 2].map(() => findFreePort()));
+    const gatewayPorts = await Promise.all(Array.from({ length: replicas }, () => findFreePort()));
     const prometheus = shared
       ? await PrometheusServer.start({ targets: gatewayPorts.map((port) => `127.0.0.1:${port}`) })
       : undefined;
@@ -119,12 +123,14 @@ export class RolloutFleet {
       await findFreePort(),
       await findFreePort(),
       prometheus,
+      replicas,
     );
     try {
       await fleet.startControlPlane();
       for (const [index, port] of gatewayPorts.entries()) {
         fleet.gateways.push(await fleet.startGateway(index, port));
       }
+      await fleet.warmUp();
     } catch (error) {
       await fleet.close();
       throw error;
@@ -166,13 +172,40 @@ export class RolloutFleet {
       MODEL_REPOSITORY: this.repository,
       GATEWAY_BOOTSTRAP_API_KEY: TEST_API_KEY,
       ...(this.database ? { GATEWAY_DATABASE_URL: this.database.url } : {}),
-      ...(this.redis ? { REDIS_URL: this.redis.url, GATEWAY_REPLICAS: '3' } : {}),
+      ...(this.redis
+        ? { REDIS_URL: this.redis.url, GATEWAY_REPLICAS: String(this.gatewayCount) }
+        : {}),
       GATEWAY_METRICS_PUBLIC: 'true',
       GATEWAY_CONTROL_PLANE_ADDRESS: `127.0.0.1:${this.routingPort}`,
       GATEWAY_CONTROL_PLANE_API_KEY: TEST_ADMIN_KEY,
       GATEWAY_STATISTICS_REPORT_MS: '1000',
       GATEWAY_SHADOW_MAX_IN_FLIGHT: '4',
     });
+  }
+
+  /**
+   * One detect call per NanoDet version on every replica: an ONNX Runtime session's first run is
+   * many times slower than the next, and a canary judged on latency must not pay for that.
+   */
+  private async warmUp(): Promise<void> {
+    const image = readSampleMedia('messi5.jpg');
+    for (const gateway of this.gateways) {
+      for (const version of Object.values(NANODET_VERSIONS)) {
+        const response = await fetch(
+          `${gateway.httpUrl}/v1/models/nanodet/versions/${version}/detect`,
+          {
+            method: 'POST',
+            headers: { ...authHeaders(), 'content-type': 'image/jpeg' },
+            body: image,
+          },
+        );
+        if (response.status !== 200) {
+          throw new Error(
+            `warm-up of nanodet ${version} answered ${response.status}: ${await response.text()}`,
+          );
+        }
+      }
+    }
   }
 
   /** SIGKILL replica `index` and start it again on the same port and data folder. */

@@ -10,6 +10,8 @@ import { authHeaders } from '../../../gateway/test/test-gateway';
 import { prometheusPrerequisite } from '../support/prometheus-server';
 import {
   allReplicasOn,
+  analyse,
+  ANALYSIS_BOUND_MS,
   detect,
   echo,
   graphql,
@@ -20,9 +22,6 @@ import {
 import { ECHO_VERSIONS, NANODET_VERSIONS, RolloutFleet } from './rollout-fleet';
 
 const postgresUrl = process.env.DATABASE_URL_TEST || undefined;
-
-/** A canary analysis of a few 5 s intervals, on two cores shared with three replicas. */
-const ANALYSIS_BOUND_MS = 150_000;
 
 /** Runs `calls` calls of `call` over `concurrency` workers; returns what each answered. */
 async function spread<T>(
@@ -42,100 +41,6 @@ async function spread<T>(
     }),
   );
   return answers;
-}
-
-interface AnalysisState {
-  state: string;
-  outcomeReason: string | null;
-  decisions: { nodes: { action: string; reason: string; canaryWeightPercent: number }[] };
-}
-
-async function analysisOf(fleet: RolloutFleet): Promise<AnalysisState> {
-  const data = await graphql<{ deployment: { analysis: AnalysisState } }>(
-    fleet,
-    `
-      {
-        deployment(model: "nanodet") {
-          analysis {
-            state
-            outcomeReason
-            decisions {
-              nodes {
-                action
-                reason
-                canaryWeightPercent
-              }
-            }
-          }
-        }
-      }
-    `,
-  );
-  return data.deployment.analysis;
-}
-
-/**
- * Starts an analysis of `canary` against stable and sends detect traffic (two callers, every
- * replica, the sample images in turn) until it ends; the analysis as it ended.
- */
-async function analyse(fleet: RolloutFleet, canary: string): Promise<AnalysisState> {
-  await setDeployment(fleet, {
-    model: 'nanodet',
-    stableVersion: NANODET_VERSIONS.stable,
-    canary: { version: canary, weightPercent: 0 },
-  });
-  await graphql(
-    fleet,
-    `
-      mutation ($input: StartCanaryAnalysisInput!) {
-        startCanaryAnalysis(input: $input) {
-          deployment {
-            model
-          }
-        }
-      }
-    `,
-    {
-      input: {
-        model: 'nanodet',
-        intervalSeconds: 5,
-        stepWeightPercent: 25,
-        maxWeightPercent: 50,
-        iterations: 1,
-        failureLimit: 1,
-        minCalls: 4,
-        minComparisons: 4,
-        comparisonSamplePercent: 50,
-      },
-    },
-  );
-  let finished: AnalysisState | undefined;
-  let sent = 0;
-  const traffic = async (): Promise<void> => {
-    while (!finished) {
-      await detect(fleet, sent % fleet.gateways.length, IMAGES[sent % IMAGES.length]);
-      sent += 1;
-    }
-  };
-  const callers = [traffic(), traffic()];
-  try {
-    await until(
-      async () => {
-        const analysis = await analysisOf(fleet);
-        if (analysis.state !== 'RUNNING' && analysis.state !== 'running') finished = analysis;
-        return finished;
-      },
-      {
-        timeoutMs: ANALYSIS_BOUND_MS,
-        everyMs: 500,
-        what: `the analysis of nanodet version ${canary} to end`,
-      },
-    );
-  } finally {
-    finished ??= await analysisOf(fleet);
-    await Promise.all(callers);
-  }
-  return finished;
 }
 
 describe('rollouts: three replicas, the control plane, Prometheus, canaries built from NanoDet', () => {

@@ -8,8 +8,9 @@
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import { buildDataSourceOptions } from '../src/database/data-source-options';
+import { outcomeOf, type WriteOnceStatementOutcome } from './support/write-once-probe';
 
-export type StatementOutcome = { ok: true } | { ok: false; message: string; code: string | null };
+export type StatementOutcome = WriteOnceStatementOutcome;
 
 export interface AppendOnlyReport {
   /** Each refused statement on deployment_revisions and analysis_decisions, by name. */
@@ -114,25 +115,6 @@ async function probe(db: DataSource): Promise<AppendOnlyReport> {
     decisionsBefore,
     decisionsAfter: await rows('analysis_decisions'),
   };
-}
-
-/** Runs one statement on its own (autocommit) and says how it ended. */
-async function outcomeOf(
-  db: DataSource,
-  sql: string,
-  parameters: unknown[],
-): Promise<StatementOutcome> {
-  try {
-    await db.query(sql, parameters);
-    return { ok: true };
-  } catch (error) {
-    const driverError = (error as { driverError?: { code?: unknown } }).driverError;
-    return {
-      ok: false,
-      message: error instanceof Error ? error.message : String(error),
-      code: typeof driverError?.code === 'string' ? driverError.code : null,
-    };
-  }
 }
 
 if (require.main === module) {

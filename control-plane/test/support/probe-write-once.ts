@@ -8,7 +8,11 @@ import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import { buildDataSourceOptions } from '../../src/database/data-source-options';
 import { WRITE_ONCE_VERSION_COLUMNS } from '../../src/database/migrations/1764900000000-model-lifecycle';
-import { type WriteOnceProbeReport, type WriteOnceStatementOutcome } from './write-once-probe';
+import {
+  outcomeOf,
+  type WriteOnceProbeReport,
+  type WriteOnceStatementOutcome,
+} from './write-once-probe';
 
 type WriteOnceColumn = (typeof WRITE_ONCE_VERSION_COLUMNS)[number];
 
@@ -157,25 +161,6 @@ async function probe(db: DataSource): Promise<WriteOnceProbeReport> {
     auditBefore,
     auditAfter: await auditRows(),
   };
-}
-
-/** Runs one statement on its own (autocommit) and says how it ended. */
-async function outcomeOf(
-  db: DataSource,
-  sql: string,
-  parameters: unknown[],
-): Promise<WriteOnceStatementOutcome> {
-  try {
-    await db.query(sql, parameters);
-    return { ok: true };
-  } catch (error) {
-    const driverError = (error as { driverError?: { code?: unknown } }).driverError;
-    return {
-      ok: false,
-      message: error instanceof Error ? error.message : String(error),
-      code: typeof driverError?.code === 'string' ? driverError.code : null,
-    };
-  }
 }
 
 main().catch((error: unknown) => {

@@ -1,3 +1,4 @@
+import type { DataSource } from 'typeorm';
 import { runTypeScript } from './typescript-process';
 
 /** How one SQL statement of the probe ended: done, or refused with the server's message and SQLSTATE. */
@@ -87,4 +88,23 @@ export function expectWriteOnceEnforced(report: WriteOnceProbeReport): void {
   expect(report.auditAfter).toHaveLength(2);
   expect(report.auditAfter[0]).toEqual(report.auditBefore[0]);
   expect(report.auditAfter[1]).toMatchObject({ action: 'model-version.archived' });
+}
+
+/** Runs one statement on its own (autocommit) and says how it ended. */
+export async function outcomeOf(
+  db: DataSource,
+  sql: string,
+  parameters: unknown[],
+): Promise<WriteOnceStatementOutcome> {
+  try {
+    await db.query(sql, parameters);
+    return { ok: true };
+  } catch (error) {
+    const driverError = (error as { driverError?: { code?: unknown } }).driverError;
+    return {
+      ok: false,
+      message: error instanceof Error ? error.message : String(error),
+      code: typeof driverError?.code === 'string' ? driverError.code : null,
+    };
+  }
 }

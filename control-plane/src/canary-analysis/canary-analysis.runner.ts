@@ -6,6 +6,7 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
+import { asBackgroundWork } from '../database/background-work';
 import type { RunningAnalysis } from '../deployments/canary-analysis-contract';
 import { decide } from './analysis-decision';
 import {
@@ -60,13 +61,15 @@ export class CanaryAnalysisRunner implements OnApplicationBootstrap, OnApplicati
   /** One pass over the running analyses (what each timer tick runs); never rejects. */
   async tick(): Promise<void> {
     try {
-      await this.lock.whileHeld(async () => {
-        const analyses = await this.decisions.runningAnalyses();
-        for (const analysis of analyses) {
-          if (this.stopped) return;
-          if (this.due(analysis)) await this.judge(analysis);
-        }
-      });
+      await asBackgroundWork('canary-analysis', () =>
+        this.lock.whileHeld(async () => {
+          const analyses = await this.decisions.runningAnalyses();
+          for (const analysis of analyses) {
+            if (this.stopped) return;
+            if (this.due(analysis)) await this.judge(analysis);
+          }
+        }),
+      );
     } catch (error) {
       this.warnOnce('tick', `canary analysis tick failed, retried in 1 s: ${describe(error)}`);
     }

@@ -1,3 +1,4 @@
+import { asBackgroundWork } from '../database/background-work';
 import {
   Injectable,
   Logger,
@@ -69,7 +70,10 @@ export class RoutingSnapshots
     if (this.polling) return;
     this.polling = true;
     try {
-      this.announce(await this.changes.serially(() => this.reads.headRevision()));
+      const head = await asBackgroundWork('routing-revision-poll', () =>
+        this.changes.serially(() => this.reads.headRevision()),
+      );
+      this.announce(head);
       if (this.pollFailing) this.logger.log('reading the routing revision works again');
       this.pollFailing = false;
     } catch (error) {

@@ -9,10 +9,13 @@ import { watchEventLoop, type InsideReading as ProcessInsideReading } from '@tes
 import { DataSource } from 'typeorm';
 import { loadControlPlaneConfig } from '../../src/config/control-plane-config';
 import { createControlPlaneApp } from '../../src/control-plane-app';
+import { backgroundWorkName } from '../../src/database/background-work';
 
 export interface InsideReading extends ProcessInsideReading {
-  /** Database queries since the process started (a TypeORM subscriber's beforeQuery). */
+  /** Database queries since the process started (a TypeORM subscriber's beforeQuery), but those of its background work. */
   databaseQueries: number;
+  /** Those of its background work (asBackgroundWork): timers, not requests. */
+  backgroundQueries: number;
   /** heapUsed right after a full garbage collection: what the process retains. */
   retainedHeapBytes: number;
 }
@@ -21,7 +24,15 @@ async function childMain(): Promise<void> {
   const config = loadControlPlaneConfig(process.env);
   const app = await createControlPlaneApp(config, { logger: ['error', 'warn'] });
   let databaseQueries = 0;
-  app.get(DataSource).subscribers.push({ beforeQuery: () => void (databaseQueries += 1) });
+  let backgroundQueries = 0;
+  // The control plane's own loops (routing-revision poll, canary analysis) query on timers; a
+  // request's cost is what it causes.
+  app.get(DataSource).subscribers.push({
+    beforeQuery: () => {
+      if (backgroundWorkName() === undefined) databaseQueries += 1;
+      else backgroundQueries += 1;
+    },
+  });
   await app.listen({ port: 0, host: config.host });
   const { port } = app.getHttpServer().address() as AddressInfo;
   const eventLoop = watchEventLoop();
@@ -36,6 +47,7 @@ async function childMain(): Promise<void> {
       ...loop,
       memory,
       databaseQueries,
+      backgroundQueries,
       retainedHeapBytes: process.memoryUsage().heapUsed,
     };
     // The collection just forced is the reading's cost, not the next window's.

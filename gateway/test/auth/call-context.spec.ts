@@ -29,7 +29,8 @@ describe('call context from every front door', () => {
   let gateway: TestGateway;
   let key: string;
   let id: string;
-  let seen: CallContext[];
+  /** What each call carried: its context, and the sticky-key header read through it. */
+  let seen: (Omit<CallContext, 'header'> & { cameraId?: string })[];
   /** How often each stage ran, by name, since the test began. */
   let stageRuns: Record<string, number>;
   const guards = [
@@ -50,7 +51,9 @@ describe('call context from every front door', () => {
     const pipeline = gateway.app.get(CallPipeline);
     const run = pipeline.run.bind(pipeline);
     jest.spyOn(pipeline, 'run').mockImplementation((call, ask, work, timings) => {
-      seen.push(call);
+      const { caller, priority, images } = call;
+      const cameraId = call.header?.('x-camera-id');
+      seen.push({ caller, priority, images, ...(cameraId === undefined ? {} : { cameraId }) });
       return run(call, ask, work, timings);
     });
     const count = (name: string): void => {
@@ -101,6 +104,10 @@ describe('call context from every front door', () => {
     if (priority) result.set('x-priority', priority);
     return result;
   };
+  const withCamera = (meta: Metadata, camera: string): Metadata => {
+    meta.set('x-camera-id', camera);
+    return meta;
+  };
   const unary = (
     client: Client & Record<string, unknown>,
     method: string,
@@ -120,7 +127,12 @@ describe('call context from every front door', () => {
     const input = Array.from(seededFloats(2 * NANODET_INPUT_SIZE, 3));
     const response = await fetch(`${gateway.httpUrl}/v2/models/nanodet/infer`, {
       method: 'POST',
-      headers: { 'x-api-key': key, 'x-priority': 'bulk', 'content-type': 'application/json' },
+      headers: {
+        'x-api-key': key,
+        'x-priority': 'bulk',
+        'x-camera-id': 'lobby-1',
+        'content-type': 'application/json',
+      },
       body: JSON.stringify({
         inputs: [{ name: 'images', datatype: 'FP32', shape: [2, 3, 416, 416], data: input }],
         outputs: [{ name: 'cls_s32' }],
@@ -129,7 +141,7 @@ describe('call context from every front door', () => {
     expect(response.status).toBe(200);
     // Read the answer: an unread multi-megabyte body keeps the connection busy past close().
     await response.arrayBuffer();
-    expect(seen).toEqual([{ caller: caller(), priority: 'bulk', images: 2 }]);
+    expect(seen).toEqual([{ caller: caller(), priority: 'bulk', images: 2, cameraId: 'lobby-1' }]);
   });
 
   it('KServe gRPC ModelInfer and ModelStreamInfer: images per request, realtime by default', async () => {
@@ -143,7 +155,7 @@ describe('call context from every front door', () => {
       kserve.modelStreamInfer as (
         m: Metadata,
       ) => NodeJS.ReadWriteStream & { end(): void; write(m: unknown): void }
-    ).call(kserve, metadata('bulk'));
+    ).call(kserve, withCamera(metadata('bulk'), 'gate-7'));
     const done = new Promise<void>((resolve) => stream.on('end', resolve));
     stream.on('data', () => undefined);
     stream.write(nanodetInferRequest(seededFloats(NANODET_INPUT_SIZE, 2), 1, { id: 'b' }));
@@ -152,8 +164,8 @@ describe('call context from every front door', () => {
     await done;
     expect(seen).toEqual([
       { caller: caller(), priority: 'realtime', images: 2 },
-      { caller: caller(), priority: 'bulk', images: 1 },
-      { caller: caller(), priority: 'bulk', images: 2 },
+      { caller: caller(), priority: 'bulk', images: 1, cameraId: 'gate-7' },
+      { caller: caller(), priority: 'bulk', images: 2, cameraId: 'gate-7' },
     ]);
   });
 

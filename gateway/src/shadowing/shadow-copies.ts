@@ -21,14 +21,19 @@ export interface AnsweredCall<T> {
  * Runs a call's shadow copies after and apart from it: started once the primary answer is on its
  * way (setImmediate, after the answer's own continuation), on their own budget of copies in flight
  * (GATEWAY_SHADOW_MAX_IN_FLIGHT), never through the primary's admission slots. Dropped first under
- * load: when the budget is spent, or when the copied call's version has calls waiting for
- * admission. A copy's failure is counted, never seen by the caller; its answer is compared with
+ * load: when the budget is spent, when the copied call's version has calls waiting for admission,
+ * when the shadow version is serving calls of its own, or when a copy to it is still running. A copy's failure is counted, never seen by the caller; its answer is compared with
  * the primary's and recorded (CallStatistics), never returned.
  */
 @Injectable()
 export class ShadowCopies {
   private readonly logger = new Logger('ShadowCopies');
   private inFlight = 0;
+  /**
+   * Shadow versions with a copy running: one at a time each, so a call of the shadow version's own
+   * (a canary's) waits behind at most one copy.
+   */
+  private readonly copying = new Set<string>();
 
   constructor(
     @Inject(CONFIG_SLICE.shadows) private readonly settings: ConfigSlice<'shadows'>,
@@ -57,10 +62,12 @@ export class ShadowCopies {
       shadowVersion: version,
     };
     const run = work.shadow?.bind(work);
+    const shadowKey = `${target.model}\u0000${version}`;
     const busy =
       this.inFlight >= this.settings.maxInFlight ||
+      this.copying.has(shadowKey) ||
       this.isQueueing(target.model, target.version) ||
-      this.isQueueing(target.model, version);
+      this.isServing(target.model, version);
     if (!run || busy) {
       this.statistics.recordShadow(pair, { outcome: 'dropped' });
       return;
@@ -88,6 +95,7 @@ export class ShadowCopies {
       return;
     }
     this.inFlight += 1;
+    this.copying.add(shadowKey);
     run(admitted, answer)
       .then((shadowAnswer) => {
         this.statistics.recordShadow(pair, {
@@ -99,11 +107,21 @@ export class ShadowCopies {
       }, failed)
       .finally(() => {
         this.inFlight -= 1;
+        this.copying.delete(shadowKey);
       });
   }
 
   /** Calls of a version waiting for a slot: its backend has no room to spare for copies. */
   private isQueueing(model: string, version: string): boolean {
     return (this.admit.admissionOf(model, version)?.queuedCount ?? 0) > 0;
+  }
+
+  /**
+   * The shadow version serving calls of its own (a canary) now: a copy started then would delay
+   * them, and the analysis would judge the canary on the delay its own copies caused.
+   */
+  private isServing(model: string, version: string): boolean {
+    const admission = this.admit.admissionOf(model, version);
+    return (admission?.queuedCount ?? 0) > 0 || (admission?.inFlightCount ?? 0) > 0;
   }
 }

@@ -143,48 +143,47 @@ export class CallStatistics implements CallStatisticsReports {
   }
 
   private versionTally(model: string, version: string): VersionCallStatistics | undefined {
-    const key = `${model}\u0000${version}`;
-    let tally = this.versions.get(key);
-    if (!tally && this.versions.size < MAX_KEYS) {
-      tally = {
-        $typeName: 'control.v1.VersionCallStatistics',
-        model,
-        version,
-        calls: 0n,
-        errors: 0n,
-        latencyBucketCounts: zeros(LATENCY_BOUNDS_MS.length + 1),
-        images: 0n,
-        detections: 0n,
-        scoreBucketCounts: zeros(SCORE_BOUNDS.length + 1),
-      };
-      this.versions.set(key, tally);
-    }
-    return tally;
+    return tallyIn(this.versions, `${model}\u0000${version}`, () => ({
+      $typeName: 'control.v1.VersionCallStatistics',
+      model,
+      version,
+      calls: 0n,
+      errors: 0n,
+      latencyBucketCounts: zeros(LATENCY_BOUNDS_MS.length + 1),
+      images: 0n,
+      detections: 0n,
+      scoreBucketCounts: zeros(SCORE_BOUNDS.length + 1),
+    }));
   }
 
   private comparisonTally(pair: ShadowPair): ComparisonStatistics | undefined {
     const key = `${pair.model}\u0000${pair.primaryVersion}\u0000${pair.shadowVersion}`;
-    let tally = this.comparisons.get(key);
-    if (!tally && this.comparisons.size < MAX_KEYS) {
-      tally = {
-        $typeName: 'control.v1.ComparisonStatistics',
-        model: pair.model,
-        primaryVersion: pair.primaryVersion,
-        shadowVersion: pair.shadowVersion,
-        compared: 0n,
-        shadowErrors: 0n,
-        shadowDropped: 0n,
-        primaryDetections: 0n,
-        shadowDetections: 0n,
-        matched: 0n,
-        shadowLatencyBucketCounts: zeros(LATENCY_BOUNDS_MS.length + 1),
-        shadowScoreBucketCounts: zeros(SCORE_BOUNDS.length + 1),
-        primaryScoreBucketCounts: zeros(SCORE_BOUNDS.length + 1),
-      };
-      this.comparisons.set(key, tally);
-    }
-    return tally;
+    return tallyIn(this.comparisons, key, () => ({
+      $typeName: 'control.v1.ComparisonStatistics',
+      model: pair.model,
+      primaryVersion: pair.primaryVersion,
+      shadowVersion: pair.shadowVersion,
+      compared: 0n,
+      shadowErrors: 0n,
+      shadowDropped: 0n,
+      primaryDetections: 0n,
+      shadowDetections: 0n,
+      matched: 0n,
+      shadowLatencyBucketCounts: zeros(LATENCY_BOUNDS_MS.length + 1),
+      shadowScoreBucketCounts: zeros(SCORE_BOUNDS.length + 1),
+      primaryScoreBucketCounts: zeros(SCORE_BOUNDS.length + 1),
+    }));
   }
+}
+
+/** The tally under `key`, made on first use while the window holds fewer than MAX_KEYS. */
+function tallyIn<T>(tallies: Map<string, T>, key: string, make: () => T): T | undefined {
+  let tally = tallies.get(key);
+  if (!tally && tallies.size < MAX_KEYS) {
+    tally = make();
+    tallies.set(key, tally);
+  }
+  return tally;
 }
 
 function zeros(length: number): bigint[] {

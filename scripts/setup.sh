@@ -54,8 +54,21 @@ if [[ " $* " == *" --test "* ]]; then
     .venv-mlflow/bin/pip install --disable-pip-version-check -q -r scripts/requirements-mlflow.txt
     echo "$mlflow_hash" > .venv-mlflow/.requirements-hash
   fi
+  # motmetrics for the tracker's MOT metrics conformance (libs/vision-tracking/test-reference/
+  # mot_metrics.py), in its own venv: it needs numpy < 2 and .venv has numpy 2. Recreated from
+  # scratch whenever scripts/requirements-mot.txt changes.
+  mot_hash="$(sha256sum scripts/requirements-mot.txt | cut -d' ' -f1)"
+  if [ "$(cat .venv-mot/.requirements-hash 2>/dev/null)" != "$mot_hash" ]; then
+    log "creating the MOT metrics environment (.venv-mot)"
+    rm -rf .venv-mot
+    python3 -m venv .venv-mot
+    .venv-mot/bin/pip install --disable-pip-version-check -q -r scripts/requirements-mot.txt
+    echo "$mot_hash" > .venv-mot/.requirements-hash
+  fi
   log "fetching the TF.js NanoDet original for the conversion check"
   triton-models/nanodet/conversion/fetch-source-model.sh >/dev/null
+  log "fetching the appearance model's original weights for its conversion check"
+  PYTHON=.venv/bin/python triton-models/appearance-mobilenetv2/conversion/fetch-source-model.sh >/dev/null
 fi
 
 # --interop: a real Triton Inference Server for the interop tier

@@ -2,7 +2,7 @@
 # Installs what the tests need and runs all of them: static checks, the unit and end-to-end suites
 # (real gateway, real control plane on PGlite and on a real Postgres server, a real Redis server for
 # shared rate limits, OpenCV as the NMS reference, NVIDIA's tritonclient), the interop tier (a real
-# Triton Inference Server) and the check that the committed ONNX model matches its TF.js original.
+# Triton Inference Server) and the checks that the committed ONNX models match their originals.
 # Under CI=true nothing may be skipped: a missing tool or server fails the run.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
@@ -30,12 +30,15 @@ run_jest jest
 log "interop tier: a real Triton Inference Server"
 run_jest interop -c jest.interop.config.mjs
 
-log "conversion check: committed ONNX model vs the TF.js original"
-if node triton-models/nanodet/conversion/verify-nanodet-tfjs.mjs; then
-  PASSED=$((PASSED + 1))
-else
-  FAILED=$((FAILED + 1))
-fi
+log "conversion checks: committed ONNX models vs their originals"
+for check in triton-models/nanodet/conversion/verify-nanodet-tfjs.mjs \
+  triton-models/appearance-mobilenetv2/conversion/verify-embedder.mjs; do
+  if node "$check"; then
+    PASSED=$((PASSED + 1))
+  else
+    FAILED=$((FAILED + 1))
+  fi
+done
 
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" = 0 ]

@@ -92,7 +92,7 @@ describe('Triton backend against a stand-in Triton (a second gateway, embedded b
   it('discovers nanodet without RepositoryIndex and serves the metadata and config upstream serves', async () => {
     expect(await getJson(`${downstream.httpUrl}/readyz`)).toEqual({
       status: 200,
-      body: { status: 'ready', backend: 'triton', models: ['nanodet'] },
+      body: { status: 'ready', backend: 'triton', models: ['appearance-mobilenetv2', 'nanodet'] },
     });
     for (const path of ['/v2/models/nanodet', '/v2/models/nanodet/config']) {
       const [through, direct] = await Promise.all([
@@ -171,6 +171,7 @@ describe('Triton backend against a stand-in Triton (a second gateway, embedded b
     it('RepositoryIndex of a gateway lists its models as Triton does', async () => {
       const index = await client.repositoryIndex({ ready: true });
       expect(index.map(({ name, version, state }) => ({ name, version, state }))).toEqual([
+        { name: 'appearance-mobilenetv2', version: '1', state: 'READY' },
         { name: 'nanodet', version: '1', state: 'READY' },
       ]);
     });

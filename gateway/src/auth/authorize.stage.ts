@@ -10,6 +10,7 @@ export class AuthorizeStage implements CallGuard {
   readonly name = 'authorize';
 
   check({ call, ask }: GuardedCall): void {
+    if (call.companion) return;
     authorize(call.caller, ACCESS.model, ask.model || undefined);
   }
 }

@@ -62,6 +62,24 @@ const schema = z.object({
    */
   GATEWAY_SHADOW_MAX_IN_FLIGHT: z.coerce.number().int().min(0).max(10_000).default(4),
   GATEWAY_SHADOW_TIMEOUT_MS: positiveInt.max(MAX_TIMER_MS).default(10_000),
+  /**
+   * Camera streams (vision.v1.StreamService, docs/streams.md): a frame not served within this long
+   * of arriving is dropped, unless the stream's config asks otherwise.
+   */
+  GATEWAY_STREAM_FRAME_DEADLINE_MS: positiveInt.max(60_000).default(500),
+  /** Open camera streams (StreamTrack and WatchSource) per tenant. */
+  GATEWAY_STREAMS_PER_TENANT: positiveInt.max(100_000).default(16),
+  /** Cameras one stream may carry (an edge box multiplexing several). */
+  GATEWAY_STREAM_MAX_CAMERAS: positiveInt.max(1024).default(16),
+  /** Appearance model for cross-camera re-identification; empty: none (global ids off). */
+  GATEWAY_REID_MODEL: z.string().max(128).default('appearance-mobilenetv2'),
+  /** Least appearance similarity (cosine, age-discounted) for a new track to take an existing global id. */
+  GATEWAY_REID_THRESHOLD: z.coerce.number().min(-1).max(1).default(0.75),
+  /** Longest a person may take from one camera to another and keep their global id. */
+  GATEWAY_REID_MAX_TRANSIT_MS: positiveInt.max(3_600_000).default(30_000),
+  /** Server-pulled video sources (ffmpeg children) at most, and the ffmpeg binary. */
+  GATEWAY_SOURCES_MAX: z.coerce.number().int().min(0).max(256).default(8),
+  GATEWAY_FFMPEG_PATH: z.string().min(1).default('ffmpeg'),
   DETECT_SCORE_THRESHOLD: probability.default(0.35),
   DETECT_IOU_THRESHOLD: probability.default(0.6),
   DETECT_MAX_DETECTIONS: positiveInt.max(1000).default(100),
@@ -316,6 +334,18 @@ function checkImageEnv(raw: RawConfig, context: z.RefinementCtx): void {
   }
 }
 
+export interface StreamSettings {
+  frameDeadlineMs: number;
+  perTenant: number;
+  maxCameras: number;
+  /** '' turns re-identification off. */
+  reidModel: string;
+  reidThreshold: number;
+  reidMaxTransitMs: number;
+  maxSources: number;
+  ffmpegPath: string;
+}
+
 export interface GatewayConfig {
   host: string;
   httpPort: number;
@@ -331,6 +361,8 @@ export interface GatewayConfig {
   /** Shadow copies: how many may run at once, and how long one may take. */
   shadows: { maxInFlight: number; timeoutMs: number };
   ortIntraOpThreads: number;
+  /** Camera streams and server-pulled sources (streams/, sources/). */
+  streams: StreamSettings;
   detectDefaults: { scoreThreshold: number; iouThreshold: number; maxDetections: number };
   logLevel: RawConfig['LOG_LEVEL'];
   logFormat: 'json' | 'pretty';
@@ -463,6 +495,16 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv): GatewayConfig {
       timeoutMs: raw.GATEWAY_SHADOW_TIMEOUT_MS,
     },
     ortIntraOpThreads: raw.ORT_INTRA_OP_THREADS,
+    streams: {
+      frameDeadlineMs: raw.GATEWAY_STREAM_FRAME_DEADLINE_MS,
+      perTenant: raw.GATEWAY_STREAMS_PER_TENANT,
+      maxCameras: raw.GATEWAY_STREAM_MAX_CAMERAS,
+      reidModel: raw.GATEWAY_REID_MODEL,
+      reidThreshold: raw.GATEWAY_REID_THRESHOLD,
+      reidMaxTransitMs: raw.GATEWAY_REID_MAX_TRANSIT_MS,
+      maxSources: raw.GATEWAY_SOURCES_MAX,
+      ffmpegPath: raw.GATEWAY_FFMPEG_PATH,
+    },
     detectDefaults: {
       scoreThreshold: raw.DETECT_SCORE_THRESHOLD,
       iouThreshold: raw.DETECT_IOU_THRESHOLD,
@@ -568,6 +610,7 @@ export const CONFIG_SLICE = {
   grpc: Symbol('config.grpc'),
   maxBodyBytes: Symbol('config.maxBodyBytes'),
   shadows: Symbol('config.shadows'),
+  streams: Symbol('config.streams'),
   routing: Symbol('config.routing'),
 } as const satisfies { [K in keyof GatewayConfig]?: symbol };
 

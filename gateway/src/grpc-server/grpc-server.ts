@@ -14,10 +14,12 @@ import {
 } from '@contracts/generated/inference/grpc_service_pb';
 import { file_inference_model_config } from '@contracts/generated/inference/model_config_pb';
 import { file_vision_v1_vision, VisionService } from '@contracts/generated/vision/v1/vision_pb';
+import { file_vision_v1_streams, StreamService } from '@contracts/generated/vision/v1/streams_pb';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { INFERENCE_BACKEND, type InferenceBackend } from '../request-path/inference-backend';
 import { KServeGrpcService } from '../kserve/grpc/kserve-grpc.service';
 import { VisionGrpcService } from '../vision/vision-grpc.service';
+import { StreamGrpcService } from '../streams/stream-grpc.service';
 import { addReflection } from './grpc-reflection';
 import { Authenticator } from '../auth/authenticator';
 import { GuardedServer } from '../auth/grpc/grpc-guard';
@@ -31,7 +33,12 @@ import { Http2StreamHandoff } from './http2-stream-handoff';
 import { PeerQuota } from './peer-quota';
 
 /** Services whose grpc.health.v1 status follows the backend's readiness ('' is the whole server). */
-const HEALTH_SERVICES = ['', GRPCInferenceService.typeName, VisionService.typeName];
+const HEALTH_SERVICES = [
+  '',
+  GRPCInferenceService.typeName,
+  VisionService.typeName,
+  StreamService.typeName,
+];
 
 /** The gateway's gRPC port: KServe v2, the vision API, grpc.health.v1 and reflection, on one grpc-js server. */
 @Injectable()
@@ -47,6 +54,7 @@ export class GrpcServer implements OnApplicationBootstrap, OnApplicationShutdown
     @Inject(INFERENCE_BACKEND) private readonly backend: InferenceBackend,
     private readonly kserve: KServeGrpcService,
     private readonly vision: VisionGrpcService,
+    private readonly streams: StreamGrpcService,
     private readonly authenticator: Authenticator,
     private readonly metrics: GatewayMetrics,
   ) {}
@@ -97,11 +105,13 @@ export class GrpcServer implements OnApplicationBootstrap, OnApplicationShutdown
     );
     server.addService(serverDefinition(GRPCInferenceService), this.kserve.implementation());
     server.addService(serverDefinition(VisionService), this.vision.implementation());
+    server.addService(serverDefinition(StreamService), this.streams.implementation());
     this.health.addToServer(server);
     addReflection(server, [
       file_inference_model_config,
       file_inference_grpc_service,
       file_vision_v1_vision,
+      file_vision_v1_streams,
     ]);
     this.boundPort = await new Promise<number>((resolve, reject) => {
       server.bindAsync(

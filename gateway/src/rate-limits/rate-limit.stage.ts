@@ -14,6 +14,7 @@ export class RateLimitStage implements CallGuard {
   constructor(private readonly limits: RateLimitService) {}
 
   async check({ call, ask }: GuardedCall): Promise<void> {
+    if (call.companion) return;
     await this.limits.admit(call.caller.tenant, ask.model, call.images);
   }
 }

@@ -17,4 +17,10 @@ export interface CallContext {
    * sticky key (such as `x-camera-id`); the first value when there are several.
    */
   header?(name: string): string | undefined;
+  /**
+   * A call the gateway makes itself as part of a call already authorised and charged (a camera
+   * frame's re-identification embeddings): authorize and rate-limit let it through; routing and
+   * admission treat it like any call.
+   */
+  companion?: boolean;
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { GatewayConfig } from '../config/gateway-config';
 import { invalidArgument } from '../errors/gateway-error';
 import { quoted } from '../errors/quoted-value';
+import type { DetectOptions as DetectOptionsMessage } from '@contracts/generated/vision/v1/vision_pb';
 import type { DetectOptions } from './detect-types';
 
 /**
@@ -107,4 +108,26 @@ export function withDefaults(
     classes: options.classes?.length ? options.classes : undefined,
     resize: options.resize,
   };
+}
+
+/**
+ * gRPC's DetectOptions message, validated through the query schema (one validation path for both
+ * front doors); unset fields take the defaults.
+ */
+export function detectOptionsFromMessage(
+  given: DetectOptionsMessage | undefined,
+  defaults: GatewayConfig['detectDefaults'],
+): DetectOptions {
+  return detectOptionsFromQuery(
+    Object.fromEntries(
+      Object.entries({
+        scoreThreshold: given?.scoreThreshold,
+        iouThreshold: given?.iouThreshold,
+        maxDetections: given?.maxDetections,
+        classes: given?.classes.length ? given.classes.join(',') : undefined,
+        resize: given?.resize,
+      }).filter(([, value]) => value !== undefined),
+    ),
+    defaults,
+  );
 }

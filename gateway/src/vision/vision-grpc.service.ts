@@ -11,7 +11,7 @@ import { CONFIG_SLICE, type ConfigSlice } from '../config/gateway-config';
 import { invalidArgument } from '../errors/gateway-error';
 import { unaryHandler } from '../grpc-server/grpc-handlers';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
-import { detectOptionsFromQuery } from './detect-options';
+import { detectOptionsFromMessage } from './detect-options';
 import { grpcCallBounds, type GrpcServerCall } from '../admission/grpc-call-bounds';
 import { DetectPipeline } from './detect-pipeline';
 import { grpcCallContext } from '../grpc-server/grpc-call-context';
@@ -39,20 +39,7 @@ export class VisionGrpcService {
 
   private async detect(request: DetectRequest, call: GrpcServerCall & { metadata: Metadata }) {
     if (request.image.byteLength === 0) throw invalidArgument('image is empty');
-    const given = request.options;
-    // One validation path for both front doors: gRPC options go through the REST query schema.
-    const options = detectOptionsFromQuery(
-      Object.fromEntries(
-        Object.entries({
-          scoreThreshold: given?.scoreThreshold,
-          iouThreshold: given?.iouThreshold,
-          maxDetections: given?.maxDetections,
-          classes: given?.classes.length ? given.classes.join(',') : undefined,
-          resize: given?.resize,
-        }).filter(([, value]) => value !== undefined),
-      ),
-      this.detectDefaults,
-    );
+    const options = detectOptionsFromMessage(request.options, this.detectDefaults);
     const result = await this.detector.detect(
       {
         model: request.model,

@@ -6,6 +6,6 @@ import { VisionHttpController } from './vision-http.controller';
 @Module({
   providers: [DetectPipeline, VisionGrpcService],
   controllers: [VisionHttpController],
-  exports: [VisionGrpcService],
+  exports: [VisionGrpcService, DetectPipeline],
 })
 export class VisionModule {}

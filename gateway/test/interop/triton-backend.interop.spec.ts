@@ -103,9 +103,10 @@ describe('the gateway in front of a real Triton Inference Server (Triton backend
     expect(await readyz.json()).toEqual({
       status: 'ready',
       backend: 'triton',
-      models: ['nanodet'],
+      models: ['appearance-mobilenetv2', 'nanodet'],
     });
     expect(await direct.repositoryIndex({ ready: true })).toEqual([
+      expect.objectContaining({ name: 'appearance-mobilenetv2', version: '1', state: 'READY' }),
       expect.objectContaining({ name: 'nanodet', version: '1', state: 'READY' }),
     ]);
 

@@ -20,5 +20,6 @@ export {
   type ReadyWhen,
 } from './child-service';
 export { SAMPLE_MEDIA, readSampleMedia } from './sample-media';
+export { extractVideoFrames, type FrameExtraction } from './video-frames';
 export { numberFrom } from './env-number';
 export { apiKeyInterceptor } from './api-key-interceptor';

@@ -30,6 +30,12 @@ export const GRPC_METHOD_ACCESS: Readonly<Record<string, GrpcMethodAccess>> = {
   [kserve('RepositoryModelLoad')]: { policy: ACCESS.admin },
   [kserve('RepositoryModelUnload')]: { policy: ACCESS.admin },
   '/vision.v1.VisionService/Detect': { policy: ACCESS.model, modelField: 'model' },
+  // The stream's config (first frame) names its model; the authorize stage checks every frame.
+  '/vision.v1.StreamService/StreamTrack': { policy: ACCESS.anyModel },
+  '/vision.v1.StreamService/AddSource': { policy: ACCESS.admin },
+  '/vision.v1.StreamService/RemoveSource': { policy: ACCESS.admin },
+  '/vision.v1.StreamService/ListSources': { policy: ACCESS.admin },
+  '/vision.v1.StreamService/WatchSource': { policy: ACCESS.admin },
   '/grpc.reflection.v1.ServerReflection/ServerReflectionInfo': { policy: ACCESS.authenticated },
   '/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo': {
     policy: ACCESS.authenticated,

@@ -30,6 +30,7 @@ describe('loadGatewayConfig', () => {
         perTenant: 16,
         maxCameras: 16,
         reidModel: 'appearance-mobilenetv2',
+        reidEmbedding: 'model',
         reidThreshold: 0.75,
         reidMaxTransitMs: 30_000,
         maxSources: 8,

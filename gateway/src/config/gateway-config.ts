@@ -73,8 +73,16 @@ const schema = z.object({
   GATEWAY_STREAM_MAX_CAMERAS: positiveInt.max(1024).default(16),
   /** Appearance model for cross-camera re-identification; empty: none (global ids off). */
   GATEWAY_REID_MODEL: z.string().max(128).default('appearance-mobilenetv2'),
-  /** Least appearance similarity (cosine, age-discounted) for a new track to take an existing global id. */
-  GATEWAY_REID_THRESHOLD: z.coerce.number().min(-1).max(1).default(0.75),
+  /**
+   * What a track's appearance is: the appearance model's embedding (GATEWAY_REID_MODEL), or an HSV
+   * colour histogram of the box (no model call: the baseline, and a fallback without a model).
+   */
+  GATEWAY_REID_EMBEDDING: z.enum(['model', 'colour-histogram']).default('model'),
+  /**
+   * Least appearance similarity (cosine, age-discounted) for a new track to take an existing
+   * global id; unset: 0.75 for the model, 0.85 for colour histograms (their similarities run higher).
+   */
+  GATEWAY_REID_THRESHOLD: z.coerce.number().min(-1).max(1).optional(),
   /** Longest a person may take from one camera to another and keep their global id. */
   GATEWAY_REID_MAX_TRANSIT_MS: positiveInt.max(3_600_000).default(30_000),
   /** Server-pulled video sources (ffmpeg children) at most, and the ffmpeg binary. */
@@ -340,6 +348,7 @@ export interface StreamSettings {
   maxCameras: number;
   /** '' turns re-identification off. */
   reidModel: string;
+  reidEmbedding: 'model' | 'colour-histogram';
   reidThreshold: number;
   reidMaxTransitMs: number;
   maxSources: number;
@@ -500,7 +509,9 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv): GatewayConfig {
       perTenant: raw.GATEWAY_STREAMS_PER_TENANT,
       maxCameras: raw.GATEWAY_STREAM_MAX_CAMERAS,
       reidModel: raw.GATEWAY_REID_MODEL,
-      reidThreshold: raw.GATEWAY_REID_THRESHOLD,
+      reidEmbedding: raw.GATEWAY_REID_EMBEDDING,
+      reidThreshold:
+        raw.GATEWAY_REID_THRESHOLD ?? (raw.GATEWAY_REID_EMBEDDING === 'model' ? 0.75 : 0.85),
       reidMaxTransitMs: raw.GATEWAY_REID_MAX_TRANSIT_MS,
       maxSources: raw.GATEWAY_SOURCES_MAX,
       ffmpegPath: raw.GATEWAY_FFMPEG_PATH,

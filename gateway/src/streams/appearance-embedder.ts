@@ -1,5 +1,11 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { APPEARANCE_MODEL, cropInputLength } from '@vision-reid';
+import {
+  APPEARANCE_MODEL,
+  colourHistogramEmbedding,
+  cropInputLength,
+  cropPlanarInput,
+  type PixelBox,
+} from '@vision-reid';
 import { CONFIG_SLICE, type ConfigSlice } from '../config/gateway-config';
 import { toGatewayError } from '../errors/gateway-error';
 import { CallPipeline } from '../pipeline/call-pipeline';
@@ -9,9 +15,18 @@ import type { CallContext } from '../request-path/call-context';
 /** After the embedder model was not found, how long re-identification stays off (no retry storm). */
 const MISSING_MODEL_BACKOFF_MS = 10_000;
 
+/** A decoded RGB frame (sharp's raw output). */
+export interface RgbFrame {
+  pixels: Uint8Array;
+  width: number;
+  height: number;
+}
+
 /**
- * The appearance model as a companion call of a camera frame: routed, admitted and batched like any
- * call to that model (several streams' crops share batches), not authorised or charged again.
+ * Appearance embeddings of boxes of a frame (GATEWAY_REID_EMBEDDING): the appearance model as a
+ * companion call of the camera frame (routed, admitted and batched like any call to that model,
+ * so several streams' crops share batches; not authorised or charged again), or the colour
+ * histogram baseline computed here.
  */
 @Injectable()
 export class AppearanceEmbedder {
@@ -25,11 +40,29 @@ export class AppearanceEmbedder {
   ) {}
 
   get available(): boolean {
+    if (this.settings.reidEmbedding === 'colour-histogram') return true;
     return this.settings.reidModel !== '' && Date.now() >= this.missingUntil;
   }
 
-  /** One L2-normalised embedding per crop of `crops` (count × 3 × 128 × 64, planar, 0..1). */
+  /** One L2-normalised embedding per box. */
   async embed(
+    call: CallContext,
+    frame: RgbFrame,
+    boxes: readonly PixelBox[],
+    bounds: { deadline: number; signal: AbortSignal },
+  ): Promise<Float32Array[]> {
+    const { pixels, width, height } = frame;
+    if (this.settings.reidEmbedding === 'colour-histogram') {
+      return boxes.map((box) => colourHistogramEmbedding(pixels, width, height, 3, box));
+    }
+    const crops = new Float32Array(boxes.length * cropInputLength());
+    boxes.forEach((box, index) =>
+      cropPlanarInput(pixels, width, height, 3, box, crops, index * cropInputLength()),
+    );
+    return this.runModel(call, crops, boxes.length, bounds);
+  }
+
+  private async runModel(
     call: CallContext,
     crops: Float32Array,
     count: number,
@@ -44,7 +77,7 @@ export class AppearanceEmbedder {
           name: APPEARANCE_MODEL.input,
           datatype: 'FP32' as const,
           shape: [count, 3, APPEARANCE_MODEL.inputHeight, APPEARANCE_MODEL.inputWidth],
-          data: crops.subarray(0, count * cropInputLength()),
+          data: crops,
         },
       ],
       outputs: [APPEARANCE_MODEL.output],
@@ -55,8 +88,7 @@ export class AppearanceEmbedder {
         { model, version: '', ...bounds },
         new TensorWork(request, this.tensors),
       );
-      const output = response.outputs.find(({ name }) => name === APPEARANCE_MODEL.output);
-      const data = output?.data;
+      const data = response.outputs.find(({ name }) => name === APPEARANCE_MODEL.output)?.data;
       if (!(data instanceof Float32Array)) {
         throw new Error(`${model} answered without a FP32 '${APPEARANCE_MODEL.output}' output`);
       }

@@ -71,6 +71,8 @@ export function resolveStreamConfig(
     frameDeadlineMs: config.frameDeadlineMs || settings.frameDeadlineMs,
     options: detectOptionsFromMessage(config.options, detectDefaults),
     forecastHorizonsMs: horizons.length ? [...horizons].sort((a, b) => a - b) : DEFAULT_HORIZONS_MS,
-    reidentify: (config.reidentify ?? true) && settings.reidModel !== '',
+    reidentify:
+      (config.reidentify ?? true) &&
+      (settings.reidModel !== '' || settings.reidEmbedding === 'colour-histogram'),
   };
 }

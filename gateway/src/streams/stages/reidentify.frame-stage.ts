@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { cropInputLength, cropPlanarInput, type TrackObservation } from '@vision-reid';
+import type { TrackObservation } from '@vision-reid';
 import type { AppearanceEmbedder } from '../appearance-embedder';
 import type { FrameObject, FrameStage, FrameWork } from '../frame-work';
 import type { StreamMetrics } from '../stream-metrics';
@@ -44,22 +44,12 @@ export class ReidentifyStage implements FrameStage {
         .raw()
         .toBuffer({ resolveWithObject: true });
       const pixels = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-      const crops = new Float32Array(due.length * cropInputLength());
-      due.forEach((object, index) =>
-        cropPlanarInput(
-          pixels,
-          info.width,
-          info.height,
-          3,
-          object.box,
-          crops,
-          index * cropInputLength(),
-        ),
+      const embeddings = await this.embedder.embed(
+        call,
+        { pixels, width: info.width, height: info.height },
+        due.map((object) => object.box),
+        { deadline: frame.deadline, signal: work.signal },
       );
-      const embeddings = await this.embedder.embed(call, crops, due.length, {
-        deadline: frame.deadline,
-        signal: work.signal,
-      });
       const observations: TrackObservation[] = due.map((object, index) => ({
         cameraId: camera.cameraId,
         trackId: object.trackId,

@@ -1,4 +1,4 @@
-import { create, fromBinary } from '@bufbuild/protobuf';
+import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import fc from 'fast-check';
 import { status, type Client, type ServiceError } from '@grpc/grpc-js';
 import {
@@ -7,6 +7,11 @@ import {
   ModelStreamInferResponseSchema,
 } from '@contracts/generated/inference/grpc_service_pb';
 import { DetectRequestSchema, VisionService } from '@contracts/generated/vision/v1/vision_pb';
+import {
+  FrameResultSchema,
+  FrameSchema,
+  StreamService,
+} from '@contracts/generated/vision/v1/streams_pb';
 import { nanodetInferRequest } from '../nanodet-reference';
 import { callUnary, grpcClient, sampleImage } from '../test-gateway';
 import { startMeteredGateway, type MeteredGateway } from '../hostile/cost-meter';
@@ -92,6 +97,7 @@ describe('malformed input: gRPC (property-based)', () => {
     const methods = [
       ...GRPCInferenceService.methods.filter((method) => method.methodKind === 'unary'),
       ...VisionService.methods,
+      ...StreamService.methods.filter((method) => method.methodKind === 'unary'),
     ].map((method) => `/${method.parent.typeName}/${method.name}`);
     await assertCheaply(
       gateway,
@@ -133,6 +139,54 @@ describe('malformed input: gRPC (property-based)', () => {
           for (const bytes of responses) {
             const response = fromBinary(ModelStreamInferResponseSchema, bytes);
             if (!response.inferResponse) expect(response.errorMessage.length).toBeGreaterThan(7);
+          }
+        },
+      ),
+      fuzzParameters(40),
+    );
+  });
+
+  it('answers random and damaged frames on StreamTrack with a typed status or a per-frame error', async () => {
+    const frames = [
+      toBinary(
+        FrameSchema,
+        create(FrameSchema, {
+          config: { model: 'nanodet', policy: 3, options: { classes: ['person'] } },
+          cameraId: 'fuzz',
+          seq: 1n,
+          image: jpeg,
+        }),
+      ),
+      toBinary(FrameSchema, create(FrameSchema, { cameraId: 'fuzz', seq: 2n, image: jpeg })),
+    ];
+    await assertCheaply(
+      gateway,
+      fc.asyncProperty(
+        fc.array(messageBytes(frames), { minLength: 1, maxLength: 4 }),
+        async (messages) => {
+          const results: Buffer[] = [];
+          const error = await answerWithin(
+            'StreamTrack',
+            new Promise<ServiceError | null>((resolve) => {
+              const stream = vision.makeBidiStreamRequest(
+                '/vision.v1.StreamService/StreamTrack',
+                identity,
+                identity,
+              );
+              stream.on('data', (bytes: Buffer) => results.push(bytes));
+              stream.on('error', (caught: ServiceError) => resolve(caught));
+              stream.on('status', (final: { code: status }) => {
+                if (final.code === status.OK) resolve(null);
+              });
+              for (const message of messages) stream.write(message);
+              stream.end();
+            }),
+          );
+          expectTypedOutcome('StreamTrack', error);
+          for (const bytes of results) {
+            const result = fromBinary(FrameResultSchema, bytes);
+            if (result.error) expect(result.error.message.length).toBeGreaterThan(7);
+            expect(SERVER_FAULTS.has(result.error?.code ?? 0)).toBe(false);
           }
         },
       ),

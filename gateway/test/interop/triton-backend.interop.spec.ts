@@ -51,6 +51,8 @@ import {
   type RunningTriton,
 } from './triton-server';
 import { OUTPUT_DIMS, ok, type ClientSummary } from '../conformance/tritonclient-summary';
+import { extractVideoFrames } from '@test-support';
+import { openTrackStream, streamConfig } from '../streams/track-client';
 
 const script = join(REPO_ROOT, 'gateway/test/conformance/tritonclient_conformance.py');
 const SEED = 20260611;
@@ -220,6 +222,29 @@ describe('the gateway in front of a real Triton Inference Server (Triton backend
       rmSync(outDir, { recursive: true, force: true });
     }
   }, 120_000);
+
+  it('camera streams run through Triton: detection, and re-identification embeddings as companion calls', async () => {
+    const frames = extractVideoFrames('vtest.avi', { count: 12 });
+    const session = openTrackStream(gateway.grpcAddress);
+    frames.forEach((image, index) =>
+      session.send({
+        config: index === 0 ? streamConfig({ policy: 3, frameDeadlineMs: 30_000 }) : undefined,
+        cameraId: 'over-triton',
+        seq: BigInt(index + 1),
+        captureTimeMs: BigInt(1_700_000_000_000 + index * 100),
+        image,
+      }),
+    );
+    session.close();
+    expect(await session.closed).toBeNull();
+    const answered = session.results.filter((result) => result.cameraId && !result.error);
+    expect(answered).toHaveLength(frames.length);
+    const last = answered.at(-1)!;
+    expect(last.objects.length).toBeGreaterThan(2);
+    // Embedded by the appearance model Triton serves: every tracked person has a global id.
+    expect(last.objects.every((object) => object.globalId > 0n)).toBe(true);
+    expect(last.timingsMs.reidentify).toBeGreaterThanOrEqual(0);
+  });
 
   it('detect through Triton finds exactly what the embedded backend finds', async () => {
     const embedded = await startTestGateway();

@@ -34,3 +34,4 @@ export {
   type VideoSourceState,
   type VideoSourceStats,
 } from './video-source';
+export { redactUrlCredentials } from './stderr-tail';

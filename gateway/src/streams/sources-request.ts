@@ -23,7 +23,7 @@ export interface AddSourcePlan {
 }
 
 const SOURCE_ID = /^[a-z0-9-]{1,64}$/;
-/** The proto's range (the sources code accepts up to 60: above 30 no detector keeps up anyway). */
+/** The proto's range (the sources code itself accepts up to 60). */
 const MIN_SOURCE_FPS = 1;
 const MAX_SOURCE_FPS = 30;
 

@@ -6,17 +6,17 @@ import { grpcCallBounds } from '../admission/grpc-call-bounds';
 import { CONFIG_SLICE, type ConfigSlice } from '../config/gateway-config';
 import { grpcCallContext } from '../grpc-server/grpc-call-context';
 import { toServiceError } from '../grpc-server/grpc-errors';
+import { GatewayMetrics } from '../metrics/gateway-metrics';
 import { FramePipeline } from './frame-pipeline';
+import { ServedSources } from './served-sources';
 import { StreamMetrics } from './stream-metrics';
 import { TenantStreamSlots } from './tenant-stream-slots';
 import { TrackStream } from './track-stream';
-import { unimplementedSourceMethods } from './source-methods';
+import { sourceMethods } from './source-methods';
 
 /** `vision.v1.StreamService`: camera streams (StreamTrack) and server-pulled sources. */
 @Injectable()
 export class StreamGrpcService {
-  private readonly slots: TenantStreamSlots;
-
   constructor(
     @Inject(CONFIG_SLICE.streams) private readonly settings: ConfigSlice<'streams'>,
     @Inject(CONFIG_SLICE.detectDefaults)
@@ -24,14 +24,20 @@ export class StreamGrpcService {
     @Inject(CONFIG_SLICE.grpc) private readonly grpcLimits: ConfigSlice<'grpc'>,
     private readonly pipeline: FramePipeline,
     private readonly metrics: StreamMetrics,
-  ) {
-    this.slots = new TenantStreamSlots(settings.perTenant);
-  }
+    private readonly slots: TenantStreamSlots,
+    private readonly sources: ServedSources,
+    private readonly gatewayMetrics: GatewayMetrics,
+  ) {}
 
   implementation(): ImplementationOf<typeof StreamService> {
     return {
       streamTrack: (call) => this.streamTrack(call),
-      ...unimplementedSourceMethods(),
+      ...sourceMethods({
+        sources: this.sources,
+        slots: this.slots,
+        metrics: this.metrics,
+        gatewayMetrics: this.gatewayMetrics,
+      }),
     };
   }
 

@@ -55,7 +55,10 @@ export function failedResult(
 export function dropReasonOf(error: GatewayError): DropReason | undefined {
   switch (error.kind) {
     case 'resource_exhausted':
-      return DropReason.RATE_LIMITED;
+      // The rate limits say which limit in RateLimit-Policy; admission's full queue does not.
+      return error.hints.headers?.['ratelimit-policy'] !== undefined
+        ? DropReason.RATE_LIMITED
+        : DropReason.OVERLOADED;
     case 'unavailable':
       return DropReason.OVERLOADED;
     case 'deadline_exceeded':

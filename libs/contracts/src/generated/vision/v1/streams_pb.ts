@@ -628,7 +628,8 @@ export enum DropReason {
   RATE_LIMITED = 4,
 
   /**
-   * The gateway is overloaded and shed it (real-time traffic is shed last).
+   * The gateway is overloaded and shed it (the model's admission queue was full, or its backend is
+   * unavailable; real-time traffic is shed last).
    *
    * @generated from enum value: DROP_REASON_OVERLOADED = 5;
    */

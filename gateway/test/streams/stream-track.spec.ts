@@ -16,7 +16,6 @@ let gateway: TestGateway;
 beforeAll(async () => {
   gateway = await startTestGateway({
     GATEWAY_STREAMS_PER_TENANT: '3',
-    GATEWAY_REID_MODEL: '',
     // A client that stops reading holds up serving after a few answers (~1 KB each).
     GATEWAY_GRPC_STREAM_MAX_UNSENT_BYTES: '16384',
   });
@@ -62,7 +61,7 @@ async function finish(session: TrackSession): Promise<void> {
 }
 
 describe('vision.v1.StreamService/StreamTrack', () => {
-  it('tracks the people of vtest.avi at 10 FPS with stable ids, velocities and timings', async () => {
+  it('tracks the people of vtest.avi at 10 FPS: stable ids, global ids, velocities, forecasts, timings', async () => {
     const session = openTrackStream(gateway.grpcAddress);
     const start = Date.now();
     for (const [index, image] of frames.entries()) {
@@ -108,6 +107,19 @@ describe('vision.v1.StreamService/StreamTrack', () => {
     expect(speeds.filter((speed) => speed > 5).length).toBeGreaterThan(objects.length / 4);
     expect(Math.max(...speeds)).toBeLessThan(2000);
 
+    // Global ids: every tracked person has one once embedded (on sight), no two in one frame
+    // share one, and a track keeps its own.
+    const globalOf = new Map<bigint, bigint>();
+    for (const result of answered.slice(1)) {
+      const ids = result.objects.map((object) => object.globalId);
+      expect(ids.every((id) => id > 0n)).toBe(true);
+      expect(new Set(ids).size).toBe(ids.length);
+      for (const object of result.objects) {
+        expect(globalOf.get(object.trackId) ?? object.globalId).toBe(object.globalId);
+        globalOf.set(object.trackId, object.globalId);
+      }
+    }
+
     // Forecasts: every object tracked for two frames or more has its foot point at each horizon.
     const later = answered.slice(5).flatMap((result) => result.objects);
     const forecasted = later.filter((object) => object.forecast.length > 0);
@@ -138,6 +150,7 @@ describe('vision.v1.StreamService/StreamTrack', () => {
         'infer',
         'nms',
         'track',
+        'reidentify',
         'forecast',
         'total',
       ]) {

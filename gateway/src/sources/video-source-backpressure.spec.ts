@@ -3,35 +3,12 @@
  * `block` subscriber really stops ffmpeg through the pipe, and a slow subscriber does not slow
  * a `latest` or `drop-oldest` one. Real ffmpeg, vtest.avi decoded as fast as it goes.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { missingPrerequisite, SAMPLE_MEDIA } from '@test-support';
+import { pidAlive, sleep, until } from '@test-support';
 import type { FrameSubscription } from './bounded-frame-queue';
-import { ffmpegUnavailableReason } from './ffmpeg-availability';
-import { VideoSource } from './video-source';
+import { missingVideoPrerequisites, trackedSources, VTEST } from './video-source-fixture';
 
-const VTEST = join(SAMPLE_MEDIA, 'vtest.avi');
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-async function waitUntil(what: string, done: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+/** How long a test waits for a state it polls for. */
+const WITHIN_MS = 10_000;
 
 /** Reads as fast as frames come, remembering the largest one; stops when the source is over. */
 async function readAll(subscription: FrameSubscription, seen: { count: number; maxBytes: number }) {
@@ -42,28 +19,19 @@ async function readAll(subscription: FrameSubscription, seen: { count: number; m
 }
 
 describe('VideoSource subscribers under backpressure (real ffmpeg)', () => {
-  if (missingPrerequisite('ffmpeg', ffmpegUnavailableReason())) return;
-  if (
-    missingPrerequisite(
-      'vtest.avi',
-      existsSync(VTEST) ? undefined : 'run scripts/fetch-sample-media.sh',
-    )
-  ) {
-    return;
-  }
+  if (missingVideoPrerequisites()) return;
 
-  let source: VideoSource;
-  afterEach(() => source.close());
+  const open = trackedSources();
 
   it('keeps a consumer that never reads bounded, counting drops by policy', async () => {
-    source = new VideoSource({ url: VTEST, fps: 30, loop: true });
+    const source = open({ url: VTEST, fps: 30, loop: true });
     const latest = source.subscribe({ policy: 'latest' });
     const oldest = source.subscribe({ policy: 'drop-oldest', capacity: 3 });
     const reader = source.subscribe({ policy: 'drop-oldest', capacity: 3 });
     const seen = { count: 0, maxBytes: 0 };
     const reading = readAll(reader, seen);
     source.start();
-    await waitUntil('300 frames', () => source.stats().framesRead >= 300);
+    await until(() => source.stats().framesRead >= 300, '300 frames', WITHIN_MS);
     const stats = source.stats();
     const idle = [latest.stats(), oldest.stats()];
     await source.close();
@@ -84,10 +52,10 @@ describe('VideoSource subscribers under backpressure (real ffmpeg)', () => {
 
   it('block pauses ffmpeg while the consumer does not read, and resumes without a gap', async () => {
     // A stall timeout far below the pause: a paused source must not count as stalled.
-    source = new VideoSource({ url: VTEST, fps: 30, loop: true }, { stallTimeoutMs: 400 });
+    const source = open({ url: VTEST, fps: 30, loop: true }, { stallTimeoutMs: 400 });
     const blocked = source.subscribe({ policy: 'block', capacity: 4 });
     source.start();
-    await waitUntil('a full queue', () => blocked.stats().queuedFrames === 4);
+    await until(() => blocked.stats().queuedFrames === 4, 'a full queue', WITHIN_MS);
     await sleep(300);
     const pausedAt = source.stats();
     await sleep(1000);
@@ -114,23 +82,23 @@ describe('VideoSource subscribers under backpressure (real ffmpeg)', () => {
   });
 
   it('lets a latest subscriber keep up while a block subscriber holds the source', async () => {
-    source = new VideoSource({ url: VTEST, fps: 30, loop: true });
+    const source = open({ url: VTEST, fps: 30, loop: true });
     const blocked = source.subscribe({ policy: 'block', capacity: 2 });
     const latest = source.subscribe({ policy: 'latest' });
     source.start();
-    await waitUntil('a full block queue', () => blocked.stats().queuedFrames === 2);
+    await until(() => blocked.stats().queuedFrames === 2, 'a full block queue', WITHIN_MS);
     // Paced by the block subscriber (its choice), the latest subscriber still gets the newest.
     expect((await latest.take())?.seq).toBe(1);
     blocked.close();
-    await waitUntil('reading again', () => source.stats().framesRead > 50);
+    await until(() => source.stats().framesRead > 50, 'reading again', WITHIN_MS);
     expect(latest.stats().queuedFrames).toBeLessThanOrEqual(1);
   });
 
   it('close() while ffmpeg is blocked writing kills it at once', async () => {
-    source = new VideoSource({ url: VTEST, fps: 30, loop: true }, { killGraceMs: 5_000 });
+    const source = open({ url: VTEST, fps: 30, loop: true }, { killGraceMs: 5_000 });
     const blocked = source.subscribe({ policy: 'block', capacity: 1 });
     source.start();
-    await waitUntil('a full queue', () => blocked.stats().queuedFrames === 1);
+    await until(() => blocked.stats().queuedFrames === 1, 'a full queue', WITHIN_MS);
     await sleep(300);
     const pid = source.pid ?? 0;
     const started = Date.now();

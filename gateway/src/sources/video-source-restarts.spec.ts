@@ -3,47 +3,24 @@
  * unreachable server, a killed child, a stalled stream, no ffmpeg at all; close() in each state
  * leaves no process behind.
  */
-import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
+import { copyFileSync, readFileSync, unlinkSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { missingPrerequisite, SAMPLE_MEDIA } from '@test-support';
+import { pidAlive, sleep, until } from '@test-support';
 import type { VideoFrame } from './bounded-frame-queue';
-import { ffmpegUnavailableReason } from './ffmpeg-availability';
+import type { SourceStateChange, VideoSource, VideoSourceState } from './video-source';
 import {
-  VideoSource,
-  type SourceStateChange,
-  type VideoSourceOptions,
-  type VideoSourceState,
-} from './video-source';
-import type { SourceDescription } from './source-description';
+  missingVideoPrerequisites,
+  trackedSources,
+  VTEST,
+  withShortClip,
+} from './video-source-fixture';
 
-const VTEST = join(SAMPLE_MEDIA, 'vtest.avi');
 /** Short waits so several restarts fit in a test; no jitter so the waits can be checked. */
 const QUICK_BACKOFF = { initialMs: 100, maxMs: 400, healthyRunMs: 60_000, jitterRatio: 0 };
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-async function waitUntil(what: string, done: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+/** How long a test waits for a state it polls for. */
+const WITHIN_MS = 10_000;
 
 function listen(server: Server): Promise<string> {
   return new Promise((resolve) =>
@@ -66,45 +43,15 @@ function record(source: VideoSource): Array<SourceStateChange & { atMs: number }
 }
 
 describe('VideoSource restarts and close (real ffmpeg)', () => {
-  if (missingPrerequisite('ffmpeg', ffmpegUnavailableReason())) return;
-  if (
-    missingPrerequisite(
-      'vtest.avi',
-      existsSync(VTEST) ? undefined : 'run scripts/fetch-sample-media.sh',
-    )
-  ) {
-    return;
-  }
+  if (missingVideoPrerequisites()) return;
 
-  const folder = mkdtempSync(join(tmpdir(), 'video-source-restarts-'));
-  const shortClip = join(folder, 'short.avi');
-  const sources: VideoSource[] = [];
+  // Sources are closed after each test, before the servers they read from.
+  const open = trackedSources({ backoff: QUICK_BACKOFF });
+  const { folder, shortClip } = withShortClip('video-source-restarts-');
   const servers: Server[] = [];
-
-  function open(description: SourceDescription, options: VideoSourceOptions = {}): VideoSource {
-    const source = new VideoSource(description, { backoff: QUICK_BACKOFF, ...options });
-    sources.push(source);
-    return source;
-  }
-
-  beforeAll(() => {
-    execFileSync('ffmpeg', [
-      '-v',
-      'error',
-      '-i',
-      VTEST,
-      '-frames:v',
-      '10',
-      '-c',
-      'copy',
-      shortClip,
-    ]);
-  });
   afterEach(async () => {
-    await Promise.all(sources.splice(0).map((source) => source.close()));
     await Promise.all(servers.splice(0).map(stop));
   });
-  afterAll(() => rmSync(folder, { recursive: true, force: true }));
 
   it('backs off exponentially while the file is missing and recovers when it returns', async () => {
     const file = join(folder, 'comes-and-goes.avi');
@@ -114,7 +61,7 @@ describe('VideoSource restarts and close (real ffmpeg)', () => {
     const changes = record(source);
     const subscription = source.subscribe({ policy: 'latest' });
     source.start();
-    await waitUntil('4 restarts', () => source.stats().restarts >= 4);
+    await until(() => source.stats().restarts >= 4, '4 restarts', WITHIN_MS);
     expect(source.lastError).toBe(
       `ffmpeg exited with code 1: file:${file}: No such file or directory`,
     );
@@ -140,7 +87,7 @@ describe('VideoSource restarts and close (real ffmpeg)', () => {
     await stop(closed);
     const source = open({ url, fps: 5 }, { backoff: { ...QUICK_BACKOFF, initialMs: 300 } });
     source.start();
-    await waitUntil('backoff', () => source.state === 'backoff');
+    await until(() => source.state === 'backoff', 'backoff', WITHIN_MS);
     expect(source.lastError).toMatch(/^ffmpeg exited with code 1: .*Connection refused/s);
     expect(source.pid).toBeUndefined();
     await source.close();
@@ -158,7 +105,7 @@ describe('VideoSource restarts and close (real ffmpeg)', () => {
     const first = source.pid ?? 0;
     const killedAt = Date.now();
     process.kill(first, 'SIGKILL');
-    await waitUntil('a new ffmpeg', () => source.pid !== undefined && source.pid !== first);
+    await until(() => source.pid !== undefined && source.pid !== first, 'a new ffmpeg', WITHIN_MS);
     const after: VideoFrame[] = [];
     while (after.length < 3) {
       const frame = (await subscription.take()) as VideoFrame;
@@ -194,7 +141,7 @@ describe('VideoSource restarts and close (real ffmpeg)', () => {
       for await (const frame of subscription) lastFrameAt = frame.captureTimeMs;
     })();
     source.start();
-    await waitUntil('backoff', () => source.state === 'backoff');
+    await until(() => source.state === 'backoff', 'backoff', WITHIN_MS);
     const states: VideoSourceState[] = changes.map((change) => change.state);
     expect(states).toEqual(['starting', 'running', 'backoff']);
     expect(source.lastError).toBe('stalled: no frame for 800 ms');
@@ -202,7 +149,11 @@ describe('VideoSource restarts and close (real ffmpeg)', () => {
     // Detected after stallTimeoutMs and killed at once, without waiting out killGraceMs.
     expect(changes[2].atMs - lastFrameAt).toBeGreaterThanOrEqual(800);
     expect(changes[2].atMs - lastFrameAt).toBeLessThan(800 + 1_000);
-    await waitUntil('a restart', () => source.stats().restarts === 1 && source.pid !== undefined);
+    await until(
+      () => source.stats().restarts === 1 && source.pid !== undefined,
+      'a restart',
+      WITHIN_MS,
+    );
     // close() reaches a child blocked reading the socket too (SIGKILL after killGraceMs).
     const pid = source.pid ?? 0;
     await source.close();
@@ -213,7 +164,7 @@ describe('VideoSource restarts and close (real ffmpeg)', () => {
   it('keeps retrying when ffmpeg itself is missing, saying why', async () => {
     const source = open({ url: shortClip, fps: 5 }, { ffmpegPath: '/nonexistent/ffmpeg' });
     source.start();
-    await waitUntil('2 restarts', () => source.stats().restarts >= 2);
+    await until(() => source.stats().restarts >= 2, '2 restarts', WITHIN_MS);
     expect(source.lastError).toBe('ffmpeg could not start: spawn /nonexistent/ffmpeg ENOENT');
     expect(source.state).not.toBe('running');
   });

@@ -2,20 +2,20 @@
  * VideoSource against the real ffmpeg on real media: frames, pacing, scaling, looping, the end
  * of a file, HTTP input, and ffmpeg's own refusal of a hostile file.
  */
-import { execFileSync } from 'node:child_process';
-import { createReadStream, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { missingPrerequisite, SAMPLE_MEDIA } from '@test-support';
+import { pidAlive, until } from '@test-support';
 import type { FrameSubscription, VideoFrame } from './bounded-frame-queue';
-import { ffmpegUnavailableReason } from './ffmpeg-availability';
-import { VideoSource, type VideoSourceOptions, type VideoSourceState } from './video-source';
-import type { SourceDescription } from './source-description';
-
-const VTEST = join(SAMPLE_MEDIA, 'vtest.avi');
+import type { VideoSourceState } from './video-source';
+import {
+  missingVideoPrerequisites,
+  trackedSources,
+  VTEST,
+  withShortClip,
+} from './video-source-fixture';
 
 async function take(subscription: FrameSubscription, count: number): Promise<VideoFrame[]> {
   const frames: VideoFrame[] = [];
@@ -27,27 +27,6 @@ async function take(subscription: FrameSubscription, count: number): Promise<Vid
   return frames;
 }
 
-async function waitForState(
-  source: VideoSource,
-  state: VideoSourceState,
-  timeoutMs = 10_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (source.state !== state) {
-    if (Date.now() > deadline) throw new Error(`still ${source.state}, expected ${state}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 async function dimensions(
   image: Buffer,
 ): Promise<[number | undefined, number | undefined, string]> {
@@ -56,44 +35,10 @@ async function dimensions(
 }
 
 describe('VideoSource with real ffmpeg', () => {
-  if (missingPrerequisite('ffmpeg', ffmpegUnavailableReason())) return;
-  if (
-    missingPrerequisite(
-      'vtest.avi',
-      existsSync(VTEST) ? undefined : 'run scripts/fetch-sample-media.sh',
-    )
-  ) {
-    return;
-  }
+  if (missingVideoPrerequisites()) return;
 
-  const folder = mkdtempSync(join(tmpdir(), 'video-source-'));
-  /** The first second of vtest.avi (10 frames), stream-copied: a file that ends quickly. */
-  const shortClip = join(folder, 'short.avi');
-  const sources: VideoSource[] = [];
-
-  function open(description: SourceDescription, options: VideoSourceOptions = {}): VideoSource {
-    const source = new VideoSource(description, options);
-    sources.push(source);
-    return source;
-  }
-
-  beforeAll(() => {
-    execFileSync('ffmpeg', [
-      '-v',
-      'error',
-      '-i',
-      VTEST,
-      '-frames:v',
-      '10',
-      '-c',
-      'copy',
-      shortClip,
-    ]);
-  });
-  afterEach(async () => {
-    await Promise.all(sources.splice(0).map((source) => source.close()));
-  });
-  afterAll(() => rmSync(folder, { recursive: true, force: true }));
+  const open = trackedSources();
+  const { folder, shortClip } = withShortClip('video-source-');
 
   it('delivers valid JPEGs at the requested fps in real time, seq monotonic', async () => {
     const source = open({ url: VTEST, fps: 5, realtime: true });
@@ -192,7 +137,7 @@ describe('VideoSource with real ffmpeg', () => {
       const source = open({ url, fps: 5 }, { backoff: { initialMs: 5_000, maxMs: 5_000 } });
       const subscription = source.subscribe({ policy: 'latest' });
       source.start();
-      await waitForState(source, 'backoff');
+      await until(() => source.state === 'backoff', `${url} in backoff`, 10_000);
       expect(source.lastError).toMatch(/exited with code 1: .*Format not on whitelist/s);
       expect(subscription.poll()).toBeUndefined();
       expect(source.stats().framesRead).toBe(0);

@@ -30,7 +30,7 @@ import {
   type TrackedObject,
 } from '@contracts/generated/vision/v1/streams_pb';
 import { clientDefinition } from '@contracts/grpc/service-definition';
-import { missingPrerequisite, SAMPLE_MEDIA } from '@test-support';
+import { missingPrerequisite, pidAlive, SAMPLE_MEDIA, sleep, until } from '@test-support';
 import { iou, type Box } from '@vision-math';
 import { ffmpegUnavailableReason } from '../../src/sources';
 import { ServedSources } from '../../src/streams/served-sources';
@@ -62,24 +62,8 @@ interface AddInit {
   config?: MessageInitShape<typeof StreamConfigSchema>;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitUntil(what: string, done: () => boolean | Promise<boolean>, timeoutMs = 15_000) {
-  const until = Date.now() + timeoutMs;
-  while (!(await done())) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+/** How long a test waits for a state it polls for, unless it says otherwise. */
+const WITHIN_MS = 15_000;
 
 interface Watch {
   stream: ClientReadableStream<FrameResult>;
@@ -183,7 +167,7 @@ describe('vision.v1.StreamService sources (real ffmpeg)', () => {
     const added = await addSource({ id: 'lobby', url: VTEST, fps: 5, loop: true });
     expect(added).toMatchObject({ id: 'lobby', url: VTEST, state: 'starting', subscribers: 0 });
     const watcher = watch(gateway.grpcAddress, 'lobby');
-    await waitUntil('20 results', () => answered(watcher).length >= 20, 20_000);
+    await until(() => answered(watcher).length >= 20, '20 results', 20_000);
     const first = await sourceNamed('lobby');
     expect(first).toMatchObject({ state: 'running', subscribers: 1, lastError: '' });
     await sleep(1000);
@@ -266,8 +250,7 @@ describe('vision.v1.StreamService sources (real ffmpeg)', () => {
     let droppedByPaused = 0;
     const startedAt = Date.now();
     const servedBefore = (await sourceNamed('hall'))!.framesServed;
-    await waitUntil(
-      'the paused watcher to lose 10 results',
+    await until(
       () => {
         const stats = served.watcherStats();
         for (const one of stats) {
@@ -277,6 +260,7 @@ describe('vision.v1.StreamService sources (real ffmpeg)', () => {
         droppedByPaused = Math.max(0, ...stats.map((one) => one.droppedResults));
         return droppedByPaused >= 10;
       },
+      'the paused watcher to lose 10 results',
       30_000,
     );
     const servedDuring = Number((await sourceNamed('hall'))!.framesServed - servedBefore);
@@ -299,10 +283,14 @@ describe('vision.v1.StreamService sources (real ffmpeg)', () => {
     expect(Math.max(...gaps)).toBeLessThan(1500);
 
     paused.stream.resume();
-    await waitUntil('the paused watcher to catch up', () => {
-      const last = answered(paused).at(-1)?.seq ?? -1n;
-      return last >= (answered(reader).at(-1)?.seq ?? 0n);
-    });
+    await until(
+      () => {
+        const last = answered(paused).at(-1)?.seq ?? -1n;
+        return last >= (answered(reader).at(-1)?.seq ?? 0n);
+      },
+      'the paused watcher to catch up',
+      WITHIN_MS,
+    );
     await removeSource('hall');
     expect(await reader.closed).toBeNull();
     expect(await paused.closed).toBeNull();
@@ -390,7 +378,11 @@ describe('vision.v1.StreamService sources (real ffmpeg)', () => {
     await expectRefusal(good, status.FAILED_PRECONDITION, /^source id 'door' is taken/);
     // A watch is one of the tenant's streams (GATEWAY_STREAMS_PER_TENANT=3).
     const watches = [1, 2, 3].map(() => watch(gateway.grpcAddress, 'door'));
-    await waitUntil('3 watchers', async () => (await sourceNamed('door'))?.subscribers === 3);
+    await until(
+      async () => (await sourceNamed('door'))?.subscribers === 3,
+      '3 watchers',
+      WITHIN_MS,
+    );
     const extra = await watch(gateway.grpcAddress, 'door').closed;
     expect(extra?.code).toBe(status.RESOURCE_EXHAUSTED);
     expect(extra?.details).toMatch(/GATEWAY_STREAMS_PER_TENANT/);
@@ -403,11 +395,15 @@ describe('vision.v1.StreamService sources (real ffmpeg)', () => {
     copyFileSync(VTEST, file);
     await addSource({ id: 'flaky', url: file, fps: 2, loop: true });
     const served = gateway.app.get(ServedSources).get('flaky');
-    await waitUntil('ffmpeg', async () => (await sourceNamed('flaky'))?.state === 'running');
+    await until(async () => (await sourceNamed('flaky'))?.state === 'running', 'ffmpeg', WITHIN_MS);
     const pid = served.pid!;
     unlinkSync(file);
     process.kill(pid, 'SIGKILL');
-    await waitUntil('2 restarts', async () => ((await sourceNamed('flaky'))?.restarts ?? 0) >= 2);
+    await until(
+      async () => ((await sourceNamed('flaky'))?.restarts ?? 0) >= 2,
+      '2 restarts',
+      WITHIN_MS,
+    );
     const source = (await sourceNamed('flaky'))!;
     expect(source.state).toMatch(/^(backoff|starting)$/);
     expect(source.lastError).toMatch(/No such file or directory/);
@@ -444,7 +440,11 @@ describe('vision.v1.StreamService sources (real ffmpeg)', () => {
     const url = 'rtsp://admin:s3cret@127.0.0.1:9/live';
     const added = await addSource({ id: 'cam', url, fps: 5 });
     expect(added.url).toBe('rtsp://***@127.0.0.1:9/live');
-    await waitUntil('a failed run', async () => (await sourceNamed('cam'))?.lastError !== '');
+    await until(
+      async () => (await sourceNamed('cam'))?.lastError !== '',
+      'a failed run',
+      WITHIN_MS,
+    );
     const source = (await sourceNamed('cam'))!;
     expect(source.state).toMatch(/^(backoff|starting)$/);
     expect(`${source.url} ${source.lastError}`).not.toMatch(/s3cret/);
@@ -475,10 +475,10 @@ describe('vision.v1.StreamService sources (real ffmpeg)', () => {
       expect(over.code).toBe(status.RESOURCE_EXHAUSTED);
       expect(over.details).toMatch(/GATEWAY_SOURCES_MAX=1/);
       const sources = small.app.get(ServedSources);
-      await waitUntil('ffmpeg', () => sources.get('only').pid !== undefined);
+      await until(() => sources.get('only').pid !== undefined, 'ffmpeg', WITHIN_MS);
       pid = sources.get('only').pid!;
       watcher = watch(small.grpcAddress, 'only');
-      await waitUntil('a watcher', () => sources.get('only').watcherStats().length === 1);
+      await until(() => sources.get('only').watcherStats().length === 1, 'a watcher', WITHIN_MS);
     } finally {
       smallClient.close();
       const closing = Date.now();

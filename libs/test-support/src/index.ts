@@ -23,3 +23,4 @@ export { SAMPLE_MEDIA, readSampleMedia } from './sample-media';
 export { extractVideoFrames, type FrameExtraction } from './video-frames';
 export { numberFrom } from './env-number';
 export { apiKeyInterceptor } from './api-key-interceptor';
+export { pidAlive, sleep, until } from './polling';

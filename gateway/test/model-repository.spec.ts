@@ -372,6 +372,7 @@ describe('model repository extension, GATEWAY_MODEL_CONTROL_MODE=none', () => {
       grpc.close();
     }
     expect((await post(gateway, '/v2/repository/index')).body).toEqual([
+      { name: 'appearance-mobilenetv2', version: '1', state: 'READY' },
       { name: 'nanodet', version: '1', state: 'READY' },
     ]);
     expect((await get(gateway, '/v2/models/nanodet/ready')).status).toBe(200);

@@ -1,6 +1,7 @@
 import { create } from '@bufbuild/protobuf';
 import { credentials, makeGenericClientConstructor, type ClientDuplexStream } from '@grpc/grpc-js';
 import {
+  BackpressurePolicy,
   DropReason,
   FrameSchema,
   StreamService,
@@ -48,7 +49,8 @@ export async function replayStream(
   };
   stream.on('data', (result: FrameResult) => {
     for (const drop of result.dropped) {
-      const reason = DropReason[drop.reason];
+      // Lower case, as the gateway's metrics label reasons.
+      const reason = DropReason[drop.reason].toLowerCase();
       replay.dropped.set(reason, (replay.dropped.get(reason) ?? 0) + 1);
     }
     if (!result.cameraId) return;
@@ -73,7 +75,15 @@ export async function replayStream(
     sentAt.set(seq, performance.now());
     stream.write(
       create(FrameSchema, {
-        config: index === 0 ? { model: 'nanodet', options: { classes: ['person'] } } : undefined,
+        // The default frame deadline and re-identification: only what this benchmark is about is set.
+        config:
+          index === 0
+            ? {
+                model: 'nanodet',
+                policy: BackpressurePolicy.LATEST,
+                options: { classes: ['person'] },
+              }
+            : undefined,
         cameraId,
         seq,
         captureTimeMs: BigInt(epoch + index * FRAME_MS),

@@ -8,13 +8,12 @@
  *   a person in the overlap should carry the same global id in both.
  *   node -r @swc-node/register scripts/render-tracks.ts
  */
+import { withOneOffGateway } from './one-off-gateway';
 import { create } from '@bufbuild/protobuf';
 import { credentials, makeGenericClientConstructor, type ClientDuplexStream } from '@grpc/grpc-js';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
 import sharp from 'sharp';
-import { generateApiKey } from '@auth';
 import {
   BackpressurePolicy,
   FrameSchema,
@@ -25,8 +24,6 @@ import {
 } from '@contracts/generated/vision/v1/streams_pb';
 import { clientDefinition } from '@contracts/grpc/service-definition';
 import { apiKeyInterceptor, extractVideoFrames } from '@test-support';
-import { loadGatewayConfig } from '../gateway/src/config/gateway-config';
-import { startGateway } from '../gateway/src/gateway-app';
 
 const out = resolve(__dirname, '../docs/images/streams');
 const FRAMES = 60;
@@ -253,25 +250,7 @@ function trackBirths(results: readonly FrameResult[]): string {
 async function withGateway(
   render: (grpcAddress: string, key: string) => Promise<void>,
 ): Promise<void> {
-  const { key } = generateApiKey();
-  const dataDir = mkdtempSync(join(tmpdir(), 'render-tracks-'));
-  const gateway = await startGateway(
-    loadGatewayConfig({
-      ...process.env,
-      GATEWAY_HOST: '127.0.0.1',
-      GATEWAY_HTTP_PORT: '0',
-      GATEWAY_GRPC_PORT: '0',
-      LOG_LEVEL: 'warn',
-      GATEWAY_BOOTSTRAP_API_KEY: key,
-      GATEWAY_DATA_DIR: dataDir,
-    }),
-  );
-  try {
-    await render(gateway.grpcAddress, key);
-  } finally {
-    await gateway.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  }
+  await withOneOffGateway((gateway, key) => render(gateway.grpcAddress, key));
 }
 
 async function main(): Promise<void> {

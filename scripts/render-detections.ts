@@ -3,14 +3,11 @@
  * can see what the detector does. Starts a real gateway in-process and calls its REST detect API.
  *   node -r @swc-node/register scripts/render-detections.ts
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { basename, extname, join, resolve } from 'node:path';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, extname, resolve } from 'node:path';
 import sharp from 'sharp';
-import { generateApiKey } from '@auth';
-import { loadGatewayConfig } from '../gateway/src/config/gateway-config';
-import { startGateway } from '../gateway/src/gateway-app';
 import type { DetectResult } from '../gateway/src/vision/detect-types';
+import { withOneOffGateway } from './one-off-gateway';
 
 const root = resolve(__dirname, '..');
 const media = resolve(root, '.cache/sample-media');
@@ -54,22 +51,8 @@ function overlay(result: DetectResult): Buffer {
 
 async function main(): Promise<void> {
   mkdirSync(out, { recursive: true });
-  // A one-off admin key and key store for this run's own gateway.
-  const { key } = generateApiKey();
-  const dataDir = mkdtempSync(join(tmpdir(), 'render-detections-'));
-  const gateway = await startGateway(
-    loadGatewayConfig({
-      ...process.env,
-      GATEWAY_HOST: '127.0.0.1',
-      GATEWAY_HTTP_PORT: '0',
-      GATEWAY_GRPC_PORT: '0',
-      LOG_LEVEL: 'warn',
-      GATEWAY_BOOTSTRAP_API_KEY: key,
-      GATEWAY_DATA_DIR: dataDir,
-    }),
-  );
   const summary: string[] = [];
-  try {
+  await withOneOffGateway(async (gateway, key) => {
     for (const name of IMAGES) {
       const image = readFileSync(resolve(media, name));
       const type = extname(name) === '.png' ? 'image/png' : 'image/jpeg';
@@ -88,10 +71,7 @@ async function main(): Promise<void> {
         `${name}: ${result.detections.map((d) => `${d.label} ${d.score.toFixed(2)}`).join(', ') || '(none)'}`,
       );
     }
-  } finally {
-    await gateway.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  }
+  });
   writeFileSync(
     resolve(out, 'README.md'),
     `# Rendered detections\n\nNanoDet-m through \`POST /v1/models/nanodet/detect\` with the default options; regenerate with\n\`node -r @swc-node/register scripts/render-detections.ts\`.\n\n${summary.map((line) => `- ${line}`).join('\n')}\n`,

@@ -18,9 +18,13 @@ module.exports = {
   testMatch: ['**/*.spec.ts'],
   // The interop tier (real Triton, ...) runs on its own: jest -c jest.interop.config.mjs.
   testPathIgnorePatterns: ['/node_modules/', '\\.interop\\.spec\\.ts$'],
-  // jose ships only ES modules; Jest's CommonJS runtime needs them compiled like our sources.
-  transform: { '^.+\\.ts$': swc, '/node_modules/jose/.+\\.js$': swc },
-  transformIgnorePatterns: ['/node_modules/(?!jose/)'],
+  // jose ships only ES modules; Jest's CommonJS runtime needs them compiled like our sources. The
+  // OTLP exporter's CommonJS build loads http with import(), which Jest's vm refuses (Node runs it).
+  transform: {
+    '^.+\\.ts$': swc,
+    '/node_modules/(jose|@opentelemetry/otlp-exporter-base)/.+\\.c?js$': swc,
+  },
+  transformIgnorePatterns: ['/node_modules/(?!(jose|@opentelemetry/otlp-exporter-base)/)'],
   moduleNameMapper: {
     '^@contracts/(.*)$': '<rootDir>/libs/contracts/src/$1',
     '^@model-repository$': '<rootDir>/libs/model-repository/src',
@@ -30,6 +34,7 @@ module.exports = {
     '^@vision-forecast$': '<rootDir>/libs/vision-forecast/src',
     '^@test-support$': '<rootDir>/libs/test-support/src',
     '^@http-edge$': '<rootDir>/libs/http-edge/src',
+    '^@logging$': '<rootDir>/libs/logging/src',
     '^@auth$': '<rootDir>/libs/auth/src',
   },
   testTimeout: 60000,

@@ -36,6 +36,8 @@ if [[ " $* " == *" --test "* ]]; then
   ensure_debian_packages redis-server redis-server
   # A real Prometheus for the canary analysis' PromQL source (control-plane/test/support/prometheus-server.ts).
   ensure_debian_packages /usr/bin/prometheus prometheus
+  # A real browser for the CORS tests (gateway/test/browser/), driven by playwright-core.
+  ensure_debian_packages /usr/bin/chromium chromium
   req_hash="$(sha256sum scripts/requirements-test.txt | cut -d' ' -f1)"
   if [ "$(cat .venv/.requirements-hash 2>/dev/null)" != "$req_hash" ]; then
     log "creating the Python test environment (.venv)"
@@ -64,6 +66,18 @@ if [[ " $* " == *" --test "* ]]; then
     python3 -m venv .venv-mot
     .venv-mot/bin/pip install --disable-pip-version-check -q -r scripts/requirements-mot.txt
     echo "$mot_hash" > .venv-mot/.requirements-hash
+  fi
+  # A real OTLP receiver for the tracing tests (gateway/test/tracing/jaeger-server.ts): Jaeger
+  # all-in-one, built from the tool module scripts/tools/jaeger (go.mod/go.sum pin it) into
+  # .cache/jaeger. Go's own module and build caches (outside the repository) make a rebuild after
+  # a fresh clone take seconds; the first build from nothing took 7 minutes on two cores.
+  jaeger_hash="$(cat scripts/tools/jaeger/go.mod scripts/tools/jaeger/go.sum | sha256sum | cut -d' ' -f1)"
+  if [ ! -x .cache/jaeger ] || [ "$(cat .cache/jaeger.hash 2>/dev/null)" != "$jaeger_hash" ]; then
+    command -v go >/dev/null || { echo "Go is needed to build Jaeger for the tracing tests (https://go.dev/dl/)" >&2; exit 1; }
+    log "building Jaeger all-in-one (.cache/jaeger) for the tracing tests"
+    mkdir -p .cache
+    (cd scripts/tools/jaeger && go build -o "$ROOT/.cache/jaeger" github.com/jaegertracing/jaeger/cmd/jaeger)
+    echo "$jaeger_hash" > .cache/jaeger.hash
   fi
   log "fetching the TF.js NanoDet original for the conversion check"
   triton-models/nanodet/conversion/fetch-source-model.sh >/dev/null

@@ -1,4 +1,4 @@
-import { apiSecurityHeaders } from '@http-edge';
+import { apiSecurityHeaders, registerCors } from '@http-edge';
 import { type LoggerService, type LogLevel, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -42,6 +42,24 @@ export async function createControlPlaneApp(
     graphqlPath: GRAPHQL_PATH,
     graphiql: isGraphiqlServed(config),
     uploadRequestTimeoutMs: config.uploads.requestTimeoutMs,
+  });
+  // A page of an allowed origin asks first (its JSON POST is not a simple request): the preflight
+  // is answered before authentication, which it cannot pass (browsers send no credential with it).
+  // The artifact uploads (POST, PATCH, HEAD with Upload-* fields) are allowed alike.
+  await registerCors(fastify, {
+    origins: config.http.corsOrigins,
+    methods: ['GET', 'HEAD', 'POST', 'PATCH'],
+    allowedHeaders: [
+      'authorization',
+      'x-api-key',
+      'content-type',
+      'x-request-id',
+      'traceparent',
+      'upload-length',
+      'upload-offset',
+      'upload-metadata',
+    ],
+    exposedHeaders: ['x-request-id', 'retry-after', 'location', 'upload-offset', 'upload-length'],
   });
   // After the route admission hooks (method, content type), before any body is read.
   registerGraphqlAuthentication(fastify, app.get(ControlPlaneAuthenticator), GRAPHQL_PATH);

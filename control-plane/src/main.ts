@@ -1,12 +1,16 @@
 import 'reflect-metadata';
+import { JsonLogger } from '@logging';
 import { Logger } from '@nestjs/common';
 import { InvalidConfigurationError, loadControlPlaneConfig } from './config/control-plane-config';
 import { createControlPlaneApp } from './control-plane-app';
 
 async function bootstrap(): Promise<void> {
-  const logger = new Logger('ControlPlane');
   const config = loadControlPlaneConfig(process.env);
-  const app = await createControlPlaneApp(config);
+  // Every line from here on, a failed start included, in LOG_FORMAT with the shared redaction.
+  const lines = new JsonLogger({ service: 'control-plane', ...config.logging });
+  Logger.overrideLogger(lines);
+  const logger = new Logger('ControlPlane');
+  const app = await createControlPlaneApp(config, { logger: lines });
   app.enableShutdownHooks();
   await app.listen({ port: config.port, host: config.host });
   logger.log(

@@ -280,6 +280,35 @@ describe('model lifecycle through GraphQL (real process, PGlite, uploads)', () =
     expect(codeOf(alias)).toBe('CONFLICT');
   });
 
+  it("takes a config that leaves out the signature (Triton's auto-complete), checked completed and stored as written", async () => {
+    const config = 'name: "completed"\nplatform: "onnxruntime_onnx"\n';
+    const uploadId = await uploadArtifact(app!.baseUrl, onnx);
+    const response = await registerVersion(app!.baseUrl, {
+      model: 'completed',
+      source: { uploadId },
+      config,
+    });
+    expect(response.body.errors).toBeUndefined();
+    expect(response.body.data?.registerModelVersion.modelVersion.config).toBe(config);
+    const read = await postGraphql<{
+      modelVersion: {
+        maxBatchSize: number;
+        inputs: { name: string; datatype: string; dims: number[] }[];
+        outputs: { name: string }[];
+      };
+    }>(
+      app!.baseUrl,
+      '{ modelVersion(model: "completed", version: "1") { maxBatchSize inputs { name datatype dims } outputs { name } } }',
+    );
+    expect(read.body.data?.modelVersion).toEqual({
+      maxBatchSize: 4,
+      inputs: [{ name: 'images', datatype: 'FP32', dims: [3, 416, 416] }],
+      outputs: ['cls_s8', 'cls_s16', 'cls_s32', 'reg_s8', 'reg_s16', 'reg_s32'].map((name) => ({
+        name,
+      })),
+    });
+  });
+
   async function versionNumbers(): Promise<string[]> {
     const response = await postGraphql<{ model: { versions: { nodes: { version: string }[] } } }>(
       app!.baseUrl,

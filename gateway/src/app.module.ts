@@ -8,9 +8,12 @@ import { HealthModule } from './health/health.module';
 import { InferenceModule } from './inference/inference.module';
 import { KServeModule } from './kserve/kserve.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { OpenApiModule } from './openapi/openapi.module';
+import { ModelStatisticsModule } from './model-statistics/model-statistics.module';
 import { PipelineModule } from './pipeline/pipeline.module';
 import { ServingModule } from './serving/serving.module';
 import { ShadowingModule } from './shadowing/shadowing.module';
+import { TracingModule } from './tracing/tracing.module';
 import { RateLimitsModule } from './rate-limits/rate-limits.module';
 import { RoutingModule } from './routing/routing.module';
 import { VisionModule } from './vision/vision.module';
@@ -24,11 +27,13 @@ export class AppModule {
       imports: [
         ConfigModule.forConfig(config),
         MetricsModule,
+        TracingModule,
         AuthModule,
         RateLimitsModule,
         InferenceModule,
         RoutingModule,
         CallStatisticsModule,
+        ModelStatisticsModule,
         ShadowingModule,
         PipelineModule,
         ServingModule,
@@ -36,6 +41,7 @@ export class AppModule {
         VisionModule,
         GrpcServerModule,
         HealthModule,
+        OpenApiModule,
       ],
     };
   }

@@ -80,11 +80,17 @@ describe('gRPC health checking and server reflection', () => {
     stream.write({ list_services: '' });
     stream.write({ file_containing_symbol: 'inference.GRPCInferenceService' });
     stream.write({ file_containing_symbol: 'inference.ModelConfig' });
+    stream.write({ file_containing_symbol: 'grpc.health.v1.Health' });
     stream.end();
     await done;
     const names = replies[0].list_services_response?.service?.map((service) => service.name) ?? [];
+    // What `grpcurl list` shows: every service served, health included.
     expect(names).toEqual(
-      expect.arrayContaining(['inference.GRPCInferenceService', 'vision.v1.VisionService']),
+      expect.arrayContaining([
+        'inference.GRPCInferenceService',
+        'vision.v1.VisionService',
+        'grpc.health.v1.Health',
+      ]),
     );
     expect(
       replies[1].file_descriptor_response?.file_descriptor_proto?.[0].toString('latin1'),
@@ -93,6 +99,9 @@ describe('gRPC health checking and server reflection', () => {
     expect(modelConfigFiles.map((file) => file.toString('latin1')).join('')).toContain(
       'max_batch_size',
     );
+    // `grpcurl describe grpc.health.v1.Health` needs its file: Check and Watch are in it.
+    const healthFile = replies[3].file_descriptor_response?.file_descriptor_proto ?? [];
+    expect(healthFile.map((file) => file.toString('latin1')).join('')).toMatch(/Check[\s\S]*Watch/);
     reflection.close();
   });
 

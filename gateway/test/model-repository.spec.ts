@@ -184,7 +184,9 @@ describe('model repository extension (embedded backend, explicit mode)', () => {
     const refused = await post(gateway, '/v2/repository/models/mismatch/load');
     expect(refused.status).toBe(400);
     expect(refused.body).toEqual({
-      error: expect.stringContaining('config.pbtxt outputs [boxes] are not in it'),
+      error: expect.stringContaining(
+        'the ONNX file does not match config.pbtxt: output "boxes" is in the config but not in the ONNX file',
+      ),
     });
     expect((await post(gateway, '/v2/repository/index')).body).toContainEqual({
       name: 'mismatch',

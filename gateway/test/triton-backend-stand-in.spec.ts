@@ -92,7 +92,13 @@ describe('Triton backend against a stand-in Triton (a second gateway, embedded b
   it('discovers nanodet without RepositoryIndex and serves the metadata and config upstream serves', async () => {
     expect(await getJson(`${downstream.httpUrl}/readyz`)).toEqual({
       status: 200,
-      body: { status: 'ready', backend: 'triton', models: ['appearance-mobilenetv2', 'nanodet'] },
+      body: {
+        status: 'ready',
+        backend: 'triton',
+        backendReady: true,
+        models: ['appearance-mobilenetv2', 'nanodet'],
+        unready: [],
+      },
     });
     for (const path of ['/v2/models/nanodet', '/v2/models/nanodet/config']) {
       const [through, direct] = await Promise.all([

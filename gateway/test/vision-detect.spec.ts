@@ -271,7 +271,20 @@ describe('vision detect API (REST and gRPC)', () => {
       'detect',
       create(DetectRequestSchema, { model: 'nanodet' }),
     ).catch((e: ServiceError) => e);
-    expect(empty).toMatchObject({ code: status.INVALID_ARGUMENT, details: 'image is empty' });
+    expect(empty).toMatchObject({
+      code: status.INVALID_ARGUMENT,
+      details: "'image' is empty: send the encoded image bytes",
+    });
+    // proto3 has no missing string: an empty model is the caller's mistake, not an unknown model.
+    const noModel = await callUnary(
+      client,
+      'detect',
+      create(DetectRequestSchema, { image: sampleImage('messi5.jpg') }),
+    ).catch((e: ServiceError) => e);
+    expect(noModel).toMatchObject({
+      code: status.INVALID_ARGUMENT,
+      details: "'model' is required: name the model to call",
+    });
     const unknown = await callUnary(
       client,
       'detect',
@@ -289,7 +302,7 @@ describe('vision detect API (REST and gRPC)', () => {
     ).catch((e: ServiceError) => e);
     expect(badOption).toMatchObject({
       code: status.INVALID_ARGUMENT,
-      details: expect.stringMatching(/iouThreshold/),
+      details: "invalid DetectRequest field 'options.iou_threshold': must be from 0 to 1",
     });
     const badResize = await callUnary(
       client,

@@ -12,6 +12,7 @@ import { createRateLimitService } from '../../gateway/src/rate-limits/rate-limit
 import { GatewayMetrics } from '../../gateway/src/metrics/gateway-metrics';
 import { DetectPipeline } from '../../gateway/src/vision/detect-pipeline';
 import { ServedVersions } from '../../gateway/src/serving/served-versions';
+import { ModelStatisticsRecorder } from '../../gateway/src/model-statistics/model-statistics.recorder';
 
 export interface InProcessDetectPipeline {
   backend: OnnxRuntimeBackend;
@@ -38,10 +39,24 @@ export async function createInProcessDetectPipeline(
   const admission = new AdmitStage(config.admission, metrics, versions, backend);
   const statistics = new CallStatistics(metrics);
   const shadows = new ShadowCopies(config.shadows, backend, admission, statistics);
+  const recorder = new ModelStatisticsRecorder(versions);
   const pipeline = new DetectPipeline(
     config.images,
-    new CallPipeline(backend, new RateLimitStage(limits), admission, statistics, shadows),
-    new TensorPath(backend, new BatchStage(config.batching, metrics, versions, backend), metrics),
+    new CallPipeline(
+      backend,
+      new RateLimitStage(limits),
+      admission,
+      statistics,
+      shadows,
+      recorder,
+      metrics,
+    ),
+    new TensorPath(
+      backend,
+      new BatchStage(config.batching, metrics, versions, backend),
+      metrics,
+      recorder,
+    ),
     metrics,
     versions,
   );

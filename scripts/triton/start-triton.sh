@@ -14,6 +14,8 @@
 #     --no-dynamic-batching drop the models' dynamic_batching blocks (Triton runs requests alone)
 #     --model-control-mode M  none (default) or explicit: every model loaded at start
 #                           (--load-model=*) and the repository API may load/unload models
+#     --trace-config SETTING  passed to tritonserver as --trace-config=SETTING (repeatable), e.g.
+#                           mode=opentelemetry, opentelemetry,url=http://127.0.0.1:4318/v1/traces
 #     --in-place            serve REPO_DIR itself, not a generated copy: `onnxruntime_onnx` models
 #                           run on a Python-based backend named onnxruntime, so files written into
 #                           REPO_DIR (a control plane's version folders, config.pbtxt) are what
@@ -28,7 +30,7 @@ HERE="$ROOT/scripts/triton"
 
 http_port=8000 grpc_port=8001 metrics_port=8002
 work_dir="$ROOT/.cache/triton-server" shm_prefix="triton-$$-" threads=1 lifetime=0 repo=""
-generator_flags=() control_flags=() in_place=0
+generator_flags=() control_flags=() trace_flags=() in_place=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --*=*) set -- "${1%%=*}" "${1#*=}" "${@:2}"; continue ;;  # --opt=value as --opt value
@@ -48,7 +50,8 @@ while [ $# -gt 0 ]; do
       esac
       shift 2 ;;
     --in-place) in_place=1; shift ;;
-    -h | --help) sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --trace-config) trace_flags+=("--trace-config=$2"); shift 2 ;;
+    -h | --help) sed -n '2,26p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "start-triton.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     *) repo="$1"; shift ;;
   esac
@@ -113,4 +116,5 @@ exec setpriv --pdeathsig TERM -- "${limit[@]}" "$server/bin/tritonserver" \
   --metrics-address=127.0.0.1 --metrics-port="$metrics_port" \
   --allow-gpu-metrics=false \
   "${control_flags[@]}" \
+  "${trace_flags[@]}" \
   --exit-timeout-secs=5

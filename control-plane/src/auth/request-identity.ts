@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import type { Caller } from '@auth';
+import { requestIdFrom } from '@logging';
 import type { FastifyRequest } from 'fastify';
 
 /** Who made a request and under which id: what resolvers, guards and the audit read. */
@@ -19,11 +19,7 @@ declare module 'fastify' {
   }
 }
 
-/** What an `x-request-id` may be: printable, without spaces, bounded, so logs stay readable. */
-const REQUEST_ID = /^[A-Za-z0-9._:/+=-]{1,128}$/;
-
-/** The caller's `x-request-id` when it is a sane token, else a fresh UUID. */
+/** The caller's `x-request-id` when it is a sane token, else a fresh UUID (the gateway's rule). */
 export function requestIdOf(request: FastifyRequest): string {
-  const value = request.headers['x-request-id'];
-  return typeof value === 'string' && REQUEST_ID.test(value) ? value : randomUUID();
+  return requestIdFrom(request.headers['x-request-id']);
 }

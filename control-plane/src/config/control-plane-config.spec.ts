@@ -7,6 +7,7 @@ describe('loadControlPlaneConfig', () => {
   it('applies defaults, resolving paths against the working directory', () => {
     expect(loadControlPlaneConfig({}, cwd)).toEqual({
       nodeEnv: 'development',
+      logging: { level: 'log', format: 'pretty' },
       host: '0.0.0.0',
       port: 4000,
       databaseUrl: undefined,
@@ -22,6 +23,7 @@ describe('loadControlPlaneConfig', () => {
         idleTimeoutMs: 60_000,
         maxConnections: 1000,
         hstsMaxAgeSeconds: 31_536_000,
+        corsOrigins: [],
       },
       graphql: {
         introspection: true,
@@ -43,6 +45,8 @@ describe('loadControlPlaneConfig', () => {
     const config = loadControlPlaneConfig(
       {
         NODE_ENV: 'production',
+        LOG_LEVEL: 'warn',
+        LOG_FORMAT: 'pretty',
         CONTROL_PLANE_HOST: '127.0.0.1',
         CONTROL_PLANE_PORT: '4100',
         CONTROL_PLANE_GRPC_HOST: '10.0.0.1',
@@ -78,6 +82,7 @@ describe('loadControlPlaneConfig', () => {
     );
     expect(config).toEqual({
       nodeEnv: 'production',
+      logging: { level: 'warn', format: 'pretty' },
       host: '127.0.0.1',
       port: 4100,
       databaseUrl: 'postgresql://registry:secret@db:5432/registry',
@@ -93,6 +98,7 @@ describe('loadControlPlaneConfig', () => {
         idleTimeoutMs: 30000,
         maxConnections: 200,
         hstsMaxAgeSeconds: 0,
+        corsOrigins: [],
       },
       graphql: {
         introspection: true,
@@ -213,6 +219,8 @@ describe('loadControlPlaneConfig', () => {
       '100000',
       'CONTROL_PLANE_GRAPHQL_MAX_TOKENS must be an integer 100-4000 (got "100000")',
     ],
+    ['LOG_FORMAT', 'xml', 'LOG_FORMAT must be one of json, pretty (got "xml")'],
+    ['LOG_LEVEL', 'info', 'LOG_LEVEL must be one of error, warn, log, debug, verbose (got "info")'],
   ])('rejects %s=%j with a message naming it', (name, value, message) => {
     expect(() => loadControlPlaneConfig({ [name]: value }, cwd)).toThrow(
       `Invalid configuration: ${message}`,
@@ -230,6 +238,35 @@ describe('loadControlPlaneConfig', () => {
     ],
   ])('rejects settings that contradict each other: %j', (env, message) => {
     expect(() => loadControlPlaneConfig(env, cwd)).toThrow(`Invalid configuration: ${message}`);
+  });
+
+  it('reads the CORS origins, exact origins or * alone, and names a bad entry', () => {
+    expect(
+      loadControlPlaneConfig({ CONTROL_PLANE_CORS_ORIGINS: 'https://ui.example.com' }, cwd).http
+        .corsOrigins,
+    ).toEqual(['https://ui.example.com']);
+    expect(loadControlPlaneConfig({ CONTROL_PLANE_CORS_ORIGINS: '*' }, cwd).http.corsOrigins).toBe(
+      '*',
+    );
+    expect(() =>
+      loadControlPlaneConfig({ CONTROL_PLANE_CORS_ORIGINS: 'https://ui.example.com/app' }, cwd),
+    ).toThrow(
+      "CONTROL_PLANE_CORS_ORIGINS entry 'https://ui.example.com/app' is not an origin as browsers send it: write 'https://ui.example.com'",
+    );
+  });
+
+  it('logs JSON in production unless LOG_FORMAT says otherwise', () => {
+    expect(loadControlPlaneConfig({ NODE_ENV: 'production' }, cwd).logging).toEqual({
+      level: 'log',
+      format: 'json',
+    });
+    expect(
+      loadControlPlaneConfig(
+        { NODE_ENV: 'production', LOG_FORMAT: 'pretty', LOG_LEVEL: 'debug' },
+        cwd,
+      ).logging,
+    ).toEqual({ level: 'debug', format: 'pretty' });
+    expect(loadControlPlaneConfig({ LOG_FORMAT: 'json' }, cwd).logging.format).toBe('json');
   });
 
   it('reports every bad variable at once', () => {

@@ -7,10 +7,14 @@ import {
   type JwtConfig,
   type JwtSettingValues,
 } from '@auth';
+import { parseCorsOrigins, type CorsOrigins } from '@http-edge';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '@logging';
 import { z } from 'zod';
 
 export interface ControlPlaneConfig {
   nodeEnv: 'development' | 'production' | 'test';
+  /** The shared JSON logger's settings (`@logging`, the gateway's redaction). */
+  logging: { level: LogLevel; format: LogFormat };
   host: string;
   port: number;
   /** postgres:// URL of a Postgres server; when absent the embedded PGlite database is used. */
@@ -110,6 +114,8 @@ export interface HttpLimits {
   maxConnections: number;
   /** Strict-Transport-Security max-age; 0 sends no HSTS header. */
   hstsMaxAgeSeconds: number;
+  /** Origins browsers may call /graphql from (CORS); empty: none. */
+  corsOrigins: CorsOrigins;
 }
 
 /** What one GraphQL operation may ask for; every bound is checked before anything executes. */
@@ -177,6 +183,9 @@ const envSchema = z
       .enum(['development', 'production', 'test'], 'must be one of development, production, test')
       .default('development'),
     CONTROL_PLANE_HOST: z.string().trim().min(1, 'must be a non-empty host').default('0.0.0.0'),
+    LOG_LEVEL: z.enum(LOG_LEVELS, `must be one of ${LOG_LEVELS.join(', ')}`).default('log'),
+    // json: one JSON object per line (log shippers); pretty: for people. Unset: json in production.
+    LOG_FORMAT: z.enum(LOG_FORMATS, `must be one of ${LOG_FORMATS.join(', ')}`).optional(),
     CONTROL_PLANE_PORT: integerSetting(1, 65535).default(4000),
     // Unset: CONTROL_PLANE_HOST, and port 4001 (0 under NODE_ENV=test, where many run on one host).
     CONTROL_PLANE_GRPC_HOST: z.string().trim().min(1, 'must be a non-empty host').optional(),
@@ -198,6 +207,17 @@ const envSchema = z
     CONTROL_PLANE_IDLE_TIMEOUT_MS: integerSetting(100, MAX_TIMER_MS).default(60_000),
     CONTROL_PLANE_MAX_CONNECTIONS: integerSetting(1, 1_000_000).default(1000),
     CONTROL_PLANE_HSTS_MAX_AGE_SECONDS: integerSetting(0, 2 ** 31 - 1).default(31_536_000),
+    // Comma-separated exact origins, or '*' alone; empty: no CORS headers.
+    CONTROL_PLANE_CORS_ORIGINS: z
+      .string()
+      .optional()
+      .transform((value, context) => {
+        const parsed = parseCorsOrigins(value);
+        if ('origins' in parsed) return parsed.origins;
+        for (const problem of parsed.problems)
+          context.addIssue({ code: 'custom', message: problem });
+        return z.NEVER;
+      }),
     CONTROL_PLANE_GRAPHQL_INTROSPECTION: booleanSetting.optional(),
     // graphql-js' parser recurses once per nesting level and overflows Node's stack past about
     // 2,000 levels: 4,000 tokens cannot nest more than about 1,300.
@@ -332,6 +352,10 @@ export function loadControlPlaneConfig(
   const values = parsed.data;
   return {
     nodeEnv: values.NODE_ENV,
+    logging: {
+      level: values.LOG_LEVEL,
+      format: values.LOG_FORMAT ?? (values.NODE_ENV === 'production' ? 'json' : 'pretty'),
+    },
     host: values.CONTROL_PLANE_HOST,
     port: values.CONTROL_PLANE_PORT,
     databaseUrl: values.DATABASE_URL,
@@ -348,6 +372,7 @@ export function loadControlPlaneConfig(
       idleTimeoutMs: values.CONTROL_PLANE_IDLE_TIMEOUT_MS,
       maxConnections: values.CONTROL_PLANE_MAX_CONNECTIONS,
       hstsMaxAgeSeconds: values.CONTROL_PLANE_HSTS_MAX_AGE_SECONDS,
+      corsOrigins: values.CONTROL_PLANE_CORS_ORIGINS,
     },
     graphql: {
       // Off in production unless asked for: the schema is a map of what to attack.

@@ -7,7 +7,8 @@ import { refuseEarly } from './early-refusal';
  * before the body is read (an onRequest hook):
  * - a cross-site page can send a "simple" request (GET, or POST as form data or text/plain) without
  *   the browser asking first; `application/json` makes the browser ask (CORS preflight), and the
- *   control plane allows no other origin, so only same-origin pages and non-browser clients get in;
+ *   control plane allows only the origins of CONTROL_PLANE_CORS_ORIGINS (none by default), so only
+ *   those pages, same-origin pages and non-browser clients get in;
  * - GET would also put queries and their variables into URLs, access logs and caches, and a
  *   mutation must never run from a link, so GET is refused outright rather than allowed for queries.
  */

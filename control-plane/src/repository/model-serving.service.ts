@@ -155,6 +155,7 @@ export class ModelServingService {
     const config = interpretModelConfig(parseModelConfig(newest.configText, 'config'), {
       directoryName: model,
       source: 'config',
+      autoComplete: true, // registration took it completed from its file; so will the backend
     });
     const labelFile = config.outputs.find(
       (output) => output.labelFilename !== undefined,

@@ -56,6 +56,7 @@ function context(
     call: call(priority),
     target: { model: model.name, version: '1', metadata: model },
     backend: {} as InferenceBackend,
+    durations: [],
   };
 }
 

@@ -3,6 +3,7 @@ import { CONFIG_SLICE, type ConfigSlice } from '../config/gateway-config';
 import {
   INFERENCE_BACKEND,
   type InferenceBackend,
+  type InferRequest,
   type InferResponse,
 } from '../request-path/inference-backend';
 import type { ResolvedTarget } from '../request-path/resolved-target';
@@ -20,6 +21,8 @@ import { batchSizeOf } from './compatibility-key';
 interface Member {
   context: InferenceContext;
   next: (context?: InferenceContext) => Promise<InferResponse>;
+  /** When it joined the queue (`performance.now()`): its `batch` stage time ends at dispatch. */
+  queuedAt: number;
 }
 
 /**
@@ -56,7 +59,7 @@ export class BatchStage implements InferenceStage {
     if (!batcher || batchSizeOf(request) < 1) return next();
     // Real-time is Triton's priority level 1 (the highest); bulk the lowest level.
     const level = context.call.priority === 'bulk' ? batcher.levelCount - 1 : 0;
-    return batcher.submit(request, level, { context, next });
+    return batcher.submit(request, level, { context, next, queuedAt: performance.now() });
   }
 
   /** The batcher of a model version, if a request for it has been batched (tests, diagnostics). */
@@ -87,7 +90,7 @@ export class BatchStage implements InferenceStage {
     const batcher = new Batcher<Member>({
       label,
       settings,
-      dispatch: (request, members) => members[0].next({ ...members[0].context, request }),
+      dispatch: dispatchBatch,
       tuner:
         settings.mode === 'adaptive'
           ? new AdaptiveController({
@@ -105,4 +108,31 @@ export class BatchStage implements InferenceStage {
     );
     return batcher;
   }
+}
+
+/**
+ * A batch goes on with its first member's context (its trace carries the backend hop); each
+ * member's record gets its wait (`batch`) and the others the batch's `backend` time. Each
+ * member's wait is queue time in its statistics, and the merged request carries every member's
+ * durations, so the backend's time counts for each of them.
+ */
+function dispatchBatch(request: InferRequest, members: readonly Member[]): Promise<InferResponse> {
+  const sent = performance.now();
+  for (const member of members) {
+    member.context.call.trace?.stageEnded('batch', member.queuedAt);
+    for (const durations of member.context.durations) {
+      durations.queueNs += (sent - member.queuedAt) * 1e6;
+    }
+  }
+  const durations = members.flatMap((member) => member.context.durations);
+  const answer = members[0].next({ ...members[0].context, request, durations });
+  if (members.length > 1) {
+    const backendEnded = (): void => {
+      for (let index = 1; index < members.length; index += 1) {
+        members[index].context.call.trace?.stageEnded('backend', sent);
+      }
+    };
+    answer.then(backendEnded, backendEnded);
+  }
+  return answer;
 }

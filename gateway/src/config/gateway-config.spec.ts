@@ -38,8 +38,11 @@ describe('loadGatewayConfig', () => {
       },
       ortIntraOpThreads: 0,
       detectDefaults: { scoreThreshold: 0.35, iouThreshold: 0.6, maxDetections: 100 },
+      detectMaxImages: 16,
+      corsOrigins: [],
       logLevel: 'log',
       logFormat: 'pretty',
+      tracing: { accessLog: true },
       hstsMaxAgeSeconds: 31_536_000,
       http: {
         requestTimeoutMs: 30_000,
@@ -71,6 +74,7 @@ describe('loadGatewayConfig', () => {
         limit: 'adaptive',
       },
       readinessPollMs: 1000,
+      requiredModels: '*',
       grpc: {
         streamWindowBytes: 2 * 1024 * 1024,
         maxConcurrentStreams: 100,
@@ -304,6 +308,28 @@ describe('loadGatewayConfig', () => {
     expect(loadGatewayConfig({ LOG_FORMAT: 'json' }).logFormat).toBe('json');
   });
 
+  it('reads the CORS origins, exact origins or * alone, and names a bad entry', () => {
+    expect(
+      loadGatewayConfig({ GATEWAY_CORS_ORIGINS: 'https://app.example.com, http://localhost:5173' })
+        .corsOrigins,
+    ).toEqual(['https://app.example.com', 'http://localhost:5173']);
+    expect(loadGatewayConfig({ GATEWAY_CORS_ORIGINS: '*' }).corsOrigins).toBe('*');
+    expect(loadGatewayConfig({ GATEWAY_CORS_ORIGINS: '' }).corsOrigins).toEqual([]);
+    for (const [value, problem] of [
+      ['https://app.example.com/', "write 'https://app.example.com'"],
+      ['https://App.example.com', "write 'https://app.example.com'"],
+      ['https://app.example.com:443', "write 'https://app.example.com'"],
+      ['app.example.com', 'is not an origin'],
+      ['ftp://files.example.com', 'must start with http:// or https://'],
+      ['*, https://app.example.com', "'*' allows every origin"],
+      ['https://a.example, https://a.example', "lists 'https://a.example' twice"],
+    ]) {
+      expect(() => loadGatewayConfig({ GATEWAY_CORS_ORIGINS: value })).toThrow(
+        new RegExp(`GATEWAY_CORS_ORIGINS .*${problem.replace(/[.*+?()[\]\\/]/g, '\\$&')}`),
+      );
+    }
+  });
+
   it('turns HSTS off with GATEWAY_HSTS_MAX_AGE_SECONDS=0', () => {
     expect(loadGatewayConfig({ GATEWAY_HSTS_MAX_AGE_SECONDS: '0' }).hstsMaxAgeSeconds).toBe(0);
   });
@@ -362,6 +388,17 @@ describe('loadGatewayConfig', () => {
     expect(() => loadGatewayConfig({ GATEWAY_BATCHING: 'sometimes' })).toThrow(/GATEWAY_BATCHING/);
     expect(() => loadGatewayConfig({ GATEWAY_BATCH_MAX_SIZE: '0' })).toThrow(
       /GATEWAY_BATCH_MAX_SIZE .*\(got "0"\)/,
+    );
+  });
+
+  it('reads the models readiness requires: * (default), a list, or none; names a bad name', () => {
+    expect(loadGatewayConfig({}).requiredModels).toBe('*');
+    expect(
+      loadGatewayConfig({ GATEWAY_REQUIRED_MODELS: ' nanodet, a.b_c-1 ,nanodet' }).requiredModels,
+    ).toEqual(['nanodet', 'a.b_c-1']);
+    expect(loadGatewayConfig({ GATEWAY_REQUIRED_MODELS: '' }).requiredModels).toEqual([]);
+    expect(() => loadGatewayConfig({ GATEWAY_REQUIRED_MODELS: 'nanodet,../x' })).toThrow(
+      /GATEWAY_REQUIRED_MODELS.*'\.\.\/x' is not a model name/,
     );
   });
 

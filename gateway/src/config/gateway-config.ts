@@ -11,17 +11,24 @@ import {
 import { parseRateLimitSettings, type RateLimitSettings } from '../rate-limits/rate-limit-settings';
 import { DEFAULT_BREAKER_SETTINGS, type BreakerSettings } from '../breakers/breaker-settings';
 import { DEFAULT_RETRY_BUDGET, type RetryBudgetSettings } from '../breakers/retry-budget';
+import { tracingConfigFrom, tracingEnvShape, type TracingConfig } from '../tracing/tracing-config';
+import { parseCorsOrigins, type CorsOrigins } from '@http-edge';
 
 // 0 asks the OS for a free port (tests, several gateways on one host).
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
 const probability = z.coerce.number().min(0).max(1);
+/** A model folder name as the gateway accepts it in settings. */
+const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+/** `*`: every model of the repository; otherwise these names (none: only the backend). */
+export type RequiredModels = '*' | readonly string[];
 /** Node's timers cap a delay at 2^31 - 1 ms; a longer one would fire at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Every setting the gateway reads from its environment, with defaults for the one-command start. */
 const schema = z.object({
   ...authEnvShape,
+  ...tracingEnvShape,
   GATEWAY_HOST: z.string().min(1).default('0.0.0.0'),
   GATEWAY_HTTP_PORT: port.default(8080),
   GATEWAY_GRPC_PORT: port.default(8081),
@@ -91,6 +98,21 @@ const schema = z.object({
   DETECT_SCORE_THRESHOLD: probability.default(0.35),
   DETECT_IOU_THRESHOLD: probability.default(0.6),
   DETECT_MAX_DETECTIONS: positiveInt.max(1000).default(100),
+  /** Images one detect call may carry (multipart parts or JSON `images`), each charged and run as one. */
+  GATEWAY_DETECT_MAX_IMAGES: positiveInt.max(256).default(16),
+  /**
+   * Origins browsers may call the gateway from (comma-separated, exact `scheme://host[:port]`, or
+   * `*` alone); empty: no CORS headers, so browsers refuse pages of other origins.
+   */
+  GATEWAY_CORS_ORIGINS: z
+    .string()
+    .optional()
+    .transform((value, context) => {
+      const parsed = parseCorsOrigins(value);
+      if ('origins' in parsed) return parsed.origins;
+      for (const problem of parsed.problems) context.addIssue({ code: 'custom', message: problem });
+      return z.NEVER;
+    }),
   LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
   /** json: one JSON object per line (log shippers); pretty: for people. Unset: json when NODE_ENV=production. */
   LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
@@ -235,6 +257,30 @@ const schema = z.object({
   /** How often gRPC health (grpc.health.v1) re-reads the backend's readiness. */
   GATEWAY_READINESS_POLL_MS: positiveInt.min(50).default(1000),
   /**
+   * The models the gateway must serve to be ready, like Triton's --strict-readiness: `*` every
+   * model of the repository (but those unloaded on request), a comma-separated list of names, or
+   * empty for none (ready once the backend is).
+   */
+  GATEWAY_REQUIRED_MODELS: z
+    .string()
+    .default('*')
+    .transform((value, context): RequiredModels => {
+      if (value.trim() === '*') return '*';
+      const names = value
+        .split(',')
+        .map((name) => name.trim())
+        .filter((name) => name !== '');
+      for (const name of names) {
+        if (!MODEL_NAME.test(name)) {
+          context.addIssue({
+            code: 'custom',
+            message: `'${name}' is not a model name (letters, digits, '.', '_', '-'; or '*' alone for all)`,
+          });
+        }
+      }
+      return [...new Set(names)];
+    }),
+  /**
    * Dynamic batching: auto (fixed where config.pbtxt has dynamic_batching, on the embedded backend;
    * off in front of Triton, whose own batcher does it), off, fixed, adaptive.
    */
@@ -373,8 +419,14 @@ export interface GatewayConfig {
   /** Camera streams and server-pulled sources (streams/, sources/). */
   streams: StreamSettings;
   detectDefaults: { scoreThreshold: number; iouThreshold: number; maxDetections: number };
+  /** Images one detect call may carry. */
+  detectMaxImages: number;
+  /** Origins allowed to call from a browser (CORS); empty: none. */
+  corsOrigins: CorsOrigins;
   logLevel: RawConfig['LOG_LEVEL'];
   logFormat: 'json' | 'pretty';
+  /** The access log and OpenTelemetry tracing (tracing/tracing-config.ts). */
+  tracing: TracingConfig;
   hstsMaxAgeSeconds: number;
   /** Deadlines and memory of the HTTP server (http-server/http-server-options.ts, body-guard.ts). */
   http: {
@@ -415,6 +467,8 @@ export interface GatewayConfig {
   /** The gRPC transport's bounds on connections, streams and what a stream may hold. */
   grpc: GrpcTransportLimits;
   readinessPollMs: number;
+  /** What readiness waits for (GATEWAY_REQUIRED_MODELS). */
+  requiredModels: RequiredModels;
   /** Gateway-wide dynamic batching settings; each model's config.pbtxt supplies the rest. */
   batching: {
     mode: RawConfig['GATEWAY_BATCHING'];
@@ -521,8 +575,11 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv): GatewayConfig {
       iouThreshold: raw.DETECT_IOU_THRESHOLD,
       maxDetections: raw.DETECT_MAX_DETECTIONS,
     },
+    detectMaxImages: raw.GATEWAY_DETECT_MAX_IMAGES,
+    corsOrigins: raw.GATEWAY_CORS_ORIGINS,
     logLevel: raw.LOG_LEVEL,
     logFormat: raw.LOG_FORMAT ?? (env.NODE_ENV === 'production' ? 'json' : 'pretty'),
+    tracing: tracingConfigFrom(raw),
     hstsMaxAgeSeconds: raw.GATEWAY_HSTS_MAX_AGE_SECONDS,
     http: {
       requestTimeoutMs: raw.GATEWAY_HTTP_REQUEST_TIMEOUT_MS,
@@ -565,6 +622,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv): GatewayConfig {
       queueTargetMs: raw.GATEWAY_ADMISSION_QUEUE_TARGET_MS,
     },
     readinessPollMs: raw.GATEWAY_READINESS_POLL_MS,
+    requiredModels: raw.GATEWAY_REQUIRED_MODELS,
     grpc: {
       streamWindowBytes: raw.GATEWAY_GRPC_STREAM_WINDOW_BYTES,
       maxConcurrentStreams: raw.GATEWAY_GRPC_MAX_CONCURRENT_STREAMS,
@@ -618,11 +676,13 @@ export const CONFIG_SLICE = {
   batching: Symbol('config.batching'),
   images: Symbol('config.images'),
   detectDefaults: Symbol('config.detectDefaults'),
+  detectMaxImages: Symbol('config.detectMaxImages'),
   grpc: Symbol('config.grpc'),
   maxBodyBytes: Symbol('config.maxBodyBytes'),
   shadows: Symbol('config.shadows'),
   streams: Symbol('config.streams'),
   routing: Symbol('config.routing'),
+  requiredModels: Symbol('config.requiredModels'),
 } as const satisfies { [K in keyof GatewayConfig]?: symbol };
 
 export type ConfigSlice<K extends keyof typeof CONFIG_SLICE> = GatewayConfig[K];

@@ -21,6 +21,8 @@ export const ERROR_KINDS = {
   headers_too_large: { http: 431, grpc: GrpcStatus.RESOURCE_EXHAUSTED },
   unsupported_media_type: { http: 415, grpc: GrpcStatus.INVALID_ARGUMENT },
   resource_exhausted: { http: 429, grpc: GrpcStatus.RESOURCE_EXHAUSTED },
+  /** A protocol extension the server does not implement (kserve/extensions/). */
+  unimplemented: { http: 501, grpc: GrpcStatus.UNIMPLEMENTED },
   unavailable: { http: 503, grpc: GrpcStatus.UNAVAILABLE },
   deadline_exceeded: { http: 504, grpc: GrpcStatus.DEADLINE_EXCEEDED },
   // The caller went away (closed the connection, cancelled the call): nobody reads the answer, but

@@ -38,3 +38,12 @@ export function decoded<T>(request: T | MalformedMessage): T {
   }
   return request;
 }
+
+/**
+ * A field the call cannot do without (the model a KServe or vision call names), refused by its
+ * protobuf name when empty: proto3 cannot tell an empty string from a missing one.
+ */
+export function requiredField(value: string, field: string): string {
+  if (value === '') throw invalidArgument(`'${field}' is required: name the model to call`);
+  return value;
+}

@@ -1,7 +1,9 @@
+import { status as GrpcStatus } from '@grpc/grpc-js';
 import type { handleUnaryCall, ServerUnaryCall, sendUnaryData } from '@grpc/grpc-js';
 import type { MalformedMessage } from '@contracts/grpc/service-definition';
 import type { GatewayMetrics } from '../metrics/gateway-metrics';
 import { decoded, toServiceError } from './grpc-errors';
+import { grpcCallRecord } from './grpc-call-trace.interceptor';
 
 /**
  * Adapts an async function to a grpc-js unary handler: malformed requests become INVALID_ARGUMENT,
@@ -18,10 +20,12 @@ export function unaryHandler<Req, Res>(
     metrics.inFlight.inc({ protocol: 'grpc' });
     let model = '';
     let version = '';
-    const finish = (status: number): void => {
+    const finish = (status: number, code: GrpcStatus): void => {
       metrics.inFlight.dec({ protocol: 'grpc' });
+      // The version the call was routed to, when it got that far.
+      const served = grpcCallRecord(call.metadata)?.version ?? version;
       metrics.observeRequest(
-        { protocol: 'grpc', route, model, version, status },
+        { protocol: 'grpc', route, model, version: served, status, code: GrpcStatus[code] },
         Number(process.hrtime.bigint() - started) / 1e9,
       );
     };
@@ -33,12 +37,12 @@ export function unaryHandler<Req, Res>(
       })
       .then(
         (response) => {
-          finish(200);
+          finish(200, GrpcStatus.OK);
           callback(null, response);
         },
         (error: unknown) => {
           const serviceError = toServiceError(error);
-          finish(httpEquivalent(serviceError.code));
+          finish(httpEquivalent(serviceError.code), serviceError.code);
           callback(serviceError);
         },
       );
@@ -47,6 +51,8 @@ export function unaryHandler<Req, Res>(
 
 /** Only the class matters for the outcome label: client errors vs server errors. */
 function httpEquivalent(code: number): number {
-  const serverSide = [2, 4, 8, 13, 14, 15]; // UNKNOWN, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, INTERNAL, UNAVAILABLE, DATA_LOSS
+  // UNKNOWN, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, UNIMPLEMENTED (501 over HTTP), INTERNAL,
+  // UNAVAILABLE, DATA_LOSS
+  const serverSide = [2, 4, 8, 12, 13, 14, 15];
   return serverSide.includes(code) ? 500 : 400;
 }

@@ -16,7 +16,6 @@ import { file_inference_model_config } from '@contracts/generated/inference/mode
 import { file_vision_v1_vision, VisionService } from '@contracts/generated/vision/v1/vision_pb';
 import { file_vision_v1_streams, StreamService } from '@contracts/generated/vision/v1/streams_pb';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
-import { INFERENCE_BACKEND, type InferenceBackend } from '../request-path/inference-backend';
 import { KServeGrpcService } from '../kserve/grpc/kserve-grpc.service';
 import { VisionGrpcService } from '../vision/vision-grpc.service';
 import { StreamGrpcService } from '../streams/stream-grpc.service';
@@ -24,9 +23,12 @@ import { addReflection } from './grpc-reflection';
 import { Authenticator } from '../auth/authenticator';
 import { GuardedServer } from '../auth/grpc/grpc-guard';
 import { ReadinessWatch } from '../health/readiness-watch';
+import { ServingReadiness } from '../health/serving-readiness';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
 import { callLimitsInterceptor } from './grpc-call-limits';
 import { incrementalDecodingInterceptor } from './incremental-decoding.interceptor';
+import { callTraceInterceptor } from './grpc-call-trace.interceptor';
+import { FollowedCalls } from '../tracing/followed-calls';
 import { http2ServersOf } from './http2-servers';
 import { boundHttp2Sessions } from './http2-sessions';
 import { Http2StreamHandoff } from './http2-stream-handoff';
@@ -51,12 +53,13 @@ export class GrpcServer implements OnApplicationBootstrap, OnApplicationShutdown
 
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
-    @Inject(INFERENCE_BACKEND) private readonly backend: InferenceBackend,
+    private readonly serving: ServingReadiness,
     private readonly kserve: KServeGrpcService,
     private readonly vision: VisionGrpcService,
     private readonly streams: StreamGrpcService,
     private readonly authenticator: Authenticator,
     private readonly metrics: GatewayMetrics,
+    private readonly followed: FollowedCalls,
   ) {}
 
   get port(): number | undefined {
@@ -89,6 +92,8 @@ export class GrpcServer implements OnApplicationBootstrap, OnApplicationShutdown
         }),
         interceptors: [
           incrementalDecodingInterceptor(this.config.maxBodyBytes),
+          // Before the call limits, so that their refusals are followed (logged) too.
+          callTraceInterceptor(this.followed),
           callLimitsInterceptor({
             receiveTimeoutMs: limits.receiveTimeoutMs,
             watches: new PeerQuota(limits.watches, {
@@ -117,7 +122,15 @@ export class GrpcServer implements OnApplicationBootstrap, OnApplicationShutdown
       server.bindAsync(
         `${this.config.host}:${this.config.grpcPort}`,
         ServerCredentials.createInsecure(),
-        (error, port) => (error ? reject(error) : resolve(port)),
+        // grpc-js says "No address added"; the cause is in its message (port taken since the check).
+        (error, port) =>
+          error
+            ? reject(
+                new Error(
+                  `GATEWAY_GRPC_PORT=${this.config.grpcPort}: cannot listen on ${this.config.host}:${this.config.grpcPort}: ${error.message}`,
+                ),
+              )
+            : resolve(port),
       );
     });
     // One quota for every address the server listens on.
@@ -136,7 +149,7 @@ export class GrpcServer implements OnApplicationBootstrap, OnApplicationShutdown
     this.server = server;
     // Not once at start-up: a Triton that goes away (and comes back) must show in Check and Watch.
     this.readiness = new ReadinessWatch(
-      () => this.backend.isReady(),
+      () => this.serving.isReady(),
       this.config.readinessPollMs,
       (ready) => this.setHealth(ready ? 'SERVING' : 'NOT_SERVING'),
     );

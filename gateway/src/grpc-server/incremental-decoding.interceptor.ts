@@ -3,6 +3,21 @@ import { Logger } from '@nestjs/common';
 import { IncrementalMessageDecoder } from './incremental-message-decoder';
 
 type Decoder = { write(data: Buffer): Buffer[] };
+type BaseCall = { decoder?: Partial<Decoder>; serializeMessage?: (value: unknown) => Buffer };
+
+/** A call's message bytes each way, as its wire carried them. */
+export interface WireBytes {
+  readonly received: number;
+  readonly sent: number;
+}
+
+/** Each call's counts, keyed by the call this interceptor hands to the next one. */
+const wireBytes = new WeakMap<object, () => WireBytes>();
+
+/** The message bytes of the call an interceptor after this one was given, when counted. */
+export function wireBytesOf(call: object): WireBytes | undefined {
+  return wireBytes.get(call)?.();
+}
 
 /**
  * Gives each call a decoder that copies a message's bytes as they arrive
@@ -10,20 +25,35 @@ type Decoder = { write(data: Buffer): Buffer[] };
  * must be the first interceptor: only there is `call` grpc-js's own call object, whose private
  * `decoder` its data handler reads for every DATA frame. If a future grpc-js keeps it elsewhere,
  * calls keep grpc-js's decoder (correct, only that copy stalls the event loop again) and this says
- * so once.
+ * so once. It also counts each call's message bytes each way, for the call's access log line.
  */
 export function incrementalDecodingInterceptor(maxMessageBytes: number): ServerInterceptor {
   let warned = false;
   return (_method, call) => {
-    const base = call as unknown as { decoder?: Partial<Decoder> };
+    const base = call as unknown as BaseCall;
+    let decoder: IncrementalMessageDecoder | undefined;
     if (typeof base.decoder?.write === 'function') {
-      base.decoder = new IncrementalMessageDecoder(maxMessageBytes);
+      decoder = new IncrementalMessageDecoder(maxMessageBytes);
+      base.decoder = decoder;
     } else if (!warned) {
       warned = true;
       new Logger('GrpcServer').warn(
         "grpc-js internals changed: request messages are joined by grpc-js's own decoder, in one copy",
       );
     }
-    return new ServerInterceptingCall(call);
+    const next = new ServerInterceptingCall(call);
+    // Bytes sent: counted where grpc-js serialises each answer message (its own call's method).
+    let sent = 0;
+    const serialize = base.serializeMessage;
+    if (decoder && typeof serialize === 'function') {
+      base.serializeMessage = (value) => {
+        const bytes = serialize.call(base, value);
+        sent += bytes.length;
+        return bytes;
+      };
+      const counted = decoder;
+      wireBytes.set(next, () => ({ received: counted.bytesReceived, sent }));
+    }
+    return next;
   };
 }

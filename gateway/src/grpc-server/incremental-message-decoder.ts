@@ -17,10 +17,13 @@ export class IncrementalMessageDecoder {
   private prefixFilled = 0;
   private message?: Buffer;
   private messageFilled = 0;
+  /** Bytes of messages received so far, prefixes included (the call's access log line). */
+  bytesReceived = 0;
 
   constructor(private readonly maxMessageBytes: number) {}
 
   write(data: Buffer): Buffer[] {
+    this.bytesReceived += data.length;
     const messages: Buffer[] = [];
     let offset = 0;
     while (offset < data.length) {

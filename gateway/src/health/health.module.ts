@@ -1,5 +1,12 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
 import { HealthController } from './health.controller';
+import { ServingReadiness } from './serving-readiness';
 
-@Module({ controllers: [HealthController] })
+/** Liveness and readiness: every front door answers readiness from ServingReadiness. */
+@Global()
+@Module({
+  controllers: [HealthController],
+  providers: [ServingReadiness],
+  exports: [ServingReadiness],
+})
 export class HealthModule {}

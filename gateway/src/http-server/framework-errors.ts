@@ -1,4 +1,5 @@
 import type { SecurityHeaders } from '@http-edge';
+import { requestIdFrom } from '@logging';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { invalidArgument } from '../errors/gateway-error';
 import { quoted } from '../errors/quoted-value';
@@ -20,6 +21,8 @@ export function frameworkErrorHandler(securityHeaders: SecurityHeaders) {
     );
     void reply
       .headers(securityHeaders)
+      // Refused by the router, before any hook: the request id answers here too (no log line).
+      .header('x-request-id', requestIdFrom(request.headers['x-request-id']))
       .status(refusal.httpStatus)
       .type('application/json; charset=utf-8')
       .send(JSON.stringify(errorBody(url, refusal)));

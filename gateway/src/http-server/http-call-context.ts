@@ -10,6 +10,7 @@ export function httpCallContext(request: FastifyRequest, images: number): CallCo
     caller: httpCaller(request),
     priority: parsePriority(headerValues(request.headers['x-priority']), 'header'),
     images,
+    ...(request.callRecord ? { trace: request.callRecord } : {}),
     header: (name) => headerValues(request.headers[name])[0],
   };
 }

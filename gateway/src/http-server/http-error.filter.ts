@@ -26,11 +26,16 @@ export class HttpErrorFilter implements ExceptionFilter {
       : (fromHttpException(exception) ?? fromFastifyError(exception) ?? toGatewayError(exception));
     if (error.kind === 'cancelled') {
       // Not the gateway's failure: nobody reads the answer, and there is no stack worth keeping.
-      this.logger.debug(
-        `request ${request.id} (${request.method} ${request.routeOptions.url ?? 'unmatched'}): the caller went away before the answer (${messageOf(exception)})`,
-      );
+      this.logger.debug({
+        msg: `request ${request.id} (${request.method} ${request.routeOptions.url ?? 'unmatched'}): the caller went away before the answer (${messageOf(exception)})`,
+        requestId: request.callRecord?.requestId,
+      });
     } else if (error.kind === 'internal') {
-      this.logger.error(exception instanceof Error ? exception.stack : String(exception));
+      // With the call's x-request-id: its access log line and this one are found together.
+      this.logger.error({
+        msg: exception instanceof Error ? exception.stack : String(exception),
+        requestId: request.callRecord?.requestId,
+      });
     }
     const headers = hintHeaders(error);
     // A body still arriving will not be read: close the connection once the answer is out, so the

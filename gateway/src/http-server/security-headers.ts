@@ -10,7 +10,11 @@ import type { FastifyInstance } from 'fastify';
  */
 export function registerSecurityHeaders(fastify: FastifyInstance, headers: SecurityHeaders): void {
   fastify.addHook('onSend', (_request, reply, payload, done) => {
+    // A route that serves a page (the API docs) sets a policy of its own; every other answer
+    // gets the data API's `default-src 'none'`.
+    const ownPolicy = reply.getHeader('content-security-policy');
     void reply.headers(headers);
+    if (ownPolicy !== undefined) void reply.header('content-security-policy', ownPolicy);
     done(null, payload);
   });
 }

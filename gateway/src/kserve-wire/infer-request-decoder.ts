@@ -1,4 +1,8 @@
-import type { ModelInferRequestHeader } from '@contracts/grpc/model-infer-request-header';
+import type {
+  ModelInferRequestHeader,
+  RequestedOutputHeader,
+} from '@contracts/grpc/model-infer-request-header';
+import { classCountOf } from '../inference/classification';
 import { invalidArgument } from '../errors/gateway-error';
 import type { InferRequest, ModelMetadata } from '../request-path/inference-backend';
 import { runSliced } from '../event-loop/sliced-work';
@@ -56,13 +60,36 @@ export async function decodeInferRequest(
     );
     tensors.push({ name: input.name, datatype: input.datatype, shape: input.shape, data });
   }
+  const classCounts = classCountsOf(header.outputs);
   return {
     model: header.modelName,
     version: header.modelVersion,
     id: header.id || undefined,
     inputs: tensors,
     outputs,
+    ...(classCounts.size > 0 && { classCounts }),
   };
+}
+
+/**
+ * The classification extension: outputs whose `classification` parameter is an int64_param, as
+ * tritonclient's `InferRequestedOutput(name, class_count=N)` sends it (Triton takes no other kind).
+ */
+function classCountsOf(outputs: readonly RequestedOutputHeader[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const output of outputs) {
+    const choice = output.parameters?.classification?.parameterChoice;
+    if (choice === undefined) continue;
+    if (choice.case !== 'int64Param') {
+      throw invalidArgument(
+        `output ${quoted(output.name)}: parameter 'classification' must be an int64_param, got ${choice.case ?? 'no value'}`,
+      );
+    }
+    const value = choice.value;
+    const asNumber = value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value;
+    counts.set(output.name, classCountOf(output.name, asNumber));
+  }
+  return counts;
 }
 
 export function shapeFromProto(label: string, shape: readonly bigint[]): number[] {

@@ -1,14 +1,27 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { CONFIG_SLICE, type ConfigSlice } from '../config/gateway-config';
+import { FINE_LATENCY_BUCKETS as LATENCY_BUCKETS, latencyBuckets } from './latency-buckets';
 import { servedModelLabels, type ServedModels } from './model-labels';
+import { TenantLabels } from './tenant-labels';
 
-const LATENCY_BUCKETS = [
-  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5,
+/** The default deadline when no configuration is injected (tests building metrics by hand). */
+const DEFAULT_DEADLINE_MS = 30_000;
+/** prom-client's default gauges ending in _total; the same figures stay, split by type. */
+const DUPLICATE_TOTALS = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
 ];
+/** Confidence-score buckets: ten of 0.1 (scores are in [0, 1]); classes multiply the series. */
+const CONFIDENCE_BUCKETS = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1];
 
 export type Outcome = 'ok' | 'client_error' | 'server_error';
 
-/** One request as the request histogram records it; model and version as the caller named them. */
+/**
+ * One request as the request histogram records it: the model as the caller named it, the version
+ * that served it once routed (else as named).
+ */
 export interface RequestObservation {
   protocol: 'http' | 'grpc';
   /** The route template (HTTP) or method path (gRPC), never a caller's URL. */
@@ -17,6 +30,8 @@ export interface RequestObservation {
   version?: string;
   /** The HTTP status, or its equivalent for a gRPC status. */
   status: number;
+  /** The `code` label: the gRPC status name for gRPC (OK, NOT_FOUND, ...); unset, `status`. */
+  code?: string;
 }
 
 /** The gateway's Prometheus metrics, in one registry so tests and /metrics see the same series. */
@@ -24,19 +39,32 @@ export interface RequestObservation {
 export class GatewayMetrics {
   readonly registry = new Registry();
 
-  readonly requestDuration = new Histogram({
-    name: 'gateway_request_duration_seconds',
-    help: 'Wall time of a gateway request from arrival to response, by protocol, route, model, version and outcome.',
-    labelNames: ['protocol', 'route', 'model', 'version', 'outcome'] as const,
-    buckets: LATENCY_BUCKETS,
+  readonly requestDuration: Histogram<
+    'protocol' | 'route' | 'model' | 'version' | 'outcome' | 'code'
+  >;
+
+  readonly inferenceDuration: Histogram<'backend' | 'model' | 'version'>;
+
+  // Usage per tenant (billing): calls that reached admission, and the images of those answered.
+  readonly tenantRequests = new Counter({
+    name: 'gateway_tenant_requests_total',
+    help: 'Calls per tenant (at most 1000 tenants by name, later ones as _other), by model served and outcome.',
+    labelNames: ['tenant', 'model', 'outcome'] as const,
     registers: [this.registry],
   });
 
-  readonly inferenceDuration = new Histogram({
-    name: 'gateway_inference_duration_seconds',
-    help: 'Time spent in the inference backend per call, by backend, model and version.',
-    labelNames: ['backend', 'model', 'version'] as const,
-    buckets: LATENCY_BUCKETS,
+  readonly tenantImages = new Counter({
+    name: 'gateway_tenant_images_total',
+    help: 'Images (a tensor call counts its batch size) of the calls answered per tenant, by model served.',
+    labelNames: ['tenant', 'model'] as const,
+    registers: [this.registry],
+  });
+
+  readonly detectionConfidence = new Histogram({
+    name: 'gateway_detection_confidence',
+    help: 'Confidence scores of the detections the vision API returned, by model, version and class.',
+    labelNames: ['model', 'version', 'class'] as const,
+    buckets: CONFIDENCE_BUCKETS,
     registers: [this.registry],
   });
 
@@ -44,7 +72,7 @@ export class GatewayMetrics {
     name: 'gateway_preprocess_duration_seconds',
     help: 'Image decode plus resize/normalise time of vision requests, by model.',
     labelNames: ['model'] as const,
-    buckets: LATENCY_BUCKETS,
+    buckets: [...LATENCY_BUCKETS],
     registers: [this.registry],
   });
 
@@ -52,7 +80,7 @@ export class GatewayMetrics {
     name: 'gateway_postprocess_duration_seconds',
     help: 'Detection decode plus NMS time of vision requests, by model.',
     labelNames: ['model'] as const,
-    buckets: LATENCY_BUCKETS,
+    buckets: [...LATENCY_BUCKETS],
     registers: [this.registry],
   });
 
@@ -284,9 +312,30 @@ export class GatewayMetrics {
   });
 
   private servedModels?: ServedModels;
+  private readonly tenants = new TenantLabels();
 
-  constructor() {
+  constructor(@Optional() @Inject(CONFIG_SLICE.admission) admission?: ConfigSlice<'admission'>) {
+    // Up to the longest deadline a call gets by default: a call that ran until it timed out
+    // lands in a bucket of its own, not in +Inf with everything slow.
+    const buckets = latencyBuckets(admission?.defaultTimeoutMs ?? DEFAULT_DEADLINE_MS);
+    this.requestDuration = new Histogram({
+      name: 'gateway_request_duration_seconds',
+      help: 'Wall time of a gateway request from arrival to response, by protocol, route, model, version served, outcome and status code (HTTP status; gRPC status name).',
+      labelNames: ['protocol', 'route', 'model', 'version', 'outcome', 'code'] as const,
+      buckets,
+      registers: [this.registry],
+    });
+    this.inferenceDuration = new Histogram({
+      name: 'gateway_inference_duration_seconds',
+      help: 'Time spent in the inference backend per call, by backend, model and version.',
+      labelNames: ['backend', 'model', 'version'] as const,
+      buckets,
+      registers: [this.registry],
+    });
     collectDefaultMetrics({ register: this.registry });
+    // Gauges named like counters, which Prometheus' lint refuses; the per-type gauges
+    // (nodejs_active_handles{type}, ...) sum to the same.
+    for (const name of DUPLICATE_TOTALS) this.registry.removeSingleMetric(name);
   }
 
   /**
@@ -305,9 +354,25 @@ export class GatewayMetrics {
         route: request.route,
         ...servedModelLabels(this.servedModels, request.model, request.version),
         outcome: GatewayMetrics.outcomeOf(request.status),
+        code: request.code ?? String(request.status),
       },
       seconds,
     );
+  }
+
+  /**
+   * A call that reached admission, for its tenant's usage: model as routed (a served one), the
+   * images of an answered call (0 for a failed one).
+   */
+  countTenantCall(
+    tenant: string,
+    target: { model: string },
+    outcome: Outcome,
+    images: number,
+  ): void {
+    const labels = { tenant: this.tenants.of(tenant), model: target.model };
+    this.tenantRequests.inc({ ...labels, outcome });
+    if (images > 0) this.tenantImages.inc(labels, images);
   }
 
   static outcomeOf(status: number): Outcome {

@@ -9,6 +9,7 @@ import { createRateLimitService } from '../rate-limits/rate-limits.module';
 import { ServedVersions } from '../serving/served-versions';
 import { CallStatistics } from '../call-statistics/call-statistics';
 import { ShadowCopies } from '../shadowing/shadow-copies';
+import { ModelStatisticsRecorder } from '../model-statistics/model-statistics.recorder';
 import { CallPipeline } from './call-pipeline';
 import type { AdmittedCall, CallWork } from '../request-path/call-work';
 
@@ -52,7 +53,8 @@ describe('CallPipeline', () => {
       GATEWAY_DEFAULT_TIMEOUT_MS: '60000',
     });
     const metrics = new GatewayMetrics();
-    const admit = new AdmitStage(config.admission, metrics, new ServedVersions(backend), backend);
+    const versions = new ServedVersions(backend);
+    const admit = new AdmitStage(config.admission, metrics, versions, backend);
     const statistics = new CallStatistics(metrics);
     pipeline = new CallPipeline(
       backend,
@@ -60,6 +62,8 @@ describe('CallPipeline', () => {
       admit,
       statistics,
       new ShadowCopies(config.shadows, backend, admit, statistics),
+      new ModelStatisticsRecorder(versions),
+      metrics,
     );
   });
 

@@ -13,6 +13,8 @@ import { CallStatistics } from '../call-statistics/call-statistics';
 import { toGatewayError } from '../errors/gateway-error';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
 import { ShadowCopies } from '../shadowing/shadow-copies';
+import { ModelStatisticsRecorder } from '../model-statistics/model-statistics.recorder';
+import { newCallDurations } from '../request-path/model-statistics';
 
 /**
  * Every call, from every front door (KServe REST and gRPC, each stream message, detect REST and
@@ -33,6 +35,8 @@ export class CallPipeline {
     private readonly admit: AdmitStage,
     private readonly statistics: CallStatistics,
     private readonly shadows: ShadowCopies,
+    private readonly recorder: ModelStatisticsRecorder,
+    private readonly metrics: GatewayMetrics,
     // Absent only where a test builds the pipeline by hand: identity routing then.
     @Optional() routing?: RoutingState,
     @Optional() routingMetrics?: RoutingMetrics,
@@ -57,33 +61,53 @@ export class CallPipeline {
     timingsMs?: Record<string, number>,
   ): Promise<T> {
     const guarded: GuardedCall<T> = { call, ask, work };
+    // The call's record (access log, trace): each stage's time, the model and routed version (a
+    // companion's model, such as a frame's embedder, is not the call's).
+    const trace = call.trace;
+    if (!call.companion) trace?.routed(ask.model);
     for (const guard of this.guards) {
       const started = performance.now();
-      await guard.check(guarded);
+      try {
+        await guard.check(guarded);
+      } catch (error) {
+        trace?.stageEnded(guard.name, started, error);
+        throw error;
+      }
       if (timingsMs) timingsMs[guard.name] = elapsedMs(started);
+      trace?.stageEnded(guard.name, started);
     }
     const { target, route } = guarded;
     if (!target || !route) throw new Error('the route stage resolved no target');
+    if (!call.companion) trace?.routed(target.model, target.version);
+    const durations = newCallDurations();
     const asked = performance.now();
+    let slotTaken = false;
     let answer: T;
     try {
       answer = await this.admit.run({ call, ask, target }, (admitted) => {
-        if (timingsMs) timingsMs[this.admit.name] = elapsedMs(asked);
-        return work.run(admitted);
+        slotTaken = true;
+        trace?.stageEnded(this.admit.name, asked);
+        const waitedMs = performance.now() - asked;
+        durations.queueNs += waitedMs * 1e6;
+        if (timingsMs) timingsMs[this.admit.name] = Math.round(waitedMs * 100) / 100;
+        return work.run({ ...admitted, durations });
       });
     } catch (error) {
-      const outcome = GatewayMetrics.outcomeOf(toGatewayError(error).httpStatus);
-      this.statistics.recordPrimary({ target, route, outcome, ms: performance.now() - asked });
+      if (!slotTaken) trace?.stageEnded(this.admit.name, asked, error);
+      const { kind, httpStatus } = toGatewayError(error);
+      const ms = performance.now() - asked;
+      const outcome = GatewayMetrics.outcomeOf(httpStatus);
+      this.statistics.recordPrimary({ target, route, outcome, ms });
+      this.recorder.callEnded(target, { ok: false, ns: ms * 1e6, kind });
+      if (!call.companion) this.metrics.countTenantCall(call.caller.tenant, target, outcome, 0);
       throw error;
     }
+    const ms = performance.now() - asked;
     const detections = work.detectionsOf?.(answer);
-    this.statistics.recordPrimary({
-      target,
-      route,
-      outcome: 'ok',
-      ms: performance.now() - asked,
-      detections,
-    });
+    this.statistics.recordPrimary({ target, route, outcome: 'ok', ms, detections });
+    this.recorder.callEnded(target, { ok: true, ns: ms * 1e6, durations, images: call.images });
+    if (!call.companion)
+      this.metrics.countTenantCall(call.caller.tenant, target, 'ok', call.images);
     this.shadows.copy({ call, target, shadows: route.shadows, work, answer });
     return answer;
   }

@@ -14,6 +14,8 @@ export class TensorCalls {
 
   infer(request: InferRequest, call: CallContext): Promise<InferResponse> {
     const { model, version, deadline, signal } = request;
+    // KServe's `id` keeps its meaning (echoed in the answer); the log names it beside x-request-id.
+    if (call.trace && request.id) call.trace.kserveId = request.id;
     return this.calls.run(
       call,
       { model, version, deadline, signal },

@@ -1,4 +1,5 @@
 import type { Caller } from './caller';
+import type { CallTrace } from './call-trace';
 
 /** Real-time traffic (camera streams, interactive calls) is shed last; bulk first. */
 export type Priority = 'realtime' | 'bulk';
@@ -23,4 +24,6 @@ export interface CallContext {
    * admission treat it like any call.
    */
   companion?: boolean;
+  /** Its request id, stage times and trace (access log, tracing); absent in tests built by hand. */
+  trace?: CallTrace;
 }

@@ -1,5 +1,6 @@
 import type { Detection } from '@vision-math';
 import type { CallContext } from './call-context';
+import type { CallDurations } from './model-statistics';
 import type { ResolvedTarget } from './resolved-target';
 import type { RouteDecision } from './route-decision';
 
@@ -28,6 +29,11 @@ export interface AdmittedCall {
    * on. The caller's own signal is never replaced.
    */
   readonly signal: AbortSignal;
+  /**
+   * Where the call's time goes (queue, compute), for the statistics extension: set by the call
+   * pipeline for a caller's call; absent for a shadow copy, which is not counted.
+   */
+  readonly durations?: CallDurations;
 }
 
 /** What a call does once the guards let it through: a tensor call, a detect call. */

@@ -3,6 +3,7 @@ import type { KServeDatatype } from '@contracts/kserve/datatype';
 import type { BackendTopology } from './backend-topology';
 import type { ModelRepositoryControl } from './model-repository-control';
 import type { ResolvedTarget } from './resolved-target';
+import type { TraceHeaders } from './call-trace';
 import type { InferTensor } from '../inference/tensor';
 
 export interface TensorMetadata {
@@ -35,6 +36,11 @@ export interface InferRequest {
   inputs: InferTensor[];
   /** Output names to return; empty returns every output. */
   outputs: string[];
+  /**
+   * The classification extension: outputs (among `outputs`) to answer as their top N classes
+   * instead of their values, N by output name; absent when none is (inference/classification.ts).
+   */
+  classCounts?: ReadonlyMap<string, number>;
   /** Aborted when the caller goes away: a backend that calls out (Triton) cancels that call. */
   signal?: AbortSignal;
   /**
@@ -43,6 +49,8 @@ export interface InferRequest {
    * finish before it.
    */
   deadline?: number;
+  /** The call's W3C trace context for this hop: a backend that calls out (Triton) sends it on. */
+  trace?: TraceHeaders;
 }
 
 export interface InferResponse {

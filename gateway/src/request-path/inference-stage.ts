@@ -1,6 +1,7 @@
 import type { CallContext } from './call-context';
 import type { InferenceBackend, InferRequest, InferResponse } from './inference-backend';
 import type { ResolvedTarget } from './resolved-target';
+import type { CallDurations } from './model-statistics';
 
 /** What travels along a tensor call's work (batch → backend); no stage changes the request. */
 export interface InferenceContext {
@@ -10,6 +11,11 @@ export interface InferenceContext {
   /** The version the call was routed to, with its metadata. */
   target: ResolvedTarget;
   backend: InferenceBackend;
+  /**
+   * Where the time of each call this request answers goes (one per call; a batch carries its
+   * members'), for the statistics extension; empty for a shadow copy.
+   */
+  durations: readonly CallDurations[];
 }
 
 /**

@@ -44,6 +44,11 @@ export class ServedVersions implements OnApplicationShutdown {
     return this.versions.get(key(model, version));
   }
 
+  /** Every version calls have reached and the backend has not dropped (metrics, statistics). */
+  all(): IterableIterator<ServedVersion> {
+    return this.versions.values();
+  }
+
   private isCurrent(target: ResolvedTarget): boolean {
     try {
       return this.backend.resolve(target.model, target.version).metadata === target.metadata;

@@ -84,8 +84,9 @@ export class ShadowCopies {
       const shadowTarget = this.backend.resolve(target.model, version);
       work.precheck(shadowTarget);
       admitted = {
-        // Bulk: where a copy does meet a queue (a batcher), the primary calls go first.
-        call: { ...call, priority: 'bulk' },
+        // Bulk: where a copy does meet a queue (a batcher), the primary calls go first. Not
+        // part of the primary's trace or access log line, which may already be written.
+        call: { ...call, priority: 'bulk', trace: undefined },
         target: shadowTarget,
         deadline: Date.now() + this.settings.timeoutMs,
         signal: AbortSignal.timeout(this.settings.timeoutMs),

@@ -1,5 +1,7 @@
 import { GatewayError } from '../errors/gateway-error';
-import { detectOptionsFromQuery } from './detect-options';
+import { create } from '@bufbuild/protobuf';
+import { DetectOptionsSchema } from '@contracts/generated/vision/v1/vision_pb';
+import { detectOptionsFromMessage, detectOptionsFromQuery } from './detect-options';
 
 const DEFAULTS = { scoreThreshold: 0.35, iouThreshold: 0.6, maxDetections: 100 };
 
@@ -69,5 +71,52 @@ describe('detect options', () => {
     const message = refusal(many).message;
     expect(message).toMatch(/and 45 more/);
     expect(message.length).toBeLessThan(1000);
+  });
+
+  describe('from the gRPC DetectOptions message', () => {
+    const fromMessage = (fields: Parameters<typeof create<typeof DetectOptionsSchema>>[1]) =>
+      detectOptionsFromMessage(create(DetectOptionsSchema, fields), DEFAULTS);
+
+    it('takes typed values as they are, unset fields from the defaults', () => {
+      expect(fromMessage({ maxDetections: 5, classes: ['person', 'sports ball'] })).toEqual({
+        ...DEFAULTS,
+        maxDetections: 5,
+        classes: ['person', 'sports ball'],
+        resize: undefined,
+      });
+    });
+
+    it.each([
+      [
+        { scoreThreshold: 1.5 },
+        "invalid DetectRequest field 'options.score_threshold': must be from 0 to 1",
+      ],
+      [
+        { iouThreshold: Number.NaN },
+        "invalid DetectRequest field 'options.iou_threshold': must be a number from 0 to 1",
+      ],
+      [
+        { maxDetections: 0 },
+        "invalid DetectRequest field 'options.max_detections': must be from 1 to 1000",
+      ],
+      [
+        { classes: ['person', ''] },
+        "invalid DetectRequest field 'options.classes': has an empty class name",
+      ],
+      [
+        { resize: 'crop' },
+        "invalid DetectRequest field 'options.resize': must be 'stretch' or 'letterbox'",
+      ],
+    ])('refuses %p naming the protobuf field, not a query parameter', (fields, message) => {
+      let refusal: unknown;
+      try {
+        fromMessage(fields);
+      } catch (error) {
+        refusal = error;
+      }
+      expect(refusal).toBeInstanceOf(GatewayError);
+      expect((refusal as GatewayError).message).toBe(message);
+      expect((refusal as GatewayError).message).not.toMatch(/query/);
+    });
   });
 });

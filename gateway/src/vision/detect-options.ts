@@ -71,8 +71,8 @@ export interface RawDetectOptions {
 }
 
 /**
- * Validates detect options from a query string (or gRPC's options, given as one): each bad value
- * is refused naming its parameter; unknown parameters are refused by name.
+ * Validates detect options from a query string: each bad value is refused naming its parameter;
+ * unknown parameters are refused by name.
  */
 export function detectOptionsFromQuery(
   query: unknown,
@@ -110,24 +110,66 @@ export function withDefaults(
   };
 }
 
+/** gRPC's DetectOptions fields as errors name them: their protobuf names within DetectRequest. */
+const MESSAGE_FIELDS: Record<keyof RawDetectOptions, string> = {
+  scoreThreshold: 'options.score_threshold',
+  iouThreshold: 'options.iou_threshold',
+  maxDetections: 'options.max_detections',
+  classes: 'options.classes',
+  resize: 'options.resize',
+};
+
+const messageProbability = z
+  .number({ error: 'must be a number from 0 to 1' })
+  .min(0, 'must be from 0 to 1')
+  .max(1, 'must be from 0 to 1');
+
+/** gRPC's DetectOptions: typed already, so only ranges, lengths and names are checked here. */
+const messageSchema = z.object({
+  scoreThreshold: messageProbability.optional(),
+  iouThreshold: messageProbability.optional(),
+  maxDetections: z
+    .number()
+    .int('must be a whole number from 1 to 1000')
+    .min(1, 'must be from 1 to 1000')
+    .max(1000, 'must be from 1 to 1000')
+    .optional(),
+  classes: z
+    .array(
+      z
+        .string()
+        .min(1, 'has an empty class name')
+        .max(
+          MAX_CLASS_NAME_CHARS,
+          `has a class name longer than ${MAX_CLASS_NAME_CHARS} characters`,
+        ),
+    )
+    .max(MAX_CLASSES, `names more than ${MAX_CLASSES} classes`)
+    .optional(),
+  resize: z
+    .enum(['stretch', 'letterbox'], { error: "must be 'stretch' or 'letterbox'" })
+    .optional(),
+});
+
 /**
- * gRPC's DetectOptions message, validated through the query schema (one validation path for both
- * front doors); unset fields take the defaults.
+ * gRPC's DetectOptions message, each bad value refused naming its protobuf field (the REST query's
+ * rules, worded for gRPC); unset fields take the defaults.
  */
 export function detectOptionsFromMessage(
   given: DetectOptionsMessage | undefined,
   defaults: GatewayConfig['detectDefaults'],
 ): DetectOptions {
-  return detectOptionsFromQuery(
-    Object.fromEntries(
-      Object.entries({
-        scoreThreshold: given?.scoreThreshold,
-        iouThreshold: given?.iouThreshold,
-        maxDetections: given?.maxDetections,
-        classes: given?.classes.length ? given.classes.join(',') : undefined,
-        resize: given?.resize,
-      }).filter(([, value]) => value !== undefined),
-    ),
-    defaults,
-  );
+  const parsed = messageSchema.safeParse({
+    scoreThreshold: given?.scoreThreshold,
+    iouThreshold: given?.iouThreshold,
+    maxDetections: given?.maxDetections,
+    classes: given?.classes.length ? given.classes : undefined,
+    resize: given?.resize,
+  });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = MESSAGE_FIELDS[issue.path[0] as keyof RawDetectOptions];
+    throw invalidArgument(`invalid DetectRequest field '${field}': ${issue.message}`);
+  }
+  return withDefaults(parsed.data, defaults);
 }

@@ -7,6 +7,7 @@ import { GatewayMetrics } from '../metrics/gateway-metrics';
 import { CallPipeline } from '../pipeline/call-pipeline';
 import { TensorPath } from '../pipeline/tensor-work';
 import type { AdmittedCall } from '../request-path/call-work';
+import type { ResolvedTarget } from '../request-path/resolved-target';
 import type { DetectContext, DetectRequest, DetectResult, DetectStage } from './detect-types';
 import { DecodeDetectionsStage } from './stages/decode-detections.stage';
 import { ServedVersions } from '../serving/served-versions';
@@ -56,7 +57,12 @@ export class DetectPipeline {
     ];
   }
 
-  async detect(request: DetectRequest, call: CallContext): Promise<DetectResult> {
+  /** `onRouted` learns the version serving the call once it passed its guards and was routed. */
+  async detect(
+    request: DetectRequest,
+    call: CallContext,
+    onRouted?: (target: ResolvedTarget) => void,
+  ): Promise<DetectResult> {
     const timingsMs: Record<string, number> = {};
     const started = performance.now();
     const { model, version, deadline, signal } = request;
@@ -68,6 +74,7 @@ export class DetectPipeline {
         // Class names resolved before any pixel work, so a typo costs no decoding or inference.
         precheck: (target) => {
           classIds = classIdsOf(request, target.metadata);
+          onRouted?.(target);
         },
         run: async (admitted) => {
           const { target } = admitted;
@@ -100,8 +107,14 @@ export class DetectPipeline {
         round(value, 1),
       ) as [number, number, number, number],
     }));
-    for (const detection of detections)
+    for (const detection of detections) {
       this.metrics.detections.inc({ model: target.model, label: detection.label });
+      // Class names are the served model's own labels (or its class ids): bounded by the model.
+      this.metrics.detectionConfidence.observe(
+        { model: target.model, version: target.version, class: detection.label },
+        detection.score,
+      );
+    }
     return {
       model: target.model,
       version: target.version,
@@ -157,12 +170,33 @@ async function runStages(
   timingsMs: Record<string, number>,
   stop: AbortSignal,
 ): Promise<void> {
+  // The call's record (access log, trace) gets each stage too; a shadow copy's call has none.
+  const trace = context.admitted?.call.trace;
   for (const stage of stages) {
     stop.throwIfAborted();
     const stageStarted = performance.now();
-    await stage.run(context);
-    timingsMs[stage.name] = round(performance.now() - stageStarted);
+    try {
+      await stage.run(context);
+    } catch (error) {
+      trace?.stageEnded(stage.name, stageStarted, error);
+      throw error;
+    }
+    const ms = performance.now() - stageStarted;
+    timingsMs[stage.name] = round(ms);
+    trace?.stageEnded(stage.name, stageStarted);
+    countComputeTime(context, stage.name, ms);
   }
+}
+
+/**
+ * The statistics extension's compute input (image decode, resize) and output (detection decode,
+ * NMS, boxes back to pixels) of a caller's call; a shadow copy has no durations.
+ */
+function countComputeTime(context: DetectContext, stage: string, ms: number): void {
+  const durations = context.admitted?.durations;
+  if (!durations) return;
+  if (PRE.has(stage)) durations.computeInputNs += ms * 1e6;
+  if (POST.has(stage)) durations.computeOutputNs += ms * 1e6;
 }
 
 /** Whether two versions take the same input tensor from an image (layout, size, resize mode). */

@@ -15,6 +15,7 @@ import { detectOptionsFromMessage } from './detect-options';
 import { grpcCallBounds, type GrpcServerCall } from '../admission/grpc-call-bounds';
 import { DetectPipeline } from './detect-pipeline';
 import { grpcCallContext } from '../grpc-server/grpc-call-context';
+import { requiredField } from '../grpc-server/grpc-errors';
 
 /** `vision.v1.VisionService`: the detect API over gRPC, same pipeline and options as REST. */
 @Injectable()
@@ -38,7 +39,9 @@ export class VisionGrpcService {
   }
 
   private async detect(request: DetectRequest, call: GrpcServerCall & { metadata: Metadata }) {
-    if (request.image.byteLength === 0) throw invalidArgument('image is empty');
+    requiredField(request.model, 'model');
+    if (request.image.byteLength === 0)
+      throw invalidArgument("'image' is empty: send the encoded image bytes");
     const options = detectOptionsFromMessage(request.options, this.detectDefaults);
     const result = await this.detector.detect(
       {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { NANODET_OUTPUTS } from '../nanodet-reference';
+import type { ModelStatJson } from '../../src/kserve/statistics/statistics-json';
 
 /**
  * The JSON summary `tritonclient_conformance.py` writes (what NVIDIA's client saw, call by call),
@@ -66,6 +67,20 @@ export interface ProtocolSummary {
   infer: Record<string, Attempt<InferSummary>>;
   errors: Record<'unknown_model' | 'wrong_shape' | 'wrong_datatype', Attempt<unknown>>;
 }
+/** A `$duration_stat`, normalised (gRPC's JSON leaves zeros out and gives uint64 as strings). */
+/** One `$model_stat` as get_inference_statistics returned it (Triton's shape, both clients alike). */
+export type ModelStat = ModelStatJson;
+
+export interface StatisticsSummary {
+  http: Attempt<ModelStat[]>;
+  http_v1: Attempt<ModelStat[]>;
+  http_all: Attempt<ModelStat[]>;
+  http_unknown_model: Attempt<unknown>;
+  grpc: Attempt<ModelStat[]>;
+  grpc_all: Attempt<ModelStat[]>;
+  grpc_unknown_model: Attempt<unknown>;
+}
+
 export interface ClientSummary {
   versions: Record<string, string>;
   input_shape: number[];
@@ -75,6 +90,7 @@ export interface ClientSummary {
     stream: Attempt<StreamSummary>;
     stream_errors: Attempt<StreamSummary>;
   };
+  statistics: StatisticsSummary;
 }
 
 /** The value of a call that must have succeeded; otherwise fails with what the client raised. */

@@ -27,6 +27,7 @@ import {
   type ClientSummary,
   type InferSummary,
   type ModelMetadata,
+  type ModelStat,
 } from './tritonclient-summary';
 
 const python = process.env.PYTHON ?? join(REPO_ROOT, '.venv/bin/python');
@@ -276,6 +277,62 @@ describe('NVIDIA tritonclient against the gateway, unchanged (KServe v2 HTTP + g
   // Triton answers ModelReady for a model it does not serve with OK and ready=false.
   it('gRPC is_model_ready is False for an unknown model, as with Triton', () => {
     expect(ok(summary.grpc.unknown_model_ready, `is_model_ready('${MISSING_MODEL}')`)).toBe(false);
+  });
+
+  /**
+   * The calls the script made that reached nanodet, as Triton counts them: HTTP binary and JSON
+   * (batch 2 each), gzip and deflate (1 each); gRPC unary (2), the stream (2, 1, 1) and the good
+   * request after the stream's errors (1). Requests refused on their name, shape or datatype are no
+   * failure, as with Triton (they never reach the model).
+   */
+  const CALLS = 9;
+  const IMAGES = 2 + 2 + 1 + 1 + 2 + 2 + 1 + 1 + 1;
+
+  it('get_inference_statistics (HTTP and gRPC): the counts of the calls made, the same through both', () => {
+    const { statistics } = summary;
+    const [http] = ok(statistics.http, "get_inference_statistics('nanodet')");
+    const check = (stat: ModelStat): void => {
+      expect(stat).toMatchObject({ name: 'nanodet', version: '1' });
+      const stats = stat.inference_stats;
+      expect(stats.success.count).toBe(CALLS);
+      expect(stats.fail.count).toBe(0);
+      for (const phase of ['queue', 'compute_input', 'compute_infer', 'compute_output'] as const) {
+        expect(stats[phase].count).toBe(CALLS);
+      }
+      expect(stats.compute_infer.ns).toBeGreaterThan(0);
+      expect(stats.success.ns).toBeGreaterThanOrEqual(stats.compute_infer.ns);
+      expect(stat.inference_count).toBe(IMAGES);
+      // The gateway's batcher may merge the stream's requests: executions and batch sizes add up
+      // to the images either way.
+      expect(stat.execution_count).toBeGreaterThan(0);
+      expect(stat.execution_count).toBeLessThanOrEqual(CALLS);
+      const batches = stat.batch_stats;
+      expect(batches.reduce((sum, batch) => sum + batch.compute_infer.count, 0)).toBe(
+        stat.execution_count,
+      );
+      expect(
+        batches.reduce((sum, batch) => sum + batch.batch_size * batch.compute_infer.count, 0),
+      ).toBe(IMAGES);
+      expect(stat.last_inference).toBeGreaterThan(0);
+    };
+    check(http);
+    expect(ok(statistics.http_v1, "get_inference_statistics('nanodet', '1')")).toEqual([http]);
+    expect(ok(statistics.grpc, "get_inference_statistics('nanodet') over gRPC")).toEqual([http]);
+    const everyModel = (stats: ModelStat[]): string[] => stats.map((stat) => stat.name).sort();
+    expect(everyModel(ok(statistics.http_all, 'get_inference_statistics()'))).toEqual([
+      'appearance-mobilenetv2',
+      'nanodet',
+    ]);
+    expect(everyModel(ok(statistics.grpc_all, 'get_inference_statistics() over gRPC'))).toEqual([
+      'appearance-mobilenetv2',
+      'nanodet',
+    ]);
+    const httpUnknown = raised(statistics.http_unknown_model, 'statistics of an unknown model');
+    expect(httpUnknown.status).toBe('404');
+    expect(httpUnknown.message).toContain(`'${MISSING_MODEL}'`);
+    const grpcUnknown = raised(statistics.grpc_unknown_model, 'statistics of an unknown model');
+    expect(grpcUnknown.status).toBe('StatusCode.NOT_FOUND');
+    expect(grpcUnknown.message).toContain(`'${MISSING_MODEL}'`);
   });
 
   // tritonclient.http compresses the whole body (JSON header + binary tensors) on request, with

@@ -18,7 +18,8 @@ run, and the exit status is 0 unless the script itself is broken. It writes
     stream_2      gRPC stream, third request: sample 0 alone
     stream_after_errors  gRPC stream, a good request (sample 0) after two failing ones
     http_gzip, http_deflate  HTTP with a compressed request body (sample 0, one output)
-- DIR/summary.json  versions, readiness, metadata, per-path response headers and errors.
+- DIR/summary.json  versions, readiness, metadata, per-path response headers and errors, and the
+    statistics extension (get_inference_statistics over HTTP and gRPC) once every call above ran.
 """
 
 import argparse
@@ -304,6 +305,75 @@ def run_grpc(url, model, x, recorder, headers=None):
     return summary
 
 
+STAT_KEYS = (
+    "success",
+    "fail",
+    "queue",
+    "compute_input",
+    "compute_infer",
+    "compute_output",
+    "cache_hit",
+    "cache_miss",
+)
+
+
+def normalize_duration(stat):
+    """gRPC's JSON gives uint64 as strings and leaves zeros out; HTTP gives numbers."""
+    stat = stat or {}
+    return {"count": int(stat.get("count", 0)), "ns": int(stat.get("ns", 0))}
+
+
+def normalize_statistics(response):
+    return [
+        {
+            "name": stat["name"],
+            "version": stat.get("version", ""),
+            "last_inference": int(stat.get("last_inference", 0)),
+            "inference_count": int(stat.get("inference_count", 0)),
+            "execution_count": int(stat.get("execution_count", 0)),
+            "inference_stats": {
+                key: normalize_duration(stat.get("inference_stats", {}).get(key))
+                for key in STAT_KEYS
+            },
+            "batch_stats": [
+                {
+                    "batch_size": int(batch["batch_size"]),
+                    **{
+                        key: normalize_duration(batch.get(key))
+                        for key in ("compute_input", "compute_infer", "compute_output")
+                    },
+                }
+                for batch in stat.get("batch_stats", [])
+            ],
+        }
+        for stat in response.get("model_stats", [])
+    ]
+
+
+def run_statistics(http_url, grpc_url, model, headers=None):
+    """The statistics extension through both clients, after every inference call was answered."""
+    http = WithHeaders(httpclient.InferenceServerClient(url=http_url), headers)
+    grpc = WithHeaders(grpcclient.InferenceServerClient(url=grpc_url), headers)
+    summary = {
+        "http": attempt(lambda: normalize_statistics(http.get_inference_statistics(model))),
+        "http_v1": attempt(lambda: normalize_statistics(http.get_inference_statistics(model, "1"))),
+        "http_all": attempt(lambda: normalize_statistics(http.get_inference_statistics())),
+        "http_unknown_model": attempt(lambda: http.get_inference_statistics(MISSING_MODEL)),
+        "grpc": attempt(
+            lambda: normalize_statistics(grpc.get_inference_statistics(model, as_json=True))
+        ),
+        "grpc_all": attempt(
+            lambda: normalize_statistics(grpc.get_inference_statistics(as_json=True))
+        ),
+        "grpc_unknown_model": attempt(
+            lambda: grpc.get_inference_statistics(MISSING_MODEL, as_json=True)
+        ),
+    }
+    http.close()
+    grpc.close()
+    return summary
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--http", required=True, help="HOST:PORT of the KServe v2 REST endpoint")
@@ -334,6 +404,7 @@ def main():
         "http": run_http(args.http, args.model, x, recorder, headers),
         "grpc": run_grpc(args.grpc, args.model, x, recorder, headers),
     }
+    summary["statistics"] = run_statistics(args.http, args.grpc, args.model, headers)
     with open(os.path.join(args.out, "summary.json"), "w", encoding="utf-8") as f:
         json.dump(summary, f, indent=2)
 

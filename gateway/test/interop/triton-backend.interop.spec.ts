@@ -105,7 +105,9 @@ describe('the gateway in front of a real Triton Inference Server (Triton backend
     expect(await readyz.json()).toEqual({
       status: 'ready',
       backend: 'triton',
+      backendReady: true,
       models: ['appearance-mobilenetv2', 'nanodet'],
+      unready: [],
     });
     expect(await direct.repositoryIndex({ ready: true })).toEqual([
       expect.objectContaining({ name: 'appearance-mobilenetv2', version: '1', state: 'READY' }),

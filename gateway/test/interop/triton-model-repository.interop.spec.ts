@@ -5,7 +5,15 @@
  * (load_model, unload_model, get_model_repository_index) works against the gateway unchanged.
  */
 import { execFile } from 'node:child_process';
-import { copyFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import {
+  copyFileSync,
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -166,5 +174,37 @@ describe('model repository extension through the gateway to Triton (explicit mod
     expect(outcome).toMatchObject({ unloaded_ready: false, ready: true });
     // Triton also lists the version the load replaced, as unloaded.
     expect(outcome.index.models).toContainEqual({ name: 'nanodet', version: '2', state: 'READY' });
+  });
+
+  it("a model Triton cannot load: the gateway stays up, not ready, with Triton's reason", async () => {
+    const broken = join(triton.servedRepository!, 'broken');
+    mkdirSync(join(broken, '1'), { recursive: true });
+    writeFileSync(join(broken, 'config.pbtxt'), 'name: "broken"\nmax_batch_size: eight\n');
+    expect((await post(gateway, '/v2/repository/models/broken/load')).status).toBe(400);
+
+    const readyz = await fetch(`${gateway.httpUrl}/readyz`);
+    expect(readyz.status).toBe(503);
+    const body = (await readyz.json()) as {
+      backendReady: boolean;
+      unready: { name: string; state: string; reason: string }[];
+    };
+    expect(body.backendReady).toBe(true);
+    expect(body.unready).toEqual([
+      { name: 'broken', state: 'UNAVAILABLE', reason: expect.stringMatching(/\S/) as string },
+    ]);
+    const ready = await fetch(`${gateway.httpUrl}/v2/models/broken/ready`, {
+      headers: authHeaders(),
+    });
+    expect(ready.status).toBe(503);
+    expect(((await ready.json()) as { error: string }).error).toContain(
+      `model 'broken' is not ready: UNAVAILABLE: ${body.unready[0].reason}`,
+    );
+    // nanodet still serves: one broken model takes nothing else down.
+    expect(await infer(gateway, '/v2/models/nanodet/infer')).toBe(200);
+    const metrics = await (
+      await fetch(`${gateway.httpUrl}/metrics`, { headers: authHeaders() })
+    ).text();
+    expect(metrics).toContain('gateway_model_ready{model="broken",state="UNAVAILABLE"} 0');
+    expect(metrics).toContain('gateway_model_ready{model="nanodet",state="READY"} 1');
   });
 });

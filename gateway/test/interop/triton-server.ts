@@ -63,6 +63,11 @@ export interface TritonServerOptions {
    * loads. `dynamicBatching: false` and `intraOpThreads` do not apply. Default false.
    */
   inPlace?: boolean;
+  /**
+   * Triton's `--trace-config` settings, e.g. `mode=opentelemetry`,
+   * `opentelemetry,url=http://127.0.0.1:4318/v1/traces`, `rate=1`, `level=TIMESTAMPS`. Default none.
+   */
+  traceConfig?: string[];
 }
 
 export interface RunningTriton {
@@ -270,6 +275,7 @@ class TritonServer implements RunningTriton {
       ...(this.options.dynamicBatching === false ? ['--no-dynamic-batching'] : []),
       ...(this.options.modelControlMode === 'explicit' ? ['--model-control-mode=explicit'] : []),
       ...(this.options.inPlace === true ? ['--in-place'] : []),
+      ...(this.options.traceConfig ?? []).map((setting) => `--trace-config=${setting}`),
       this.repository,
     ];
     let child: ChildProcess;

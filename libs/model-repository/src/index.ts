@@ -28,8 +28,11 @@ export {
   type DeclaredSignature,
   deriveOnnxModelConfig,
   onnxTypeOfDatatype,
+  onnxSignatureOf,
   type OnnxSignature,
   type OnnxTensor,
+  type OnnxValueMetadata,
   signatureMismatches,
 } from './onnx-signature';
+export { autoCompleteOnnx, completeSignature } from './auto-complete';
 export { servingConfigText } from './serving-config';

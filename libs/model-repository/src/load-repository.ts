@@ -79,6 +79,7 @@ export async function loadModel(root: string, directoryName: string): Promise<Mo
     directoryName,
     source: configPath,
     inferredBackend,
+    autoComplete: true,
   });
   warnings.push(...interpreted.warnings);
 

@@ -14,6 +14,25 @@ export interface OnnxSignature {
   outputs: OnnxTensor[];
 }
 
+/** What ONNX Runtime says of one graph input or output (`InferenceSession.ValueMetadata`). */
+export type OnnxValueMetadata =
+  | { name: string; isTensor: true; type: string; shape: readonly (number | string)[] }
+  | { name: string; isTensor: false };
+
+/** A session's signature (`session.inputMetadata` / `outputMetadata`), non-tensors without a type. */
+export function onnxSignatureOf(session: {
+  inputMetadata: readonly OnnxValueMetadata[];
+  outputMetadata: readonly OnnxValueMetadata[];
+}): OnnxSignature {
+  const describe = (values: readonly OnnxValueMetadata[]): OnnxTensor[] =>
+    values.map((value) =>
+      value.isTensor
+        ? { name: value.name, type: value.type, shape: [...value.shape] }
+        : { name: value.name, type: undefined, shape: [] },
+    );
+  return { inputs: describe(session.inputMetadata), outputs: describe(session.outputMetadata) };
+}
+
 /** ONNX Runtime tensor type → KServe datatype. BF16 has no ONNX Runtime JS type. */
 const DATATYPE_BY_ORT_TYPE: Readonly<Record<string, KServeDatatype>> = {
   bool: 'BOOL',

@@ -96,6 +96,15 @@ describe('interpretModelConfig', () => {
     expect(result.unsupportedReason).toContain('sequence_batching');
   });
 
+  it('refuses KIND_GPU on the embedded backend and takes KIND_CPU and KIND_AUTO', () => {
+    const group = (kind: string) =>
+      interpret(`platform: "onnxruntime_onnx" instance_group [ { count: 1 kind: ${kind} } ] ${IO}`)
+        .unsupportedReason;
+    expect(group('KIND_GPU')).toMatch(/KIND_GPU.*CPU/);
+    expect(group('KIND_CPU')).toBeUndefined();
+    expect(group('KIND_AUTO')).toBeUndefined();
+  });
+
   it('rejects platform/backend pairs Triton rejects', () => {
     expect(problem(`platform: "onnxruntime_onnx" backend: "tensorrt" ${IO}`)).toContain(
       'platform "onnxruntime_onnx" does not go with backend "tensorrt"',
@@ -138,10 +147,24 @@ describe('interpretModelConfig', () => {
     }
   });
 
-  it('requires inputs and outputs to be written out', () => {
+  it('requires inputs and outputs to be written out unless auto-complete may read the ONNX file', () => {
     expect(problem('platform: "onnxruntime_onnx"')).toMatch(
       /declares no inputs.*declares no outputs/,
     );
+    const completed = interpretModelConfig(parseModelConfig('platform: "onnxruntime_onnx"', 'c'), {
+      directoryName: 'm',
+      source: 'c',
+      autoComplete: true,
+    });
+    expect([completed.inputs, completed.outputs]).toEqual([[], []]);
+    // Triton completes other backends itself: the gateway cannot read their signature.
+    expect(() =>
+      interpretModelConfig(parseModelConfig('platform: "tensorflow_savedmodel"', 'c'), {
+        directoryName: 'm',
+        source: 'c',
+        autoComplete: true,
+      }),
+    ).toThrow(/declares no inputs/);
   });
 
   it('reads dynamic batching, defaulting preferred sizes to max_batch_size like Triton', () => {

@@ -5,6 +5,7 @@ import {
   type ModelDynamicBatching,
   ModelInput_Format,
   ModelInput_FormatSchema,
+  ModelInstanceGroup_Kind,
 } from '@contracts/generated/inference/model_config_pb';
 import { datatypeFromConfigType } from '@contracts/kserve/datatype';
 import { EMBEDDED_BACKEND, modelFilename, resolvePlatformAndBackend } from './backends';
@@ -33,6 +34,12 @@ export interface ConfigContext {
   source: string;
   /** Backend detected from the files when the config names neither platform nor backend. */
   inferredBackend?: string;
+  /**
+   * Triton's auto-complete (on by default in Triton): an ONNX model's config may leave out its
+   * inputs or outputs, which the serving backend then reads from the model file
+   * (`auto-complete.ts`). Off: both must be written out (registration checks a config as given).
+   */
+  autoComplete?: boolean;
 }
 
 interface IoDeclaration {
@@ -68,8 +75,10 @@ export function interpretModelConfig(
   const maxBatchSize = config.maxBatchSize;
   if (maxBatchSize < 0) problems.push(`max_batch_size must be >= 0 (got ${maxBatchSize})`);
 
-  const inputs = tensorSpecs('input', config.input, problems);
-  const outputs = tensorSpecs('output', config.output, problems);
+  // Only ONNX Runtime can be asked for the signature here; Triton completes other backends itself.
+  const completes = context.autoComplete === true && backend === EMBEDDED_BACKEND;
+  const inputs = tensorSpecs('input', config.input, completes, problems);
+  const outputs = tensorSpecs('output', config.output, completes, problems);
 
   let dynamicBatching: DynamicBatchingSettings | undefined;
   if (config.schedulingChoice.case === 'dynamicBatching') {
@@ -110,12 +119,11 @@ export function interpretModelConfig(
 function tensorSpecs(
   kind: 'input' | 'output',
   declared: IoDeclaration[],
+  completes: boolean,
   problems: string[],
 ): TensorSpec[] {
-  if (declared.length === 0) {
-    problems.push(
-      `declares no ${kind}s (the gateway needs them written out; Triton's auto-complete is not reproduced)`,
-    );
+  if (declared.length === 0 && !completes) {
+    problems.push(`declares no ${kind}s (write them out: they are checked against the model file)`);
   }
   const seen = new Set<string>();
   const specs: TensorSpec[] = [];
@@ -220,6 +228,12 @@ function embeddedUnsupportedReason(config: ModelConfig, backend: string): string
     reasons.push('batch_input/batch_output');
   if ([...config.input, ...config.output].some((io) => io.reshape !== undefined))
     reasons.push('reshape');
+  // Triton refuses KIND_GPU where it finds no GPU; running it on the CPU while /config says GPU
+  // would mislead whoever sized the deployment.
+  if (config.instanceGroup.some((group) => group.kind === ModelInstanceGroup_Kind.GPU))
+    reasons.push(
+      'instance_group kind KIND_GPU (it runs models on the CPU: use KIND_CPU or KIND_AUTO)',
+    );
   return reasons.length > 0
     ? `the embedded backend does not implement ${reasons.join(', ')}; use Triton`
     : undefined;

@@ -24,3 +24,10 @@ export { extractVideoFrames, type FrameExtraction } from './video-frames';
 export { numberFrom } from './env-number';
 export { apiKeyInterceptor } from './api-key-interceptor';
 export { pidAlive, sleep, until } from './polling';
+export {
+  CHROMIUM_PATH,
+  chromiumMissing,
+  launchChromium,
+  servePage,
+  type ServedPage,
+} from './browser';

@@ -1,4 +1,5 @@
 import {
+  completeSignature,
   deriveOnnxModelConfig,
   type InterpretedConfig,
   interpretModelConfig,
@@ -61,7 +62,15 @@ export async function verifyArtifact(
       throw refuse(messageOf(error));
     }
   }
-  const config = interpret(configText, claims.modelName);
+  // A config may leave out the signature (Triton's auto-complete): it is checked completed, and
+  // stored as written; the serving backend completes it the same way at load.
+  let config: InterpretedConfig;
+  try {
+    config = completeSignature(interpret(configText, claims.modelName), signature);
+  } catch (error) {
+    if (error instanceof ControlPlaneFailure) throw error;
+    throw refuse(messageOf(error));
+  }
   if (config.platform !== ONNX_PLATFORM) {
     throw refuse(
       `the config's platform is ${config.platform}; registration takes ONNX models (${ONNX_PLATFORM})`,
@@ -93,6 +102,7 @@ function interpret(configText: string, modelName: string): InterpretedConfig {
     return interpretModelConfig(parseModelConfig(configText, 'config'), {
       directoryName: modelName,
       source: 'config',
+      autoComplete: true,
     });
   } catch (error) {
     if (error instanceof ModelConfigError)

@@ -1,5 +1,5 @@
 import { InferenceSession, Tensor } from 'onnxruntime-node';
-import { type OnnxSignature, type OnnxTensor } from '@model-repository';
+import { onnxSignatureOf, type OnnxSignature } from '@model-repository';
 
 export interface OnnxInspection {
   signature: OnnxSignature;
@@ -15,15 +15,10 @@ export async function inspectOnnx(file: string): Promise<OnnxInspection> {
     intraOpNumThreads: 1,
     interOpNumThreads: 1,
   });
-  const describe = (metadata: readonly InferenceSession.ValueMetadata[]): OnnxTensor[] =>
-    metadata.map((value) =>
-      value.isTensor
-        ? { name: value.name, type: value.type, shape: value.shape }
-        : { name: value.name, type: undefined, shape: [] },
-    );
-  const inputs = describe(session.inputMetadata);
+  const signature = onnxSignatureOf(session);
+  const { inputs } = signature;
   return {
-    signature: { inputs, outputs: describe(session.outputMetadata) },
+    signature,
     async warmUp() {
       const feeds: Record<string, Tensor> = {};
       for (const input of inputs) {

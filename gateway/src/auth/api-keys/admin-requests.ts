@@ -6,7 +6,8 @@ import type { NewApiKey } from './api-key-service';
 
 const TENANT = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
 
-const newKeySchema = z
+/** POST /admin/api-keys body; also the OpenAPI document's schema of it. */
+export const newKeySchema = z
   .object({
     tenant: z
       .string({ message: 'is required (a string)' })

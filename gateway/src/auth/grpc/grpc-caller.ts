@@ -13,6 +13,11 @@ export function setGrpcCaller(metadata: Metadata, caller: Caller): void {
   callers.set(metadata, caller);
 }
 
+/** The caller authenticated for the call with `metadata`, if any (the access log's tenant). */
+export function grpcCallerOf(metadata: Metadata): Caller | undefined {
+  return callers.get(metadata);
+}
+
 /** The caller authenticated for `call`; a handler without one refuses (fail closed). */
 export function grpcCaller(call: { metadata: Metadata }): Caller {
   const caller = callers.get(call.metadata);

@@ -23,12 +23,23 @@ export const GRPC_METHOD_ACCESS: Readonly<Record<string, GrpcMethodAccess>> = {
   [kserve('ModelReady')]: { policy: ACCESS.model, modelField: 'name' },
   [kserve('ModelMetadata')]: { policy: ACCESS.model, modelField: 'name' },
   [kserve('ModelConfig')]: { policy: ACCESS.model, modelField: 'name' },
+  // An empty name lists every model: some infer scope, and only the models the caller may call.
+  [kserve('ModelStatistics')]: { policy: ACCESS.model, modelField: 'name' },
   [kserve('ModelInfer')]: { policy: ACCESS.model, modelField: 'modelName' },
   // Each message names its model; the request path's authorize stage checks each one.
   [kserve('ModelStreamInfer')]: { policy: ACCESS.anyModel },
   [kserve('RepositoryIndex')]: { policy: ACCESS.admin },
   [kserve('RepositoryModelLoad')]: { policy: ACCESS.admin },
   [kserve('RepositoryModelUnload')]: { policy: ACCESS.admin },
+  // Unimplemented extensions (kserve/extensions/): any caller may learn they answer UNIMPLEMENTED.
+  [kserve('SystemSharedMemoryStatus')]: { policy: ACCESS.authenticated },
+  [kserve('SystemSharedMemoryRegister')]: { policy: ACCESS.authenticated },
+  [kserve('SystemSharedMemoryUnregister')]: { policy: ACCESS.authenticated },
+  [kserve('CudaSharedMemoryStatus')]: { policy: ACCESS.authenticated },
+  [kserve('CudaSharedMemoryRegister')]: { policy: ACCESS.authenticated },
+  [kserve('CudaSharedMemoryUnregister')]: { policy: ACCESS.authenticated },
+  [kserve('TraceSetting')]: { policy: ACCESS.authenticated },
+  [kserve('LogSettings')]: { policy: ACCESS.authenticated },
   '/vision.v1.VisionService/Detect': { policy: ACCESS.model, modelField: 'model' },
   // The stream's config (first frame) names its model; the authorize stage checks every frame.
   '/vision.v1.StreamService/StreamTrack': { policy: ACCESS.anyModel },

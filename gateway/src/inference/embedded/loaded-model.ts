@@ -1,7 +1,13 @@
-import { fullShape, type ModelDefinition } from '@model-repository';
+import {
+  autoCompleteOnnx,
+  fullShape,
+  signatureMismatches,
+  type ModelDefinition,
+  type OnnxSignature,
+} from '@model-repository';
 import type { ModelMetadata } from '../../request-path/inference-backend';
 import { modelInstanceCount } from '../model-instances';
-import { OrtInstancePool, type OrtSignature } from './ort-instance-pool';
+import { OrtInstancePool } from './ort-instance-pool';
 
 /**
  * One load of a model: its definition, metadata and an instance pool per served version. A reload
@@ -22,30 +28,34 @@ export class LoadedModel {
   ) {}
 
   /**
-   * Starts an instance pool for each served version and checks each ONNX graph against
-   * config.pbtxt; nothing is left running when one fails (the error says which and why).
+   * Starts an instance pool for each served version, completes what config.pbtxt leaves out from
+   * the newest version's ONNX file (Triton's auto-complete) and checks every version's file against
+   * the completed config; nothing is left running when one fails (the error says which and why).
    */
-  static async start(definition: ModelDefinition, intraOpThreads: number): Promise<LoadedModel> {
-    const metadata = toMetadata(definition);
-    const instances = modelInstanceCount(metadata);
+  static async start(written: ModelDefinition, intraOpThreads: number): Promise<LoadedModel> {
+    const instances = modelInstanceCount(toMetadata(written));
     const pools = new Map<string, OrtInstancePool>();
     try {
-      for (const version of definition.versions) {
-        if (!definition.servedVersions.includes(version.version)) continue;
-        const label = `model '${definition.name}' version ${version.version}`;
+      for (const version of written.versions) {
+        if (!written.servedVersions.includes(version.version)) continue;
+        const label = `model '${written.name}' version ${version.version}`;
         const pool = await OrtInstancePool.start(
           label,
           { modelFile: version.modelFile, intraOpThreads },
           instances,
         );
         pools.set(version.version, pool);
-        checkSignature(label, definition, pool.signature);
       }
+      const newest = [...pools.values()].at(-1);
+      const definition = newest ? autoCompleteOnnx(written, newest.signature) : written;
+      for (const [version, pool] of pools) {
+        checkSignature(`model '${written.name}' version ${version}`, definition, pool.signature);
+      }
+      return new LoadedModel(definition, toMetadata(definition), pools);
     } catch (error) {
       await Promise.all([...pools.values()].map((pool) => pool.close()));
       throw error;
     }
-    return new LoadedModel(definition, metadata, pools);
   }
 
   /** Marks a call running on this load; the function returned ends it (once). */
@@ -75,29 +85,15 @@ export class LoadedModel {
 }
 
 /**
- * Triton refuses a model whose config names inputs or outputs its graph does not have (and one
- * whose graph needs inputs the config does not declare): every call would fail, so the load does.
+ * Triton refuses a model whose config disagrees with its file (a name missing on either side, a
+ * datatype, a rank, a fixed dimension): every call would fail and blame the caller, so the load
+ * fails instead, naming each mismatch.
  */
-function checkSignature(label: string, definition: ModelDefinition, graph: OrtSignature): void {
-  const problems: string[] = [];
-  const missing = (declared: { name: string }[], present: readonly string[]) =>
-    declared.map((spec) => spec.name).filter((name) => !present.includes(name));
-  const inputs = missing(definition.inputs, graph.inputNames);
-  const outputs = missing(definition.outputs, graph.outputNames);
-  const undeclared = graph.inputNames.filter(
-    (name) => !definition.inputs.some((spec) => spec.name === name),
-  );
-  if (inputs.length > 0) problems.push(`config.pbtxt inputs [${inputs.join(', ')}] are not in it`);
-  if (outputs.length > 0) {
-    problems.push(`config.pbtxt outputs [${outputs.join(', ')}] are not in it`);
-  }
-  if (undeclared.length > 0) {
-    problems.push(`its inputs [${undeclared.join(', ')}] are not in config.pbtxt`);
-  }
-  if (problems.length > 0) {
+function checkSignature(label: string, definition: ModelDefinition, onnx: OnnxSignature): void {
+  const mismatches = signatureMismatches(definition, onnx);
+  if (mismatches.length > 0) {
     throw new Error(
-      `${label}: the ONNX graph does not match config.pbtxt: ${problems.join('; ')} ` +
-        `(graph inputs [${graph.inputNames.join(', ')}], outputs [${graph.outputNames.join(', ')}])`,
+      `${label}: the ONNX file does not match config.pbtxt: ${mismatches.join('; ')}`,
     );
   }
 }

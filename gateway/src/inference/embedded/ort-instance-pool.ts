@@ -1,6 +1,7 @@
 import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { Logger } from '@nestjs/common';
+import type { OnnxSignature } from '@model-repository';
 import { GatewayError } from '../../errors/gateway-error';
 import type { OrtWorkerData, WireTensor, WorkerMessage, WorkerReply } from './ort-worker-protocol';
 
@@ -10,12 +11,6 @@ const CLOSE_GRACE_MS = 30_000;
 interface Pending {
   resolve: (outputs: WireTensor[]) => void;
   reject: (error: Error) => void;
-}
-
-/** Input and output names of a model's ONNX graph, as its sessions report them. */
-export interface OrtSignature {
-  inputNames: readonly string[];
-  outputNames: readonly string[];
 }
 
 interface Instance {
@@ -33,7 +28,7 @@ export class OrtInstancePool {
   private readonly instances: Instance[] = [];
   private nextId = 1;
   private closed = false;
-  private loadedSignature: OrtSignature = { inputNames: [], outputNames: [] };
+  private loadedSignature: OnnxSignature = { inputs: [], outputs: [] };
 
   private constructor(
     private readonly label: string,
@@ -58,7 +53,7 @@ export class OrtInstancePool {
   }
 
   /** What the sessions of this pool take and give (all instances load the same file). */
-  get signature(): OrtSignature {
+  get signature(): OnnxSignature {
     return this.loadedSignature;
   }
 
@@ -111,7 +106,7 @@ export class OrtInstancePool {
     return new Promise<Instance>((resolve, reject) => {
       worker.on('message', (reply: WorkerReply) => {
         if (reply.kind === 'ready') {
-          this.loadedSignature = { inputNames: reply.inputNames, outputNames: reply.outputNames };
+          this.loadedSignature = reply.signature;
           resolve(instance);
         } else if (reply.kind === 'load-error')
           reject(new Error(`${this.label}: ${reply.message}`));

@@ -1,4 +1,5 @@
 import type { Tensor } from 'onnxruntime-node';
+import type { OnnxSignature } from '@model-repository';
 
 /** Messages between the gateway and an ONNX Runtime worker thread (see ort-worker.ts). */
 
@@ -35,8 +36,8 @@ export interface CloseMessage {
 export type WorkerMessage = RunMessage | CloseMessage;
 
 export type WorkerReply =
-  /** The session loaded; its input and output names, checked against config.pbtxt. */
-  | { kind: 'ready'; inputNames: readonly string[]; outputNames: readonly string[] }
+  /** The session loaded; its inputs and outputs (names, types, dims), checked against config.pbtxt. */
+  | { kind: 'ready'; signature: OnnxSignature }
   | { kind: 'load-error'; message: string }
   | { kind: 'result'; id: number; outputs: WireTensor[] }
   | { kind: 'run-error'; id: number; message: string }

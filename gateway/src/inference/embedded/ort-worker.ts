@@ -1,5 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
+import { onnxSignatureOf } from '@model-repository';
 import type {
   OrtWorkerData,
   RunMessage,
@@ -43,7 +44,7 @@ ort.InferenceSession.create(modelFile, {
       answering.add(answer);
       void answer.finally(() => answering.delete(answer));
     });
-    reply({ kind: 'ready', inputNames: session.inputNames, outputNames: session.outputNames });
+    reply({ kind: 'ready', signature: onnxSignatureOf(session) });
   },
   (error: Error) => reply({ kind: 'load-error', message: error.message }),
 );

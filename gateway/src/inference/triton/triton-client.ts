@@ -5,6 +5,7 @@ import {
   InterceptingCall,
   Metadata,
   status,
+  type CallOptions as GrpcCallOptions,
   type ClientDuplexStream,
   type Interceptor,
   type MethodDefinition,
@@ -15,11 +16,13 @@ import {
   GRPCInferenceService,
   type ModelInferRequest,
   type ModelMetadataResponse,
+  type ModelStatistics,
   type ModelRepositoryParameterSchema,
   type ModelStreamInferResponse,
   type RepositoryIndexResponse_ModelIndex,
 } from '@contracts/generated/inference/grpc_service_pb';
 import type { ModelConfig } from '@contracts/generated/inference/model_config_pb';
+import type { TraceHeaders } from '../../request-path/call-trace';
 
 type Methods = (typeof GRPCInferenceService)['method'];
 type UnaryMethod = {
@@ -55,6 +58,8 @@ export interface CallOptions {
   deadline?: number;
   /** Aborting cancels the call (the caller went away): it fails with CANCELLED. */
   signal?: AbortSignal;
+  /** W3C trace context sent as `traceparent` / `tracestate` metadata (Triton's OpenTelemetry mode reads it). */
+  trace?: TraceHeaders;
 }
 
 /** One Triton server's KServe v2 gRPC API over one reused channel; every call has a deadline. */
@@ -80,7 +85,10 @@ export class TritonClient {
       // updates; a window as large as the largest message lets Triton send it in one go.
       'grpc-node.flow_control_window': options.maxMessageBytes,
       // An interceptor rather than a Metadata argument per call (see unary(): realm-safe options).
-      interceptors: options.apiKey ? [apiKeyInterceptor(options.apiKey)] : [],
+      interceptors: [
+        traceContextInterceptor(),
+        ...(options.apiKey ? [apiKeyInterceptor(options.apiKey)] : []),
+      ],
     });
   }
 
@@ -100,6 +108,15 @@ export class TritonClient {
     const { config } = await this.unary('modelConfig', { name, version }, options);
     if (!config) throw new Error(`Triton at ${this.address} sent no config for model '${name}'`);
     return config;
+  }
+
+  /** Triton's statistics extension: '' names every model, or every version of the model. */
+  async modelStatistics(
+    name: string,
+    version = '',
+    options?: CallOptions,
+  ): Promise<ModelStatistics[]> {
+    return (await this.unary('modelStatistics', { name, version }, options)).modelStats;
   }
 
   modelInfer(request: ModelInferRequest, options?: CallOptions): Promise<Response<'modelInfer'>> {
@@ -173,8 +190,9 @@ export class TritonClient {
         method.responseDeserialize,
         message as MessageShape<Methods[K]['input']>,
         // No Metadata argument: with one, grpc-js checks `options instanceof Object`, which fails
-        // for objects from another realm (Jest's single-context environment is one).
-        { deadline: this.deadline(options) },
+        // for objects from another realm (Jest's single-context environment is one). The trace
+        // context rides on the options, to traceContextInterceptor.
+        withTrace({ deadline: this.deadline(options) }, options?.trace),
         (error: ServiceError | null, response?: Response<K>) => {
           detach();
           if (error) reject(error);
@@ -200,6 +218,28 @@ export class TritonClient {
     const own = Date.now() + (options?.timeoutMs ?? this.options.timeoutMs);
     return options?.deadline === undefined ? own : Math.min(own, options.deadline);
   }
+}
+
+/** Where a call's W3C trace context rides on its options (grpc-js hands them on to interceptors). */
+const TRACE_OPTION = 'w3cTraceContext';
+
+function withTrace(options: GrpcCallOptions, trace: TraceHeaders | undefined): GrpcCallOptions {
+  return trace ? Object.assign(options, { [TRACE_OPTION]: trace }) : options;
+}
+
+/** Sends a call's trace context, when it has one, as `traceparent` / `tracestate` metadata. */
+function traceContextInterceptor(): Interceptor {
+  return (options, nextCall) => {
+    const trace = (options as { [TRACE_OPTION]?: TraceHeaders })[TRACE_OPTION];
+    if (!trace) return new InterceptingCall(nextCall(options));
+    return new InterceptingCall(nextCall(options), {
+      start(metadata, listener, next) {
+        metadata.set('traceparent', trace.traceparent);
+        if (trace.tracestate) metadata.set('tracestate', trace.tracestate);
+        next(metadata, listener);
+      },
+    });
+  };
 }
 
 /** Adds the API key to the metadata of every call. */

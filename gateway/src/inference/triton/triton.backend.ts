@@ -31,6 +31,9 @@ import { EndpointPool, type TritonEndpoint } from './endpoint-pool';
 import type { RandomSource } from './endpoint-selection';
 import { GuardedCalls } from './guarded-calls';
 import { onEveryEndpoint } from './repository-fan-out';
+import { sumStatistics } from './triton-statistics';
+import type { ModelStatisticsSource, VersionStatistics } from '../../request-path/model-statistics';
+import { statisticsFromProto } from '../../kserve-wire/statistics-codec';
 import { TritonClient } from './triton-client';
 import { describeFailure, isServiceError } from './triton-errors';
 import { localModelNames, readLocalLabels, toModelMetadata } from './triton-metadata';
@@ -74,7 +77,7 @@ export interface TritonBackendOptions {
  * own loaded models), the index from the first healthy one; after a load or unload discovery runs
  * at once, so the gateway serves the new versions from its next call.
  */
-export class TritonBackend implements InferenceBackend {
+export class TritonBackend implements InferenceBackend, ModelStatisticsSource {
   readonly name = 'triton';
   private readonly logger = new Logger(TritonBackend.name);
   private readonly pool: EndpointPool;
@@ -187,7 +190,10 @@ export class TritonBackend implements InferenceBackend {
     const message = inferRequestToProto({ ...request, version });
     const terms = { signal: request.signal, deadline: request.deadline };
     return this.guarded.call(request.model, terms, async (endpoint) => {
-      const response = await endpoint.client.modelInfer(message, terms);
+      const response = await endpoint.client.modelInfer(message, {
+        ...terms,
+        trace: request.trace,
+      });
       try {
         return inferResponseFromProto(response);
       } catch (error) {
@@ -197,6 +203,34 @@ export class TritonBackend implements InferenceBackend {
         );
       }
     });
+  }
+
+  /**
+   * Triton's own statistics of a served version, summed over the healthy endpoints (each counts
+   * the calls it served); endpoints that cannot answer are left out, none answering is an error.
+   */
+  async modelStatistics(model: string, version: string): Promise<VersionStatistics> {
+    const endpoints = this.pool.healthyEndpoints();
+    if (endpoints.length === 0) {
+      throw unavailable(`no healthy Triton endpoint to ask for the statistics of model '${model}'`);
+    }
+    const answers = await Promise.allSettled(
+      endpoints.map((endpoint) =>
+        this.pool.callOn(endpoint, (target) => target.client.modelStatistics(model, version)),
+      ),
+    );
+    const parts: VersionStatistics[] = [];
+    for (const answer of answers) {
+      if (answer.status === 'rejected') continue;
+      const own = answer.value.find((stats) => stats.name === model && stats.version === version);
+      if (own) parts.push(statisticsFromProto(own));
+    }
+    if (parts.length === 0) {
+      const failed = answers.find((answer) => answer.status === 'rejected');
+      if (failed) throw failed.reason;
+      throw unavailable(`no Triton endpoint has statistics of model '${model}' version ${version}`);
+    }
+    return sumStatistics(model, version, parts);
   }
 
   async repositoryIndex(readyOnly: boolean): Promise<RepositoryIndexEntry[]> {

@@ -29,7 +29,8 @@ import {
 import { TensorCalls } from '../../pipeline/tensor-calls';
 import type { CallContext } from '../../request-path/call-context';
 import { GatewayMetrics } from '../../metrics/gateway-metrics';
-import { decoded } from '../../grpc-server/grpc-errors';
+import { ServingReadiness } from '../../health/serving-readiness';
+import { decoded, requiredField } from '../../grpc-server/grpc-errors';
 import { unaryHandler } from '../../grpc-server/grpc-handlers';
 import { SERVER_EXTENSIONS, SERVER_NAME, SERVER_VERSION } from '../server-identity';
 import { inferResponseToProto } from '../../kserve-wire/grpc-tensor-codec';
@@ -51,6 +52,9 @@ import {
   checkParameters,
   checkRepositoryName,
 } from '../repository/repository-requests';
+import { unimplementedExtensionHandlers } from '../extensions/unimplemented-extensions-grpc';
+import { ModelStatisticsService } from '../../model-statistics/model-statistics.service';
+import { modelStatisticsHandler } from '../statistics/statistics-grpc';
 
 /** Requests a single stream may have in progress or unsent before the gateway stops reading it. */
 const STREAM_WINDOW = 16;
@@ -60,11 +64,13 @@ const STREAM_WINDOW = 16;
 export class KServeGrpcService {
   constructor(
     @Inject(INFERENCE_BACKEND) private readonly backend: InferenceBackend,
+    private readonly readiness: ServingReadiness,
     @Inject(CONFIG_SLICE.grpc) private readonly grpcLimits: ConfigSlice<'grpc'>,
     @Inject(CONFIG_SLICE.maxBodyBytes) private readonly maxBodyBytes: ConfigSlice<'maxBodyBytes'>,
     private readonly pipeline: TensorCalls,
     private readonly metrics: GatewayMetrics,
     private readonly repository: ModelRepositoryService,
+    private readonly statistics: ModelStatisticsService,
   ) {}
 
   implementation(): ImplementationOf<typeof GRPCInferenceService> {
@@ -78,7 +84,7 @@ export class KServeGrpcService {
         create(ServerLiveResponseSchema, { live: true }),
       ),
       serverReady: unaryHandler(this.metrics, route('ServerReady'), () =>
-        create(ServerReadyResponseSchema, { ready: this.backend.isReady() }),
+        create(ServerReadyResponseSchema, { ready: this.readiness.isReady() }),
       ),
       serverMetadata: unaryHandler(this.metrics, route('ServerMetadata'), () =>
         create(ServerMetadataResponseSchema, {
@@ -93,7 +99,7 @@ export class KServeGrpcService {
         // As Triton: an unknown model or version is simply not ready (OK, ready=false).
         (request) =>
           create(ModelReadyResponseSchema, {
-            ready: this.backend.isModelReady(request.name, request.version),
+            ready: this.backend.isModelReady(requiredField(request.name, 'name'), request.version),
           }),
         byModel,
       ),
@@ -101,7 +107,10 @@ export class KServeGrpcService {
         this.metrics,
         route('ModelMetadata'),
         (request) => {
-          const { metadata, version } = this.backend.resolve(request.name, request.version);
+          const { metadata, version } = this.backend.resolve(
+            requiredField(request.name, 'name'),
+            request.version,
+          );
           return create(ModelMetadataResponseSchema, {
             name: metadata.name,
             versions: request.version === '' ? metadata.versions : [version],
@@ -128,7 +137,10 @@ export class KServeGrpcService {
         this.metrics,
         route('ModelConfig'),
         (request) => {
-          const { metadata } = this.backend.resolve(request.name, request.version);
+          const { metadata } = this.backend.resolve(
+            requiredField(request.name, 'name'),
+            request.version,
+          );
           return create(ModelConfigResponseSchema, { config: metadata.config });
         },
         byModel,
@@ -161,6 +173,9 @@ export class KServeGrpcService {
           return create(RepositoryModelUnloadResponseSchema, {});
         },
       ),
+      // Triton's statistics extension (kserve/statistics/).
+      modelStatistics: modelStatisticsHandler(this.metrics, this.statistics),
+      ...unimplementedExtensionHandlers(this.metrics),
     };
   }
 
@@ -218,6 +233,7 @@ export class KServeGrpcService {
     call: { metadata: Metadata },
   ): Promise<InferRequest> {
     authorize(grpcCaller(call), ACCESS.model, header.modelName || undefined);
+    requiredField(header.modelName, 'model_name');
     const { metadata } = this.backend.resolve(header.modelName, header.modelVersion);
     return decodeInferRequest(header, metadata);
   }

@@ -12,6 +12,7 @@ import {
 } from '../../inference/tensor-signature';
 import { scanInferJson, type DataSpan } from './infer-json-scanner';
 import { decodeJsonData } from './json-data-decoder';
+import { classCountOf } from '../../inference/classification';
 
 /**
  * Most bytes of JSON a request may carry outside its inputs' `data` (names, datatypes, shapes,
@@ -85,10 +86,28 @@ export async function parseInferBody(
     const data = await decodeInput(input, sources[index], jsonBytes);
     inputs.push({ name: input.name, datatype: input.datatype, shape: input.shape, data });
   }
+  const classCounts = classCountsOf(json);
   return {
-    request: { model: target.model, version: target.version, id: json.id, inputs, outputs },
+    request: {
+      model: target.model,
+      version: target.version,
+      id: json.id,
+      inputs,
+      outputs,
+      ...(classCounts.size > 0 && { classCounts }),
+    },
     binaryOutputs: binaryOutputNames(json),
   };
+}
+
+/** The classification extension: outputs asked for with `parameters.classification: N`. */
+function classCountsOf(json: HeaderJson): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const output of json.outputs ?? []) {
+    const value = output.parameters?.classification;
+    if (value !== undefined) counts.set(output.name, classCountOf(output.name, value));
+  }
+  return counts;
 }
 
 function parseHeader(text: string): HeaderJson {

@@ -1,3 +1,4 @@
+import { ApiTags } from '@nestjs/swagger';
 import { Controller, Get, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError, invalidArgument } from '../../errors/gateway-error';
@@ -7,6 +8,7 @@ import {
   type TensorMetadata,
 } from '../../request-path/inference-backend';
 import { TensorCalls } from '../../pipeline/tensor-calls';
+import { notReadyMessage, ServingReadiness } from '../../health/serving-readiness';
 import type { JsonObject } from '@bufbuild/protobuf';
 import { modelConfigToJson } from '../model-config-json';
 import { SERVER_EXTENSIONS, SERVER_NAME, SERVER_VERSION } from '../server-identity';
@@ -18,44 +20,52 @@ import { httpCallContext } from '../../http-server/http-call-context';
 import { httpCallBounds } from '../../admission/http-call-bounds';
 import { encodeInferResponse } from './infer-response-body';
 import { CONFIG_SLICE, type ConfigSlice } from '../../config/gateway-config';
+import { KServeApi } from './kserve-openapi';
 
 const HEADER_LENGTH = 'inference-header-content-length';
 
 /** KServe v2 / Open Inference Protocol over REST, as Triton serves it. */
+@ApiTags('kserve-v2')
 @Controller('v2')
 export class KServeHttpController {
   constructor(
     @Inject(INFERENCE_BACKEND) private readonly backend: InferenceBackend,
+    private readonly readiness: ServingReadiness,
     private readonly pipeline: TensorCalls,
     @Inject(CONFIG_SLICE.maxBodyBytes) private readonly maxBodyBytes: ConfigSlice<'maxBodyBytes'>,
   ) {}
 
   @Get()
   @Access(ACCESS.authenticated)
+  @KServeApi.serverMetadata()
   serverMetadata(): { name: string; version: string; extensions: string[] } {
     return { name: SERVER_NAME, version: SERVER_VERSION, extensions: [...SERVER_EXTENSIONS] };
   }
 
   @Get('health/live')
   @Access(ACCESS.public)
+  @KServeApi.probe('Server live')
   @HttpCode(200)
   live(): void {}
 
   @Get('health/ready')
   @Access(ACCESS.public)
-  ready(): void {
-    if (!this.backend.isReady())
-      throw new GatewayError('unavailable', 'the inference backend is not ready');
+  @KServeApi.probe('Server ready')
+  async ready(): Promise<void> {
+    const { ready, backendReady, unready } = await this.readiness.freshReport();
+    if (!ready) throw new GatewayError('unavailable', notReadyMessage(backendReady, unready));
   }
 
   @Get('models/:model')
   @Access(ACCESS.model)
+  @KServeApi.modelMetadata()
   modelMetadata(@Param('model') model: string): ModelMetadataJson {
     return this.metadata(model, '');
   }
 
   @Get('models/:model/versions/:version')
   @Access(ACCESS.model)
+  @KServeApi.modelMetadata()
   versionMetadata(
     @Param('model') model: string,
     @Param('version') version: string,
@@ -65,30 +75,35 @@ export class KServeHttpController {
 
   @Get('models/:model/ready')
   @Access(ACCESS.model)
-  modelReady(@Param('model') model: string): void {
-    this.checkReady(model, '');
+  @KServeApi.probe('Model ready')
+  modelReady(@Param('model') model: string): Promise<void> {
+    return this.checkReady(model, '');
   }
 
   @Get('models/:model/versions/:version/ready')
   @Access(ACCESS.model)
-  versionReady(@Param('model') model: string, @Param('version') version: string): void {
-    this.checkReady(model, version);
+  @KServeApi.probe('Model version ready')
+  versionReady(@Param('model') model: string, @Param('version') version: string): Promise<void> {
+    return this.checkReady(model, version);
   }
 
   @Get('models/:model/config')
   @Access(ACCESS.model)
+  @KServeApi.modelConfig()
   modelConfig(@Param('model') model: string): JsonObject {
     return modelConfigToJson(this.backend.resolve(model, '').metadata.config);
   }
 
   @Get('models/:model/versions/:version/config')
   @Access(ACCESS.model)
+  @KServeApi.modelConfig()
   versionConfig(@Param('model') model: string, @Param('version') version: string): JsonObject {
     return modelConfigToJson(this.backend.resolve(model, version).metadata.config);
   }
 
   @Post('models/:model/infer')
   @Access(ACCESS.model)
+  @KServeApi.infer()
   infer(
     @Param('model') model: string,
     @Req() request: FastifyRequest,
@@ -99,6 +114,7 @@ export class KServeHttpController {
 
   @Post('models/:model/versions/:version/infer')
   @Access(ACCESS.model)
+  @KServeApi.infer()
   inferVersion(
     @Param('model') model: string,
     @Param('version') version: string,
@@ -151,7 +167,15 @@ export class KServeHttpController {
     };
   }
 
-  private checkReady(model: string, version: string): void {
+  /** Not ready: 503 with the load's reason when the repository has the model, else 404. */
+  private async checkReady(model: string, version: string): Promise<void> {
+    const failed = await this.readiness.freshFailedLoad(model);
+    if (failed) {
+      throw new GatewayError(
+        'unavailable',
+        `model '${model}' is not ready: ${failed.state}: ${failed.reason}`,
+      );
+    }
     this.backend.resolve(model, version);
     if (!this.backend.isModelReady(model, version)) {
       throw new GatewayError('unavailable', `model '${model}' is not ready`);

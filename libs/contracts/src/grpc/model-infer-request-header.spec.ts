@@ -52,6 +52,22 @@ describe('readModelInferRequestHeader', () => {
     expect(header.rawInputContents[0].buffer).toBe(bytes.buffer);
   });
 
+  it("reads an output's parameters (the classification extension's class count)", () => {
+    const classification = { parameterChoice: { case: 'int64Param' as const, value: 3n } };
+    const bytes = toBinary(
+      ModelInferRequestSchema,
+      create(ModelInferRequestSchema, {
+        modelName: 'nanodet',
+        outputs: [{ name: 'cls_s32', parameters: { classification } }, { name: 'reg_s32' }],
+      }),
+    );
+    const { outputs } = readModelInferRequestHeader(bytes);
+    expect(outputs).toEqual([
+      { name: 'cls_s32', parameters: { classification: expect.objectContaining(classification) } },
+      { name: 'reg_s32' },
+    ]);
+  });
+
   it('reads unpacked shapes and repeated contents fields, as protobuf merges them', () => {
     const input = new BinaryWriter()
       .tag(1, WireType.LengthDelimited)

@@ -1,4 +1,9 @@
+import { fromBinary } from '@bufbuild/protobuf';
 import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
+import {
+  ModelInferRequest_InferRequestedOutputTensorSchema,
+  type InferParameter,
+} from '../generated/inference/grpc_service_pb';
 
 /** One input of a ModelInferRequest, read without its elements. */
 export interface InferInputHeader {
@@ -12,18 +17,24 @@ export interface InferInputHeader {
   contents: Uint8Array[];
 }
 
+/** One requested output; `parameters` only when it has some (e.g. `classification`). */
+export interface RequestedOutputHeader {
+  name: string;
+  parameters?: Record<string, InferParameter>;
+}
+
 /**
  * A ModelInferRequest (KServe v2 `inference.ModelInferRequest`) read down to its tensor headers.
  * The elements (each input's `contents`, `raw_input_contents`) stay undecoded views into the
  * message, for the handler to decode once it has checked the headers against the model; the
- * `parameters` maps (request, inputs, outputs) are skipped.
+ * request's and inputs' `parameters` maps are skipped, the outputs' are read.
  */
 export interface ModelInferRequestHeader {
   modelName: string;
   modelVersion: string;
   id: string;
   inputs: InferInputHeader[];
-  outputs: { name: string }[];
+  outputs: RequestedOutputHeader[];
   rawInputContents: Uint8Array[];
 }
 
@@ -128,17 +139,26 @@ function readInput(bytes: Uint8Array): InferInputHeader {
   return input;
 }
 
-function readOutput(bytes: Uint8Array): { name: string } {
+function readOutput(bytes: Uint8Array): RequestedOutputHeader {
   const reader = new BinaryReader(bytes);
-  const output = { name: '' };
+  const output: RequestedOutputHeader = { name: '' };
+  let hasParameters = false;
   while (reader.pos < reader.len) {
     const [field, wireType] = reader.tag();
     if (field === 1) {
       expectLengthDelimited('InferRequestedOutputTensor', field, wireType);
       output.name = reader.string();
     } else {
+      hasParameters ||= field === 2;
       reader.skip(wireType, field);
     }
+  }
+  // Within the header limit and rarely more than a name: decoded whole for its parameters map.
+  if (hasParameters) {
+    output.parameters = fromBinary(
+      ModelInferRequest_InferRequestedOutputTensorSchema,
+      bytes,
+    ).parameters;
   }
   return output;
 }

@@ -213,7 +213,9 @@ export type DetectResponse = Message<'vision.v1.DetectResponse'> & {
   image?: ImageSize | undefined;
 
   /**
-   * Per-stage wall time in milliseconds (decode, preprocess, infer, postprocess, total).
+   * Per-stage wall time in milliseconds, keyed by stage name: the call pipeline's guards
+   * (authorize, rate-limit, route, precheck, admit: the wait for an admission slot), the vision
+   * stages (decode, preprocess, infer, decode-detections, nms, map-boxes) and total (the whole call).
    *
    * @generated from field: map<string, double> timings_ms = 5;
    */

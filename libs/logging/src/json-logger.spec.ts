@@ -1,13 +1,13 @@
 import { Writable } from 'node:stream';
 import { Logger } from '@nestjs/common';
-import { GatewayLogger, type GatewayLoggerOptions } from './gateway-logger';
+import { JsonLogger, type JsonLoggerOptions } from './json-logger';
 
 const API_KEY = 'tcg_AbCdEfGh1234_tkxgIWMDJQGZxB-hJkmWcx-cB40nRxXn5G3984mz7l0';
 const JWT =
   'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJjYW1lcmEtNyIsInNjb3BlIjoiaW5mZXI6KiJ9.c2lnbmF0dXJlLWJ5dGVz';
 
 /** A logger writing into memory, and the lines it wrote so far. */
-function capture(options: Partial<GatewayLoggerOptions> = {}) {
+function capture(options: Partial<JsonLoggerOptions> = {}) {
   const chunks: string[] = [];
   const destination = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -15,7 +15,13 @@ function capture(options: Partial<GatewayLoggerOptions> = {}) {
       done();
     },
   });
-  const logger = new GatewayLogger({ level: 'verbose', format: 'json', destination, ...options });
+  const logger = new JsonLogger({
+    service: 'gateway',
+    level: 'verbose',
+    format: 'json',
+    destination,
+    ...options,
+  });
   const text = (): string => chunks.join('');
   const lines = (): Record<string, unknown>[] =>
     text()
@@ -25,7 +31,7 @@ function capture(options: Partial<GatewayLoggerOptions> = {}) {
   return { logger, text, lines };
 }
 
-describe('GatewayLogger', () => {
+describe('JsonLogger', () => {
   it('writes one JSON object per line with level, time, context and message', () => {
     const { logger, lines } = capture();
     logger.log('listening', 'GrpcServer');

@@ -117,9 +117,7 @@ export class ServingReadiness implements OnModuleInit, OnApplicationShutdown {
   failedLoad(name: string): UnreadyModel | undefined {
     if (this.backend.isModelReady(name, '')) return undefined;
     const indexed = this.indexedUnready(name);
-    return indexed && !(indexed.state === 'UNAVAILABLE' && indexed.reason === 'unloaded')
-      ? indexed
-      : undefined;
+    return indexed && !isUnloaded(indexed) ? indexed : undefined;
   }
 
   /** `*`: every model the index lists but those unloaded on request (an operator's choice). */
@@ -196,6 +194,6 @@ export function notReadyMessage(backendReady: boolean, unready: readonly Unready
   return `required models are not ready: ${list}`;
 }
 
-function isUnloaded(entry: RepositoryIndexEntry): boolean {
+function isUnloaded(entry: { state: string; reason: string }): boolean {
   return entry.state === 'UNAVAILABLE' && entry.reason === 'unloaded';
 }

@@ -22,21 +22,10 @@ import {
   type TestGateway,
 } from '../test-gateway';
 import { startTritonServer, tritonHttp, withoutTriton, type RunningTriton } from './triton-server';
+import type { ModelStatJson } from '../../src/kserve/statistics/statistics-json';
 
-interface Duration {
-  count: number;
-  ns: number;
-}
-
-interface ModelStat {
-  name: string;
-  version: string;
-  last_inference: number;
-  inference_count: number;
-  execution_count: number;
-  inference_stats: Record<string, Duration>;
-  batch_stats: { batch_size: number; compute_infer: Duration }[];
-}
+/** Triton's `$model_stat`, as Triton and the gateway write it. */
+type ModelStat = ModelStatJson;
 
 describe('statistics extension in front of a real Triton Inference Server', () => {
   if (withoutTriton('the statistics interop spec')) return;
@@ -112,7 +101,13 @@ describe('statistics extension in front of a real Triton Inference Server', () =
       execution_count: direct.execution_count,
       batch_stats: direct.batch_stats,
     });
-    for (const key of ['fail', 'compute_input', 'compute_infer', 'compute_output', 'cache_hit']) {
+    for (const key of [
+      'fail',
+      'compute_input',
+      'compute_infer',
+      'compute_output',
+      'cache_hit',
+    ] as const) {
       expect(through.inference_stats[key]).toEqual(direct.inference_stats[key]);
     }
     expect(through.inference_stats.success.count).toBe(direct.inference_stats.success.count);

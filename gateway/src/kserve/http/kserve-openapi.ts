@@ -34,6 +34,19 @@ const data = {
   items: {},
 };
 
+/** An input of a request or an output of an answer: the same fields both ways. */
+const tensor = {
+  type: 'object',
+  required: ['name', 'shape', 'datatype'],
+  properties: {
+    name: { type: 'string' },
+    shape,
+    datatype: { type: 'string', enum: DATATYPES },
+    parameters,
+    data,
+  },
+};
+
 const inferRequest = {
   type: 'object',
   required: ['inputs'],
@@ -42,17 +55,7 @@ const inferRequest = {
     parameters,
     inputs: {
       type: 'array',
-      items: {
-        type: 'object',
-        required: ['name', 'shape', 'datatype'],
-        properties: {
-          name: { type: 'string' },
-          shape,
-          datatype: { type: 'string', enum: DATATYPES },
-          parameters,
-          data,
-        },
-      },
+      items: tensor,
     },
     outputs: {
       type: 'array',
@@ -75,17 +78,7 @@ const inferResponse = {
     parameters,
     outputs: {
       type: 'array',
-      items: {
-        type: 'object',
-        required: ['name', 'shape', 'datatype'],
-        properties: {
-          name: { type: 'string' },
-          shape,
-          datatype: { type: 'string', enum: DATATYPES },
-          parameters,
-          data,
-        },
-      },
+      items: tensor,
     },
   },
 };

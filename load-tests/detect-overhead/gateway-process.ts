@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { startChildService } from '@test-support';
 import { benchGatewayEnv } from '../lib/bench-credentials';
@@ -8,9 +9,26 @@ import { MODEL_REPOSITORY, REPO_ROOT } from './settings';
 const START_TIMEOUT_MS = 120_000;
 const STOP_TIMEOUT_MS = 10_000;
 
+export interface GatewayProcessOptions {
+  /** More node flags (e.g. `--cpu-prof`). */
+  nodeFlags?: readonly string[];
+  /**
+   * Run the compiled gateway (dist/, `buildGateway()` first) as `npm run start:gateway` does,
+   * instead of the sources through the TypeScript register, whose compiler would sit in its heap.
+   */
+  compiled?: boolean;
+}
+
+/** `nest build gateway`: the compiled gateway that `compiled: true` runs (about 15 s). */
+export function buildGateway(): void {
+  execFileSync('npx', ['nest', 'build', 'gateway'], { cwd: REPO_ROOT, stdio: 'inherit' });
+}
+
 export interface GatewayProcess extends GatewayReady {
   pid: number;
   stop(): Promise<void>;
+  /** Asks it to close and exit with status 0 (a signal would lose a `--cpu-prof` profile). */
+  exit(): Promise<void>;
 }
 
 /**
@@ -21,11 +39,15 @@ export interface GatewayProcess extends GatewayReady {
 export async function startGatewayProcess(
   ortIntraOpThreads: number,
   env: Record<string, string> = {},
+  { nodeFlags = [], compiled = false }: GatewayProcessOptions = {},
 ): Promise<GatewayProcess> {
   const gateway = await startChildService({
     name: 'gateway',
-    entry: resolve(__dirname, 'gateway-child.ts'),
-    nodeFlags: GATEWAY_NODE_FLAGS,
+    entry: compiled
+      ? resolve(__dirname, '../lib/compiled-gateway-child.js')
+      : resolve(__dirname, 'gateway-child.ts'),
+    compiled,
+    nodeFlags: [...GATEWAY_NODE_FLAGS, ...nodeFlags],
     cwd: REPO_ROOT,
     env: {
       ...process.env,
@@ -50,6 +72,10 @@ export async function startGatewayProcess(
     // SIGTERM lets Nest close its servers and ONNX sessions; SIGKILL if that takes too long.
     stop: async () => {
       await gateway.stop(STOP_TIMEOUT_MS);
+    },
+    exit: async () => {
+      await gateway.ask('exit');
+      await gateway.ended;
     },
   };
 }

@@ -1,5 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import type { GatewayConfig } from '../../gateway/src/config/gateway-config';
+import type { ModelMetadata } from '../../gateway/src/request-path/inference-backend';
 import { createInProcessDetectPipeline } from '../lib/in-process-detect-pipeline';
 import { withDefaults } from '../../gateway/src/vision/detect-options';
 import type {
@@ -16,6 +17,8 @@ import type { SampleImage } from './images';
 import { MODEL, MODEL_FILE } from './settings';
 
 export interface InProcessPaths {
+  /** The served model's metadata (input size, head layout, resize mode), for the reference. */
+  metadata: ModelMetadata;
   ortDirect: BenchPath;
   pipeline: BenchPath;
   /** One in-process detect, for the agreement check against the gateway. */
@@ -66,6 +69,7 @@ export async function createInProcessPaths(
   const inputName = session.inputNames[0];
 
   return {
+    metadata: target.metadata,
     ortDirect: {
       name: 'ort-direct',
       send: async (_image, index) => {

@@ -5,6 +5,12 @@ import type { Agreement } from './agreement';
 import type { CellResult } from './measure';
 import type { Overhead } from './overhead';
 import {
+  REFERENCE_STAGES,
+  referenceExcludingModelMs,
+  type ReferenceAgreement,
+  type ReferenceResult,
+} from './reference-pipeline';
+import {
   PATH_NAMES as PATH_ORDER,
   RESULTS_DIR,
   type BenchSettings,
@@ -26,6 +32,9 @@ export interface Report {
   agreement: Agreement[];
   cells: CellResult[];
   overhead: Overhead[];
+  /** The OpenCV/numpy reference pipeline on the same images and model file (after the cells). */
+  reference: ReferenceResult;
+  referenceAgreement: ReferenceAgreement[];
   totalErrors: number;
 }
 
@@ -107,6 +116,8 @@ function renderMarkdown(report: Report): string {
         `${signed(o.p99AddedMs)} | ${fixed(o.p99Ratio, 2)}× | ${fixed(o.throughputRatio, 2)}× | ${fixed(o.cpuPerRequestRatio, 2)}× |`,
     ),
     '',
+    ...excludingModelTable(report),
+    ...referenceTable(report),
     ...byImageTable(report),
     '## Interpretation',
     '',
@@ -118,8 +129,84 @@ function renderMarkdown(report: Report): string {
     '',
     `Agreement check: ${agreementLine(report.agreement)}`,
     '',
+    `Reference agreement: ${referenceAgreementLine(report.referenceAgreement)}`,
+    '',
   ];
   return lines.join('\n');
+}
+
+/**
+ * Issue 15's detect targets: the serving process's CPU per call minus the bare model's (ort-direct
+ * at the same concurrency) is what the gateway itself costs; the reference pipeline's own stages
+ * without its model are what a good hand-written pipeline costs.
+ */
+const TARGET_EXCLUDING_MODEL_MS = 8;
+const TARGET_OF_MODEL = 1.2;
+const TARGET_OF_REFERENCE = 1.5;
+
+function excludingModelTable(report: Report): string[] {
+  const referenceMs = referenceExcludingModelMs(report.reference);
+  const rows = report.cells
+    .filter((cell) => cell.path !== 'ort-direct')
+    .map((cell) => {
+      const model = report.cells.find(
+        (c) => c.path === 'ort-direct' && c.concurrency === cell.concurrency,
+      );
+      const modelMs = model?.server.cpuMsPerRequest ?? NaN;
+      const ownMs = cell.server.cpuMsPerRequest - modelMs;
+      return (
+        `| ${cell.concurrency} | ${cell.path} | ${fixed(cell.server.cpuMsPerRequest)} | ${fixed(modelMs)} | ` +
+        `${fixed(ownMs)} | ${fixed(cell.server.cpuMsPerRequest / modelMs, 2)}× | ${fixed(ownMs / referenceMs, 2)}× |`
+      );
+    });
+  const images = report.reference.images;
+  const mean = (stage: (typeof REFERENCE_STAGES)[number]): number =>
+    images.reduce((sum, image) => sum + image.cpuMs[stage], 0) / images.length;
+  const referenceTotal = REFERENCE_STAGES.reduce((sum, stage) => sum + mean(stage), 0);
+  return [
+    '## CPU per call excluding the model',
+    '',
+    `Targets (issue 15): the gateway's own CPU ≤ ${TARGET_EXCLUDING_MODEL_MS} ms per image, the whole call ≤ ` +
+      `${TARGET_OF_MODEL}× the bare model's CPU, and its own CPU ≤ ${TARGET_OF_REFERENCE}× the reference pipeline's ` +
+      "(OpenCV + numpy, one thread, its model's CPU left out). Own CPU = serving process CPU per call − " +
+      "ort-direct's at the same concurrency; the in-process paths' process also runs the load generator.",
+    '',
+    '| c | path | CPU ms/call | bare model ms/call | own CPU ms (excl. model) | ÷ bare model | own ÷ reference own |',
+    '|--:|---|--:|--:|--:|--:|--:|',
+    ...rows,
+    `| 1 (serial) | reference (OpenCV + numpy) | ${fixed(referenceTotal)} | ${fixed(mean('model'))} (cv2.dnn) | ` +
+      `${fixed(referenceMs)} | ${fixed(referenceTotal / mean('model'), 2)}× | 1.00× |`,
+    '',
+  ];
+}
+
+/** The reference pipeline per image and stage, and how its detections compare with the gateway's. */
+function referenceTable(report: Report): string[] {
+  const { reference } = report;
+  const rows = reference.images.map((image, index) => {
+    const agreement = report.referenceAgreement[index];
+    const own = image.cpuMs.decode + image.cpuMs.preprocess + image.cpuMs.postprocess;
+    return (
+      `| ${image.name} | ${REFERENCE_STAGES.map((stage) => fixed(image.cpuMs[stage], 2)).join(' | ')} | ${fixed(own, 2)} | ` +
+      `${agreement.gateway} / ${agreement.reference} / ${agreement.matched} | ${fixed(agreement.maxBoxDifferencePx, 2)} |`
+    );
+  });
+  return [
+    `## Reference pipeline (OpenCV ${reference.versions.opencv}, numpy ${reference.versions.numpy}), CPU ms per call`,
+    '',
+    `cv2.imdecode → ${reference.spec.resize} to ${reference.spec.inputWidth}×${reference.spec.inputHeight} as the gateway ` +
+      'plans it (cv2.resize bilinear + copyMakeBorder) → cv2.dnn.blobFromImage → the same model.onnx through ' +
+      'cv2.dnn (cv2.setNumThreads(1)) → numpy GFL decode (threshold before softmax) → cv2.dnn.NMSBoxesBatched → ' +
+      `boxes to source pixels; mean of ${reference.spec.iterations} calls per image after ${reference.spec.warmup} ` +
+      "of warm-up, process CPU (load-tests/detect-overhead/reference_pipeline.py). Detections: the gateway's / " +
+      "the reference's / matched (same class, IoU ≥ 0.5); box difference: largest coordinate gap of a gateway " +
+      'detection to its nearest same-class reference box (the resize filters differ: Lanczos-3 vs bilinear).',
+    '',
+    `| image | ${REFERENCE_STAGES.join(' | ')} | excl. model | detections (gateway / reference / matched) | max box difference px |`,
+    `|---|${REFERENCE_STAGES.map(() => '--:').join('|')}|--:|--:|--:|`,
+    ...rows,
+    '',
+  ];
 }
 
 /** p50 per image at the lowest concurrency, where latency is not queueing: payload size shows. */
@@ -152,6 +239,17 @@ function agreementLine(agreement: readonly Agreement[]): string {
     return `in-process, HTTP and gRPC returned the same ${total} detections on the ${agreement.length} images.`;
   }
   return `**paths disagree** on ${failed.map((entry) => `${entry.image} (${entry.problem})`).join('; ')}.`;
+}
+
+function referenceAgreementLine(agreement: readonly ReferenceAgreement[]): string {
+  const sum = (key: 'gateway' | 'reference' | 'matched'): number =>
+    agreement.reduce((total, entry) => total + entry[key], 0);
+  const maxPx = Math.max(0, ...agreement.map((entry) => entry.maxBoxDifferencePx));
+  return (
+    `the gateway found ${sum('gateway')} and the OpenCV/numpy reference ${sum('reference')} detections on ` +
+    `the ${agreement.length} images, ${sum('matched')} matched (same class, IoU ≥ 0.5); matched boxes differ by ` +
+    `at most ${fixed(maxPx, 2)} px.`
+  );
 }
 
 /** Sentences filled from this run's numbers, so the text cannot drift from the table. */
@@ -201,6 +299,27 @@ function interpretation(report: Report): string[] {
             'time (on its calling thread: the gateway keeps each model instance in a worker thread, and ' +
             'nanodet has one instance), so the other core is left to sharp, the network and the client.'
         : `The bare session's throughput grows ${fixed(scaling, 2)}× from c=${lowest} to c=${highest}.`,
+    );
+  }
+  if (model) {
+    const referenceMs = referenceExcludingModelMs(report.reference);
+    const targetPaths = (['pipeline-in-process', 'gateway-http', 'gateway-grpc'] as const).flatMap(
+      (path) => {
+        const subject = cell(path, lowest);
+        return subject ? [{ path, cpuMs: subject.server.cpuMsPerRequest }] : [];
+      },
+    );
+    const modelMs = model.server.cpuMsPerRequest;
+    const own = targetPaths.map(({ path, cpuMs }) => `${path} ${fixed(cpuMs - modelMs)} ms`);
+    const ofModel = targetPaths.map(({ path, cpuMs }) => `${path} ${fixed(cpuMs / modelMs, 2)}×`);
+    const ofReference = targetPaths.map(
+      ({ path, cpuMs }) => `${path} ${fixed((cpuMs - modelMs) / referenceMs, 2)}×`,
+    );
+    lines.push(
+      `Own CPU per call at c=${lowest} (excluding the model's ${fixed(modelMs)} ms): ${own.join(', ')} ` +
+        `(target ≤ ${TARGET_EXCLUDING_MODEL_MS} ms); the whole call ${ofModel.join(', ')} the bare model ` +
+        `(target ≤ ${TARGET_OF_MODEL}×); own CPU ${ofReference.join(', ')} the reference pipeline's ` +
+        `${fixed(referenceMs)} ms (target ≤ ${TARGET_OF_REFERENCE}×).`,
     );
   }
   const clientMs = (path: PathName): number => {

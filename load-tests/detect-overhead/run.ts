@@ -8,7 +8,9 @@ import 'reflect-metadata';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import sharp from 'sharp';
-import { loadGatewayConfig } from '../../gateway/src/config/gateway-config';
+import { loadGatewayConfig, type GatewayConfig } from '../../gateway/src/config/gateway-config';
+import { gflHeadOf } from '../../gateway/src/vision/gfl-head';
+import type { ModelMetadata } from '../../gateway/src/request-path/inference-backend';
 import { machineInfo } from '../lib/machine-info';
 import { seededRandom, shuffled } from '@test-support';
 import { compareDetections, type Agreement } from './agreement';
@@ -19,6 +21,11 @@ import { loadImages, type SampleImage } from './images';
 import { createInProcessPaths, type InProcessPaths } from './in-process-paths';
 import { CellAccumulator, type ServerProcess } from './measure';
 import { overheads } from './overhead';
+import {
+  compareWithReference,
+  runReferencePipeline,
+  type ReferenceSpec,
+} from './reference-pipeline';
 import { writeReport, type Report } from './report';
 import {
   loadSettings,
@@ -84,6 +91,28 @@ async function measureAll(
   return { cells, schedule };
 }
 
+/** The gateway's detect, as the reference pipeline should repeat it: same head, resize, options. */
+function referenceSpec(
+  settings: BenchSettings,
+  metadata: ModelMetadata,
+  defaults: GatewayConfig['detectDefaults'],
+): ReferenceSpec {
+  const { spec } = gflHeadOf(metadata);
+  return {
+    iterations: settings.referenceIterations,
+    warmup: 2,
+    inputWidth: spec.inputWidth,
+    inputHeight: spec.inputHeight,
+    resize: metadata.parameters['vision.resize'] === 'letterbox' ? 'letterbox' : 'stretch',
+    strides: [...spec.strides],
+    regMax: spec.regMax,
+    ...defaults,
+    // GflDecoder's default candidate cap and the converted NanoDet-m's cell centre (model card).
+    topK: 1000,
+    centerOffset: 0.5,
+  };
+}
+
 function ortVersion(): string {
   const manifest = JSON.parse(
     readFileSync(require.resolve('onnxruntime-node/package.json'), 'utf8'),
@@ -137,6 +166,16 @@ async function main(): Promise<number> {
     };
     const { cells, schedule } = await measureAll(settings, images, paths, gateway.pid);
     const results = cells.map((cell) => cell.result());
+    log(`reference pipeline (OpenCV + numpy): ${settings.referenceIterations} calls per image`);
+    const reference = await runReferencePipeline(
+      images,
+      referenceSpec(settings, inProcess.metadata, config.detectDefaults),
+    );
+    const referenceAgreement = [];
+    for (const [index, image] of images.entries())
+      referenceAgreement.push(
+        compareWithReference(await inProcess.detect(image), reference.images[index]),
+      );
     const totalErrors = results.reduce((sum, cell) => sum + cell.errors, 0);
     const report: Report = {
       benchmark: 'detect-overhead',
@@ -156,6 +195,8 @@ async function main(): Promise<number> {
       schedule,
       agreement,
       cells: results,
+      reference,
+      referenceAgreement,
       overhead: overheads(results),
       totalErrors,
     };

@@ -33,6 +33,8 @@ export interface BenchSettings {
   /** Each round runs every path once, in a fresh random order, so drift spreads over all paths. */
   rounds: number;
   ortIntraOpThreads: number;
+  /** Calls per image of the OpenCV/numpy reference pipeline (after 2 warm-up calls). */
+  referenceIterations: number;
   seed: number;
   /** Per-request limit, so a hung gateway turns into errors instead of a hung benchmark. */
   requestTimeoutMs: number;
@@ -58,6 +60,7 @@ export function loadSettings(env: NodeJS.ProcessEnv): BenchSettings {
     rounds: Math.max(1, Math.round(numberFrom(env, 'BENCH_ROUNDS', 3))),
     // One intra-op thread by default: see load-tests/README.md (2 cores, runs serialised per session).
     ortIntraOpThreads: Math.round(numberFrom(env, 'ORT_INTRA_OP_THREADS', 1)),
+    referenceIterations: Math.max(1, Math.round(numberFrom(env, 'BENCH_REFERENCE_ITERATIONS', 20))),
     seed: Math.round(numberFrom(env, 'BENCH_SEED', 20240611)),
     requestTimeoutMs: 30_000,
     watchdogSeconds: numberFrom(env, 'BENCH_WATCHDOG_S', 600),

@@ -1,11 +1,11 @@
 /**
- * `npm run bench:triton-overhead`: NVIDIA perf_analyzer against a real Triton 2.51 directly and
- * against the gateway in front of that same Triton (TRITON_GRPC_URLS), over KServe v2 HTTP and gRPC,
- * at several concurrencies, in one run. See load-tests/triton-overhead/README.md.
+ * `npm run bench:triton-overhead`: NVIDIA perf_analyzer against a real Triton 2.51 directly, against
+ * the gateway in front of that same Triton (TRITON_GRPC_URLS), and against Envoy and nginx as plain
+ * pass-through proxies in front of it, over KServe v2 HTTP and gRPC, at several concurrencies, in one
+ * run. See load-tests/triton-overhead/README.md.
  */
-import { BENCH_API_KEY } from '../lib/bench-credentials';
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { machineInfo } from '../lib/machine-info';
@@ -17,11 +17,25 @@ import {
   tritonPrerequisites,
   type RunningTriton,
 } from '../../gateway/test/interop/triton-server';
-import { startGatewayProcess, type GatewayProcess } from '../detect-overhead/gateway-process';
+import {
+  buildGateway,
+  startGatewayProcess,
+  type GatewayProcess,
+} from '../detect-overhead/gateway-process';
 import { loadImages } from '../detect-overhead/images';
 import { measureDetect } from './detect-phase';
-import { renderMarkdown } from './report';
-import { CELL_TARGETS, type Cell, type CellTarget, type TritonOverheadResults } from './types';
+import { plotResults, renderMarkdown } from './report';
+import { parseAnalyzerCsv, runAnalyzer, runningAnalyzer } from './analyzer';
+import { PROXY_NAMES, startProxy, type RunningProxy } from './proxies';
+import { tritonInferenceCount } from './triton-count';
+import {
+  CELL_TARGETS,
+  type Cell,
+  type CellTarget,
+  splitTarget,
+  type Front,
+  type TritonOverheadResults,
+} from './types';
 
 const REPO_ROOT = resolve(__dirname, '../..');
 const RESULTS_DIR = resolve(REPO_ROOT, 'load-tests/results');
@@ -44,22 +58,36 @@ const settings = {
   inputData: 'random' as const,
   tritonIntraOpThreads: 1,
   /** Whole-run limit: past it everything started here is killed and the run exits non-zero. */
-  watchdogSeconds: Number(process.env.BENCH_WATCHDOG_S ?? 1200),
+  watchdogSeconds: Number(process.env.BENCH_WATCHDOG_S ?? 1800),
   /** Closed-loop window of each detect cell (gateway on Triton vs embedded). */
   detectWindowMs: Number(process.env.BENCH_DETECT_WINDOW_MS ?? 8000),
 };
+
+/**
+ * perf_analyzer counts a refused request as a failed run: at concurrency 64 on two shared cores the
+ * gateway's admission would start shedding (queue wait over its default 15 s target) — by design,
+ * but not what this benchmark measures. A longer target keeps every request admitted.
+ */
+const BENCH_GATEWAY_ENV = { GATEWAY_ADMISSION_QUEUE_TARGET_MS: '120000' };
 
 const started: {
   triton?: RunningTriton;
   gateway?: GatewayProcess;
   embedded?: GatewayProcess;
-  analyzer?: ChildProcess;
-} = {};
+  proxies: RunningProxy[];
+} = { proxies: [] };
 
 function killAll(): void {
-  started.analyzer?.kill('SIGKILL');
+  runningAnalyzer.child?.kill('SIGKILL');
   for (const gateway of [started.gateway, started.embedded]) {
     if (gateway) process.kill(gateway.pid, 'SIGKILL');
+  }
+  for (const proxy of started.proxies) {
+    try {
+      process.kill(-proxy.pgid, 'SIGKILL');
+    } catch {
+      // gone already
+    }
   }
   void started.triton?.kill();
 }
@@ -83,6 +111,8 @@ async function main(): Promise<void> {
   const versionRun = spawnSync(analyzer, ['--version'], { encoding: 'utf8' });
   const analyzerVersion = `${versionRun.stdout}${versionRun.stderr}`.trim();
 
+  console.log('building the gateway …');
+  buildGateway();
   console.log('starting Triton …');
   const triton = await startTritonServer({
     intraOpThreads: settings.tritonIntraOpThreads,
@@ -94,102 +124,108 @@ async function main(): Promise<void> {
   try {
     console.log(`Triton http ${triton.httpAddress} grpc ${triton.grpcAddress}; starting gateway …`);
     // In front of Triton the ONNX Runtime thread count is unused.
-    const gateway = await startGatewayProcess(1, { TRITON_GRPC_URLS: triton.grpcAddress });
+    const gateway = await startGatewayProcess(
+      1,
+      { TRITON_GRPC_URLS: triton.grpcAddress, ...BENCH_GATEWAY_ENV },
+      { compiled: true },
+    );
     started.gateway = gateway;
-    const httpAddress = gateway.httpUrl.replace(/^https?:\/\//, '').replace(/\/$/, '');
-    const addresses: Record<CellTarget, string> = {
+    const upstreams = { http: triton.httpAddress, grpc: triton.grpcAddress };
+    for (const name of PROXY_NAMES) started.proxies.push(await startProxy(name, upstreams, tmp));
+    const proxyVersions = Object.fromEntries(
+      started.proxies.map((running) => [running.name, running.version]),
+    );
+    const proxy = (name: Front): RunningProxy | undefined =>
+      started.proxies.find((running) => running.name === name);
+    const addresses: Partial<Record<CellTarget, string>> = {
       'direct-http': triton.httpAddress,
       'direct-grpc': triton.grpcAddress,
-      'gateway-http': httpAddress,
+      'gateway-http': gateway.httpUrl.replace(/^https?:\/\//, '').replace(/\/$/, ''),
       'gateway-grpc': gateway.grpcAddress,
     };
+    for (const running of started.proxies) {
+      if (running.httpAddress) addresses[`${running.name}-http`] = running.httpAddress;
+      addresses[`${running.name}-grpc`] = running.grpcAddress;
+    }
+    /** The processes whose CPU is the front's: none for direct. */
+    const frontPids = (front: Front): number[] =>
+      front === 'direct'
+        ? []
+        : front === 'gateway'
+          ? [gateway.pid]
+          : (proxy(front)?.members() ?? []);
 
     const cells: Cell[] = [];
     for (const [index, concurrency] of settings.concurrencies.entries()) {
       // Rotate the order per concurrency, so slow drift of the shared machine spreads over targets.
       const order = CELL_TARGETS.map((_, i) => CELL_TARGETS[(i + index) % CELL_TARGETS.length]);
       for (const target of order) {
-        const [, protocol] = target.split('-') as [string, 'http' | 'grpc'];
+        const [front, protocol] = splitTarget(target);
         const csv = join(tmp, `${target}-${concurrency}.csv`);
-        const pid = gateway.pid;
-        const peakReset = resetPeakRss(pid);
-        const cpuBefore = cpuSeconds(pid);
+        const pids = frontPids(front);
+        const peakReset = front === 'gateway' && resetPeakRss(gateway.pid);
+        const cpuBefore = sumCpu(pids);
         const tritonBefore = tritonCpuSeconds(triton);
+        const servedBefore = await tritonInferenceCount(triton.metricsUrl);
         const startedAt = performance.now();
-        const outcome = await runAnalyzer(analyzer, [
-          '-m',
-          MODEL,
-          '-u',
-          addresses[target],
-          '-i',
+        const outcome = await runAnalyzer(analyzer, {
+          model: MODEL,
+          address: addresses[target] ?? '',
           protocol,
-          '-b',
-          '1',
-          '--input-data',
-          settings.inputData,
-          '--concurrency-range',
-          `${concurrency}:${concurrency}`,
-          '--measurement-mode',
-          'time_windows',
-          '--measurement-interval',
-          String(settings.measurementIntervalMs),
-          // Fixed length: the first `windows` windows always count as stable.
-          '--stability-percentage',
-          '999',
-          '--max-trials',
-          String(settings.windows),
-          '--percentile',
-          '99',
-          '-f',
+          concurrency,
+          windowMs: settings.measurementIntervalMs,
+          windows: settings.windows,
           csv,
-          // The gateway needs a credential; Triton ignores the header. perf_analyzer 2.51 sends -H
-          // headers as gRPC metadata too (its --help says HTTP only; checked against the gateway).
-          '-H',
-          `x-api-key:${BENCH_API_KEY}`,
-        ]);
+        });
         const wallS = (performance.now() - startedAt) / 1000;
-        const cpu = cpuSeconds(pid) - cpuBefore;
+        const cpu = sumCpu(pids) - cpuBefore;
         const tritonCpu = tritonCpuSeconds(triton) - tritonBefore;
-        const mem = memory(pid);
-        let parsed: ReturnType<typeof parseCsv> | undefined;
+        const served = (await tritonInferenceCount(triton.metricsUrl)) - servedBefore;
+        let parsed: ReturnType<typeof parseAnalyzerCsv> | undefined;
         let parseError: string | undefined;
         try {
-          parsed = outcome.code === 0 ? parseCsv(csv) : undefined;
+          parsed = outcome.code === 0 ? parseAnalyzerCsv(csv) : undefined;
         } catch (error) {
           parseError = error instanceof Error ? error.message : String(error);
         }
+        const perInference = (seconds: number): number | undefined =>
+          served > 0 ? round((seconds * 1000) / served, 2) : undefined;
         const cell: Cell = {
           target,
+          front,
           protocol,
           concurrency,
           ok: parsed !== undefined,
           ...(parsed ?? {}),
           analyzerWallS: round(wallS, 1),
-          gatewayCpuS: round(cpu, 2),
-          gatewayCpuMsPerInfer:
-            parsed && target.startsWith('gateway')
-              ? round((cpu * 1000) / (parsed.throughput * wallS), 2)
-              : undefined,
+          inferencesServed: served,
+          frontCpuS: round(cpu, 2),
+          frontCpuMsPerInfer: front === 'direct' ? undefined : perInference(cpu),
           tritonCpuS: round(tritonCpu, 2),
-          tritonCpuMsPerInfer: parsed
-            ? round((tritonCpu * 1000) / (parsed.throughput * wallS), 2)
-            : undefined,
-          gatewayPeakRssMiB: round(mem.peakRssMiB, 1),
-          peakRssReset: peakReset,
+          tritonCpuMsPerInfer: perInference(tritonCpu),
+          ...(front === 'gateway' && {
+            gatewayPeakRssMiB: round(memory(gateway.pid).peakRssMiB, 1),
+            peakRssReset: peakReset,
+          }),
           error: outcome.code === 0 ? parseError : outcome.tail,
         };
         cells.push(cell);
         console.log(
           `${target} c=${concurrency}: ` +
             (parsed
-              ? `${parsed.throughput} infer/s p50 ${parsed.p50Ms} p99 ${parsed.p99Ms} ms`
+              ? `${parsed.throughput} infer/s p50 ${parsed.p50Ms} p99 ${parsed.p99Ms} ms, ` +
+                `front CPU ${cell.frontCpuMsPerInfer ?? '–'} ms/infer`
               : `FAILED (${outcome.code}) ${outcome.tail}`),
         );
       }
     }
+    for (const running of started.proxies) await running.stop();
+    started.proxies = [];
 
     console.log('detect through the gateway: Triton vs embedded …');
-    const embedded = await startGatewayProcess(settings.tritonIntraOpThreads);
+    const embedded = await startGatewayProcess(settings.tritonIntraOpThreads, BENCH_GATEWAY_ENV, {
+      compiled: true,
+    });
     started.embedded = embedded;
     const detect = await measureDetect(
       [
@@ -209,6 +245,7 @@ async function main(): Promise<void> {
       loadAverageAtEnd: loadavg().map((value) => round(value, 2)),
       versions: {
         perfAnalyzer: analyzerVersion,
+        ...proxyVersions,
         triton: '2.51.0 (nvidia-pytriton, CPU, Python backend running the ONNX model)',
         node: process.version,
       },
@@ -223,11 +260,13 @@ async function main(): Promise<void> {
       `${JSON.stringify(results, null, 2)}\n`,
     );
     writeFileSync(join(RESULTS_DIR, 'triton-overhead.md'), renderMarkdown(results));
-    console.log('wrote load-tests/results/triton-overhead.{json,md}');
+    plotResults(results, join(RESULTS_DIR, 'triton-overhead.png'));
+    console.log('wrote load-tests/results/triton-overhead.{json,md,png}');
     await gateway.stop();
     started.gateway = undefined;
     if (cells.some((cell) => !cell.ok)) process.exitCode = 1;
   } finally {
+    for (const running of started.proxies) await running.stop();
     await started.gateway?.stop();
     await started.embedded?.stop();
     await triton.stop();
@@ -238,73 +277,19 @@ async function main(): Promise<void> {
 
 /** CPU seconds of Triton's process group (server and Python-backend stubs) still alive. */
 function tritonCpuSeconds(triton: RunningTriton): number {
-  if (triton.pid === undefined) return Number.NaN;
+  return triton.pid === undefined ? Number.NaN : sumCpu(groupMembers(triton.pid));
+}
+
+function sumCpu(pids: readonly number[]): number {
   let total = 0;
-  for (const member of groupMembers(triton.pid)) {
+  for (const pid of pids) {
     try {
-      total += cpuSeconds(member);
+      total += cpuSeconds(pid);
     } catch {
       // exited meanwhile
     }
   }
   return total;
-}
-
-function runAnalyzer(binary: string, args: string[]): Promise<{ code: number; tail: string }> {
-  return new Promise((resolvePromise) => {
-    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    started.analyzer = child;
-    let output = '';
-    const keep = (chunk: Buffer): void => {
-      output = (output + chunk.toString()).slice(-4000);
-    };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    child.on('close', (code) => {
-      started.analyzer = undefined;
-      resolvePromise({ code: code ?? 1, tail: output.trim().split('\n').slice(-6).join(' | ') });
-    });
-  });
-}
-
-/** perf_analyzer's -f CSV: a header line and one line per concurrency; latencies in µs. */
-function parseCsv(path: string): {
-  throughput: number;
-  p50Ms: number;
-  p90Ms: number;
-  p99Ms: number;
-  avgMs: number | undefined;
-} {
-  const [header, row] = readFileSync(path, 'utf8').trim().split('\n');
-  const names = header.split(',');
-  const values = row.split(',').map(Number);
-  const get = (name: string): number => {
-    const at = names.indexOf(name);
-    if (at < 0) throw new Error(`perf_analyzer CSV has no column '${name}': ${header}`);
-    return values[at];
-  };
-  const ms = (name: string): number => round(get(name) / 1000, 2);
-  // The client/server breakdown columns sum to the mean latency; the gateway serves no model
-  // statistics, so its CSV has the client columns only and no mean.
-  const parts = [
-    'Client Send',
-    'Network+Server Send/Recv',
-    'Server Queue',
-    'Server Compute Input',
-    'Server Compute Infer',
-    'Server Compute Output',
-    'Client Recv',
-  ];
-  const avgUs = parts.every((name) => names.includes(name))
-    ? parts.reduce((sum, name) => sum + get(name), 0)
-    : undefined;
-  return {
-    throughput: round(get('Inferences/Second'), 2),
-    p50Ms: ms('p50 latency'),
-    p90Ms: ms('p90 latency'),
-    p99Ms: ms('p99 latency'),
-    avgMs: avgUs === undefined ? undefined : round(avgUs / 1000, 2),
-  };
 }
 
 main().catch((error: unknown) => {

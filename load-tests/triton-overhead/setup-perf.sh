@@ -1,13 +1,22 @@
 #!/usr/bin/env bash
-# Creates .venv-perf with NVIDIA perf_analyzer (see load-tests/requirements-perf.txt) if it is missing
-# or broken, and prints the path of a wrapper that runs it with its libraries. No root needed:
-# libb64 comes from `apt-get download` (Debian's package, unpacked, not installed).
+# Creates .venv-perf with NVIDIA perf_analyzer and Envoy (see load-tests/requirements-perf.txt) if it
+# is missing or broken, installs Debian's nginx when absent (the other anchor; needs root), and prints
+# the path of a wrapper that runs perf_analyzer with its libraries. libb64 comes from
+# `apt-get download` (Debian's package, unpacked, not installed).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 VENV="${PERF_VENV:-$ROOT/.venv-perf}"
 WRAPPER="$VENV/bin/perf-analyzer-run"
 
-works() { [[ -x "$WRAPPER" ]] && "$WRAPPER" --version >/dev/null 2>&1; }
+works() {
+  [[ -x "$WRAPPER" ]] && "$WRAPPER" --version >/dev/null 2>&1 &&
+    "$VENV/bin/python" -c 'import envoy' >/dev/null 2>&1
+}
+
+if ! command -v nginx >/dev/null 2>&1 && ! [[ -x /usr/sbin/nginx ]]; then
+  echo "installing nginx (Debian) for the proxy anchor" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx-light >&2
+fi
 
 if ! works; then
   echo "setting up $VENV (perf_analyzer)" >&2

@@ -1,8 +1,33 @@
 import type { MachineInfo } from '../lib/machine-info';
 import type { DetectCell } from './detect-phase';
 
-export const CELL_TARGETS = ['direct-http', 'direct-grpc', 'gateway-http', 'gateway-grpc'] as const;
-export type CellTarget = (typeof CELL_TARGETS)[number];
+/**
+ * What perf_analyzer talks to: Triton itself, the gateway, a reference proxy in front of Triton, or
+ * a floor: the least a Node.js pass-through can cost with grpc-js, or with node:http2 alone.
+ */
+export const FRONTS = [
+  'direct',
+  'gateway',
+  'envoy',
+  'nginx',
+  'grpc-js-floor',
+  'node-http2-floor',
+] as const;
+export type Front = (typeof FRONTS)[number];
+/** Fronts that speak gRPC only. */
+export const GRPC_ONLY: ReadonlySet<Front> = new Set(['grpc-js-floor', 'node-http2-floor']);
+export const CELL_TARGETS = FRONTS.flatMap((front) =>
+  (GRPC_ONLY.has(front) ? (['grpc'] as const) : (['http', 'grpc'] as const)).map(
+    (protocol) => `${front}-${protocol}` as const,
+  ),
+);
+export type CellTarget = `${Front}-${'http' | 'grpc'}`;
+
+/** A target's front and protocol (front names may contain '-'). */
+export function splitTarget(target: CellTarget): [Front, 'http' | 'grpc'] {
+  const cut = target.lastIndexOf('-');
+  return [target.slice(0, cut) as Front, target.slice(cut + 1) as 'http' | 'grpc'];
+}
 
 /** One perf_analyzer run: one target over one protocol at one concurrency. */
 export interface Cell {
@@ -19,17 +44,20 @@ export interface Cell {
   avgMs?: number;
   /** Wall time of the whole perf_analyzer run (warm-up, data generation and all windows). */
   analyzerWallS: number;
-  /** CPU seconds of the gateway child during that whole run (idle health checks for direct cells). */
-  gatewayCpuS: number;
-  /** gatewayCpuS per inference, estimated as CPU / (throughput × wall time); gateway cells only. */
-  gatewayCpuMsPerInfer?: number;
+  front: Front;
+  /** Inferences Triton completed during the run (its nv_inference_count), whoever sent them. */
+  inferencesServed: number;
+  /** CPU seconds of the front (gateway child or proxy processes) during the whole run; 0 for direct. */
+  frontCpuS: number;
+  /** frontCpuS ÷ inferencesServed: what passing one inference through costs the front. */
+  frontCpuMsPerInfer?: number;
   /** CPU seconds of Triton's process group (server + Python-backend stub) during the run. */
   tritonCpuS: number;
-  /** tritonCpuS per inference, same estimate as gatewayCpuMsPerInfer. */
+  /** tritonCpuS ÷ inferencesServed. */
   tritonCpuMsPerInfer?: number;
-  /** VmHWM of the gateway child over the run (reset before it when peakRssReset). */
-  gatewayPeakRssMiB: number;
-  peakRssReset: boolean;
+  /** VmHWM of the gateway child over the run (reset before it when peakRssReset); gateway cells. */
+  gatewayPeakRssMiB?: number;
+  peakRssReset?: boolean;
   error?: string;
 }
 
@@ -39,7 +67,7 @@ export interface TritonOverheadResults {
   loadAverageAtEnd: number[];
   versions: Record<string, string>;
   settings: Record<string, unknown>;
-  addresses: Record<CellTarget, string>;
+  addresses: Partial<Record<CellTarget, string>>;
   cells: Cell[];
   /** The gateway's detect path (image in, boxes out) on Triton vs on the embedded backend. */
   detect: DetectCell[];

@@ -3,8 +3,8 @@ import type { InferRequest } from '../request-path/inference-backend';
 import {
   BytesTensorData,
   elementCount,
+  rawBytesOf,
   storageFor,
-  toRawBytes,
   type InferTensor,
   type TensorData,
 } from '../inference/tensor';
@@ -35,7 +35,7 @@ function concatenate(
   const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   let offset = 0;
   for (const part of parts) {
-    const raw = toRawBytes(part.data);
+    const raw = rawBytesOf(part);
     bytes.set(raw, offset);
     offset += raw.byteLength;
   }

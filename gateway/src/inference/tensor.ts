@@ -26,6 +26,11 @@ export interface InferTensor {
   datatype: KServeDatatype;
   shape: number[];
   data: TensorData;
+  /**
+   * The elements exactly as they arrived (little-endian, KServe's raw form) when they came as raw
+   * bytes: what is forwarded or answered as raw bytes again, without a copy. See tensorOverRaw.
+   */
+  readonly raw?: Uint8Array;
 }
 
 export type NumericDatatype = Exclude<KServeDatatype, 'BYTES'>;
@@ -78,21 +83,71 @@ export function* tensorFromRaw(
 ): SlicedWork<TensorData> {
   const count = elementCount(shape);
   if (datatype === 'BYTES') return yield* BytesTensorData.fromWire(label, raw, count);
-  const width = KSERVE_DATATYPES[datatype].bytes;
-  if (raw.byteLength !== count * width) {
-    throw invalidArgument(
-      `${label}: expected ${count * width} bytes of ${datatype} data for shape [${shape.join(',')}], got ${raw.byteLength}`,
-    );
+  checkRawLength(label, datatype, shape, raw);
+  if (raw.byteOffset % KSERVE_DATATYPES[datatype].bytes === 0) {
+    return new STORAGE[datatype](raw.buffer, raw.byteOffset, count);
   }
-  const Storage = STORAGE[datatype];
-  if (raw.byteOffset % width === 0) return new Storage(raw.buffer, raw.byteOffset, count);
-  const aligned = new Uint8Array(raw.byteLength);
-  aligned.set(raw);
-  return new Storage(aligned.buffer, 0, count);
+  return alignedCopy(datatype, count, raw);
 }
 
-/** Raw little-endian bytes of a tensor (BYTES: its wire form), sharing memory with it. */
+/** Raw little-endian bytes of tensor data (BYTES: its wire form), sharing memory with it. */
 export function toRawBytes(data: TensorData): Uint8Array {
   if (data instanceof BytesTensorData) return data.raw;
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
+/** A tensor's raw bytes: those it arrived as, else a view of its data. Never a copy. */
+export function rawBytesOf(tensor: InferTensor): Uint8Array {
+  return tensor.raw ?? toRawBytes(tensor.data);
+}
+
+/**
+ * A tensor over raw bytes (a KServe raw / binary input or Triton's raw output), its byte length
+ * checked against `shape` now. Raw bytes usually sit at an odd offset of their message, where no
+ * typed array can view them: the aligned copy of the elements is then made only if something
+ * reads `data`. A tensor that is only forwarded (to Triton, or back to the caller) never is: its
+ * `raw` bytes travel as they came. BYTES tensors are read at once (their framing is checked).
+ */
+export function* tensorOverRaw(
+  /** Names the tensor in errors, e.g. `input 'images'`. */
+  label: string,
+  name: string,
+  datatype: KServeDatatype,
+  shape: number[],
+  raw: Uint8Array,
+): SlicedWork<InferTensor> {
+  if (datatype === 'BYTES' || raw.byteOffset % KSERVE_DATATYPES[datatype].bytes === 0) {
+    return { name, datatype, shape, data: yield* tensorFromRaw(label, datatype, shape, raw), raw };
+  }
+  checkRawLength(label, datatype, shape, raw);
+  let data: TensorData | undefined;
+  return {
+    name,
+    datatype,
+    shape,
+    raw,
+    get data(): TensorData {
+      return (data ??= alignedCopy(datatype, elementCount(shape), raw));
+    },
+  };
+}
+
+function checkRawLength(
+  label: string,
+  datatype: NumericDatatype,
+  shape: readonly number[],
+  raw: Uint8Array,
+): void {
+  const expected = elementCount(shape) * KSERVE_DATATYPES[datatype].bytes;
+  if (raw.byteLength !== expected) {
+    throw invalidArgument(
+      `${label}: expected ${expected} bytes of ${datatype} data for shape [${shape.join(',')}], got ${raw.byteLength}`,
+    );
+  }
+}
+
+function alignedCopy(datatype: NumericDatatype, count: number, raw: Uint8Array): NumericTensorData {
+  const aligned = new Uint8Array(raw.byteLength);
+  aligned.set(raw);
+  return new STORAGE[datatype](aligned.buffer, 0, count);
 }

@@ -10,16 +10,21 @@ import {
   type ModelInferRequest,
   type ModelInferResponse,
 } from '@contracts/generated/inference/grpc_service_pb';
+import { EncodedMessage, wireBytesOf } from '@contracts/grpc/encoded-message';
 import { invalidArgument } from '../errors/gateway-error';
 import { answerTooLarge } from './answer-size';
-import type { InferRequest, InferResponse } from '../request-path/inference-backend';
+import {
+  stillEncoded,
+  type InferRequest,
+  type InferResponse,
+} from '../request-path/inference-backend';
 import { runAtOnce } from '../event-loop/sliced-work';
 import {
   BytesTensorData,
   elementCount,
+  rawBytesOf,
   storageFor,
-  tensorFromRaw,
-  toRawBytes,
+  tensorOverRaw,
   type InferTensor,
   type TensorData,
 } from '../inference/tensor';
@@ -34,12 +39,18 @@ import { shapeFromProto } from './infer-request-decoder';
  * response. Throws invalid_argument naming the output when the message is inconsistent.
  */
 export function inferResponseFromProto(message: ModelInferResponse): InferResponse {
-  return {
+  const response: InferResponse = {
     model: message.modelName,
     version: message.modelVersion,
     id: message.id || undefined,
     outputs: outputsFromProto(message.outputs, message.rawOutputContents),
   };
+  const bytes = wireBytesOf(message);
+  // Only a message the gateway would write the same way: parameters would be answered too.
+  const plain =
+    Object.keys(message.parameters).length === 0 &&
+    message.outputs.every((output) => Object.keys(output.parameters).length === 0);
+  return bytes && plain ? { ...response, encoded: { bytes, of: { ...response } } } : response;
 }
 
 interface ProtoTensor {
@@ -69,12 +80,7 @@ function outputsFromProto(tensors: ProtoTensor[], raw: Uint8Array[]): InferTenso
         throw invalidArgument(`${label}: contents must be empty when raw_output_contents is used`);
       }
       // Not sliced: a response from Triton, within the gateway's own message limit.
-      return {
-        name,
-        datatype,
-        shape,
-        data: runAtOnce(tensorFromRaw(label, datatype, shape, raw[index])),
-      };
+      return runAtOnce(tensorOverRaw(label, name, datatype, shape, raw[index]));
     }
     if (!tensor.contents) throw invalidArgument(`${label} has no contents`);
     return {
@@ -144,6 +150,25 @@ function fill(
 }
 
 /**
+ * The gateway's answer to a unary ModelInfer: the backend's own bytes when the response is still
+ * what they say (nothing to encode or copy), else inferResponseToProto. Either is refused over
+ * `maxBytes`.
+ */
+export function inferAnswerToGrpc(
+  response: InferResponse,
+  maxBytes: number,
+): ModelInferResponse | EncodedMessage {
+  const { encoded } = response;
+  if (stillEncoded(response, encoded)) {
+    if (encoded.bytes.byteLength > maxBytes) {
+      throw answerTooLarge(encoded.bytes.byteLength, maxBytes, 'grpc');
+    }
+    return new EncodedMessage(ModelInferResponseSchema.typeName, encoded.bytes);
+  }
+  return inferResponseToProto(response, maxBytes);
+}
+
+/**
  * The gateway's response → ModelInferResponse with raw_output_contents, as Triton answers; its
  * exact encoded size is known before a byte of it is written (bulkBytesEncoder writes it), and one
  * over `maxBytes` (GATEWAY_MAX_BODY_BYTES) is refused.
@@ -164,7 +189,7 @@ export function inferResponseToProto(
       }),
     ),
   });
-  const raw = response.outputs.map((output) => toRawBytes(output.data));
+  const raw = response.outputs.map(rawBytesOf);
   // Each raw_output_contents entry: a one-byte tag, its length as a varint, its bytes.
   const size = raw.reduce(
     (sum, bytes) => sum + 1 + varintSize(bytes.byteLength) + bytes.byteLength,
@@ -179,6 +204,22 @@ function varintSize(value: number): number {
   let size = 1;
   for (let rest = value >>> 7; rest > 0; rest >>>= 7) size += 1;
   return size;
+}
+
+/**
+ * How the gateway calls Triton with `request` for `version`: the caller's own bytes when the
+ * request still is what they say and names that very version (nothing to encode or copy), else
+ * inferRequestToProto.
+ */
+export function inferRequestForTriton(
+  request: InferRequest,
+  version: string,
+): ModelInferRequest | EncodedMessage {
+  const { encoded } = request;
+  if (stillEncoded(request, encoded) && encoded.of.version === version) {
+    return new EncodedMessage(ModelInferRequestSchema.typeName, encoded.bytes);
+  }
+  return inferRequestToProto({ ...request, version });
 }
 
 /** The gateway's request → ModelInferRequest with raw_input_contents: how the gateway calls Triton. */
@@ -197,6 +238,6 @@ export function inferRequestToProto(request: InferRequest): ModelInferRequest {
     outputs: request.outputs.map((name) =>
       create(ModelInferRequest_InferRequestedOutputTensorSchema, { name }),
     ),
-    rawInputContents: request.inputs.map((input) => toRawBytes(input.data)),
+    rawInputContents: request.inputs.map(rawBytesOf),
   });
 }

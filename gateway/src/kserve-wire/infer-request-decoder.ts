@@ -6,7 +6,7 @@ import { classCountOf } from '../inference/classification';
 import { invalidArgument } from '../errors/gateway-error';
 import type { InferRequest, ModelMetadata } from '../request-path/inference-backend';
 import { runSliced } from '../event-loop/sliced-work';
-import { tensorFromRaw, type InferTensor } from '../inference/tensor';
+import { tensorOverRaw, type InferTensor } from '../inference/tensor';
 import { checkSignature, quoted } from '../inference/tensor-signature';
 import { decodeContents } from './tensor-contents-decoder';
 
@@ -47,27 +47,34 @@ export async function decodeInferRequest(
   const tensors: InferTensor[] = [];
   for (const [index, input] of checked.entries()) {
     const label = `input '${input.name}'`;
-    const data = await runSliced(
+    const { name, datatype, shape } = input;
+    tensors.push(
       useRaw
-        ? tensorFromRaw(label, input.datatype, input.shape, raw[index])
-        : decodeContents(
-            label,
-            input.datatype,
-            input.shape,
-            input.count,
-            header.inputs[index].contents,
-          ),
+        ? await runSliced(tensorOverRaw(label, name, datatype, shape, raw[index]))
+        : {
+            name,
+            datatype,
+            shape,
+            data: await runSliced(
+              decodeContents(label, datatype, shape, input.count, header.inputs[index].contents),
+            ),
+          },
     );
-    tensors.push({ name: input.name, datatype: input.datatype, shape: input.shape, data });
   }
   const classCounts = classCountsOf(header.outputs);
-  return {
+  const request: InferRequest = {
     model: header.modelName,
     version: header.modelVersion,
     id: header.id || undefined,
     inputs: tensors,
     outputs,
     ...(classCounts.size > 0 && { classCounts }),
+  };
+  if (!useRaw || !header.onlyTensors) return request;
+  const { model, version, id } = request;
+  return {
+    ...request,
+    encoded: { bytes: header.message, of: { model, version, id, inputs: tensors, outputs } },
   };
 }
 

@@ -51,6 +51,27 @@ export interface InferRequest {
   deadline?: number;
   /** The call's W3C trace context for this hop: a backend that calls out (Triton) sends it on. */
   trace?: TraceHeaders;
+  /**
+   * The request exactly as the caller sent it as a KServe ModelInferRequest, when it did and it
+   * holds nothing but what `of` says (no parameters): a backend that speaks KServe gRPC (Triton) may
+   * send these bytes on unchanged while the request still is that, with the version it resolved.
+   */
+  readonly encoded?: Encoded<InferRequest, 'model' | 'version' | 'id' | 'inputs' | 'outputs'>;
+}
+
+/** A message's wire bytes and what they say (see InferRequest.encoded, InferResponse.encoded). */
+export interface Encoded<T, K extends keyof T> {
+  bytes: Uint8Array;
+  of: Pick<T, K>;
+}
+
+/** Whether `value` still is what its bytes say: every field of `of` the very same. */
+export function stillEncoded<T extends object, K extends keyof T>(
+  value: T,
+  encoded: Encoded<T, K> | undefined,
+): encoded is Encoded<T, K> {
+  if (!encoded) return false;
+  return (Object.keys(encoded.of) as K[]).every((key) => encoded.of[key] === value[key]);
 }
 
 export interface InferResponse {
@@ -58,6 +79,12 @@ export interface InferResponse {
   version: string;
   id?: string;
   outputs: InferTensor[];
+  /**
+   * The answer exactly as the backend sent it as a KServe ModelInferResponse, when it did (Triton).
+   * `of` is what those bytes say: a front door may answer with them unchanged only while the
+   * response still is that (same model, version, id and the very same outputs array).
+   */
+  readonly encoded?: Encoded<InferResponse, 'model' | 'version' | 'id' | 'outputs'>;
 }
 
 /**

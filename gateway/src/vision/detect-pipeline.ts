@@ -126,8 +126,10 @@ export class DetectPipeline {
 
   /**
    * The same image on a shadow version: the decoded, resized input is reused when the shadow takes
-   * the same input (the usual case: versions of one model), so a copy costs an inference and its
-   * decoding, not a second image decode.
+   * the same input (the usual case: versions of one model) and the primary's inference left it
+   * (a remote backend does), so a copy costs an inference and its decoding, not a second image
+   * decode. The embedded backend moves the input to its worker thread instead of copying it
+   * (InferStage hands it over): there the copy resizes the image again, off the caller's path.
    */
   private async shadow(
     request: DetectRequest,
@@ -135,7 +137,9 @@ export class DetectPipeline {
     primary: DetectContext,
   ): Promise<DetectContext> {
     const { target } = admitted;
-    const sameInput = preparesInputAlike(primary.target.metadata, target.metadata);
+    const sameInput =
+      preparesInputAlike(primary.target.metadata, target.metadata) &&
+      (primary.input?.length ?? 0) > 0;
     const context: DetectContext = {
       request,
       admitted,

@@ -15,7 +15,9 @@ import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   GRPCInferenceService,
+  InferParameterSchema,
   ModelConfigRequestSchema,
+  ModelInferRequestSchema,
   ModelMetadataRequestSchema,
   type ModelConfigResponse,
   type ModelInferRequest,
@@ -246,6 +248,29 @@ describe('the gateway in front of a real Triton Inference Server (Triton backend
     // Embedded by the appearance model Triton serves: every tracked person has a global id.
     expect(last.objects.every((object) => object.globalId > 0n)).toBe(true);
     expect(last.timingsMs.reidentify).toBeGreaterThanOrEqual(0);
+  });
+
+  it("a request naming the served version goes to Triton as the caller's bytes, the answer comes back as Triton's", async () => {
+    const input = seededFloats(NANODET_INPUT_SIZE, SEED + 7);
+    const named = { ...inferRequest(input, 1, 'as-sent'), modelVersion: '1' };
+    const fromTriton = await direct.modelInfer(named);
+    // Forwarded unchanged (version '1' resolved to '1') and re-encoded (version '' resolved to '1'):
+    // Triton's own answer either way, every field and byte of it.
+    for (const request of [named, { ...named, modelVersion: '' }]) {
+      const through = await callUnary<ModelInferResponse>(kserve, 'modelInfer', request);
+      expect(through).toEqual(fromTriton);
+    }
+    // With a request parameter the request is re-encoded (the gateway forwards no parameters).
+    const withParameter = create(ModelInferRequestSchema, {
+      ...named,
+      parameters: {
+        priority: create(InferParameterSchema, {
+          parameterChoice: { case: 'uint64Param', value: 1n },
+        }),
+      },
+    });
+    const through = await callUnary<ModelInferResponse>(kserve, 'modelInfer', withParameter);
+    expect(rawOutputsOf(through)).toEqual(rawOutputsOf(fromTriton));
   });
 
   it('detect through Triton finds exactly what the embedded backend finds', async () => {

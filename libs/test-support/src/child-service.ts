@@ -25,6 +25,8 @@ export interface ChildServiceOptions<Ready> {
   entry: string;
   /** Node flags ahead of the entry (V8 limits, --expose-gc). */
   nodeFlags?: readonly string[];
+  /** The entry is JavaScript (a compiled app): run without the TypeScript register. */
+  compiled?: boolean;
   /** The child's whole environment: nothing of this process's is added. */
   env: NodeJS.ProcessEnv;
   cwd: string;
@@ -89,7 +91,7 @@ export async function startChildService<Ready>(
   const register = require.resolve('@swc-node/register');
   const child = spawn(
     process.execPath,
-    [...(options.nodeFlags ?? []), '-r', register, options.entry],
+    [...(options.nodeFlags ?? []), ...(options.compiled ? [] : ['-r', register]), options.entry],
     { cwd: options.cwd, env: options.env, stdio },
   );
 

@@ -170,6 +170,22 @@ describe('GflDecoder on NanoDet-m 416', () => {
     expect(best.map((d) => d.classId)).toEqual([5]);
   });
 
+  it('gates on every class, also those past the last group of four the gate tests at once', () => {
+    // 7 classes: the gate tests classes 0-3 together, then 4, 5 and 6 one by one.
+    const odd: GflHeadSpec = { ...spec, numClasses: 7 };
+    const oddDecoder = new GflDecoder(odd);
+    for (const classId of [0, 3, 4, 6]) {
+      const outputs = emptyOutputs(odd);
+      setCell(odd, outputs, { level: 2, x: 0, y: 1, scores: { [classId]: 0.6 } });
+      const found = oddDecoder.decode(outputs, 0, { scoreThreshold: 0.5 });
+      expect(found.map((d) => [d.classId, d.score])).toEqual([[classId, expect.closeTo(0.6)]]);
+    }
+    // A score just under the threshold in the last class lets nothing through.
+    const outputs = emptyOutputs(odd);
+    setCell(odd, outputs, { level: 2, x: 0, y: 1, scores: { 6: 0.49 } });
+    expect(oddDecoder.decode(outputs, 0, { scoreThreshold: 0.5 })).toEqual([]);
+  });
+
   it('runs the softmax only for cells that pass the score gate', () => {
     const outputs = emptyOutputs(spec);
     setCell(spec, outputs, { level: 0, x: 1, y: 1, scores: { 0: 0.9, 1: 0.8 } });

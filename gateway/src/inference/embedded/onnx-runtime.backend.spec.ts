@@ -16,6 +16,7 @@ import { Logger } from '@nestjs/common';
 import type { BackendProtectionObserver } from '../../breakers/breaker-metrics';
 import { BreakerRefusal } from '../../breakers/endpoint-breaker';
 import type { InferRequest } from '../../request-path/inference-backend';
+import { handOver, spareCount, zeroedFloat32 } from '../handed-over';
 import { OnnxRuntimeBackend } from './onnx-runtime.backend';
 
 function request(input: Float32Array, outputs: string[] = ['cls_s32']): InferRequest {
@@ -78,6 +79,25 @@ describe('OnnxRuntimeBackend (embedded, one worker thread per model instance)', 
       expect(result.outputs[1].data).toEqual(reference.reg_s32);
       expect(result.outputs[1].shape).toEqual([1, 169, 44]);
     }
+  });
+
+  it('moves a handed-over input to its worker and back for reuse, and a plain one is copied', async () => {
+    const input = seededFloats(NANODET_INPUT_SIZE, 5);
+    const expected = await nanodetReference(input.slice(), 1);
+    const plain = await backend.infer(request(input, ['cls_s16']));
+    expect(input.length).toBe(NANODET_INPUT_SIZE); // copied: the caller's array is untouched
+    expect(plain.outputs[0].data).toEqual(expected.cls_s16);
+
+    const moved = await backend.infer(request(handOver(input), ['cls_s16']));
+    expect(input.length).toBe(0); // moved: detached here, no copy was made
+    expect(moved.outputs[0].data).toEqual(expected.cls_s16);
+    // The worker gave the buffer back: the next input of that size reuses it, zeroed.
+    const bytes = NANODET_INPUT_SIZE * 4;
+    expect(spareCount(bytes)).toBe(1);
+    const reused = zeroedFloat32(NANODET_INPUT_SIZE);
+    expect(spareCount(bytes)).toBe(0);
+    expect(reused.length).toBe(NANODET_INPUT_SIZE);
+    expect(reused.every((value) => value === 0)).toBe(true);
   });
 
   it('answers a request for an unloaded model with not_found and fails closed after close()', async () => {

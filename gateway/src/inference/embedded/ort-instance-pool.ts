@@ -3,6 +3,7 @@ import { Worker } from 'node:worker_threads';
 import { Logger } from '@nestjs/common';
 import type { OnnxSignature } from '@model-repository';
 import { GatewayError } from '../../errors/gateway-error';
+import { giveBack, movableBuffer } from '../handed-over';
 import type { OrtWorkerData, WireTensor, WorkerMessage, WorkerReply } from './ort-worker-protocol';
 
 /** How long unload waits for an instance to finish its queued runs before terminating it. */
@@ -66,9 +67,18 @@ export class OrtInstancePool {
       candidate.pending.size < best.pending.size ? candidate : best,
     );
     const id = this.nextId++;
+    // Handed-over inputs move to the worker's thread; every other input is copied (cloned).
+    const transfer = new Set<ArrayBuffer>();
+    const moved: number[] = [];
+    feeds.forEach(({ data }, index) => {
+      const buffer = movableBuffer(data);
+      if (!buffer || transfer.has(buffer)) return;
+      transfer.add(buffer);
+      moved.push(index);
+    });
     return new Promise<WireTensor[]>((resolve, reject) => {
       instance.pending.set(id, { resolve, reject });
-      post(instance, { kind: 'run', id, feeds, fetches, deadline });
+      post(instance, { kind: 'run', id, feeds, fetches, deadline, moved }, [...transfer]);
     });
   }
 
@@ -124,8 +134,10 @@ export class OrtInstancePool {
     const pending = instance.pending.get(reply.id);
     if (!pending) return;
     instance.pending.delete(reply.id);
-    if (reply.kind === 'result') pending.resolve(reply.outputs);
-    else if (reply.kind === 'expired')
+    if (reply.kind === 'result') {
+      for (const buffer of reply.returned) giveBack(buffer);
+      pending.resolve(reply.outputs);
+    } else if (reply.kind === 'expired')
       pending.reject(
         new GatewayError(
           'deadline_exceeded',
@@ -160,6 +172,6 @@ export class OrtInstancePool {
   }
 }
 
-function post(instance: Instance, message: WorkerMessage): void {
-  instance.worker.postMessage(message);
+function post(instance: Instance, message: WorkerMessage, transfer: ArrayBuffer[] = []): void {
+  instance.worker.postMessage(message, transfer);
 }

@@ -22,6 +22,11 @@ export interface RunMessage {
   fetches: string[];
   /** Epoch ms: a run still waiting for the thread at that time is answered `expired`, not run. */
   deadline?: number;
+  /**
+   * Indices of the feeds whose buffers were moved here (handed over, not copied): the result
+   * moves them back (`returned`) for the gateway to reuse.
+   */
+  moved: number[];
 }
 
 /**
@@ -39,6 +44,6 @@ export type WorkerReply =
   /** The session loaded; its inputs and outputs (names, types, dims), checked against config.pbtxt. */
   | { kind: 'ready'; signature: OnnxSignature }
   | { kind: 'load-error'; message: string }
-  | { kind: 'result'; id: number; outputs: WireTensor[] }
+  | { kind: 'result'; id: number; outputs: WireTensor[]; returned: ArrayBuffer[] }
   | { kind: 'run-error'; id: number; message: string }
   | { kind: 'expired'; id: number };

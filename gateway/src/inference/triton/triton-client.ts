@@ -12,6 +12,7 @@ import {
   type ServiceError,
 } from '@grpc/grpc-js';
 import { clientDefinition } from '@contracts/grpc/service-definition';
+import { EncodedMessage } from '@contracts/grpc/encoded-message';
 import {
   GRPCInferenceService,
   type ModelInferRequest,
@@ -119,7 +120,11 @@ export class TritonClient {
     return (await this.unary('modelStatistics', { name, version }, options)).modelStats;
   }
 
-  modelInfer(request: ModelInferRequest, options?: CallOptions): Promise<Response<'modelInfer'>> {
+  /** An EncodedMessage (a caller's own ModelInferRequest bytes) is sent as it is. */
+  modelInfer(
+    request: ModelInferRequest | EncodedMessage,
+    options?: CallOptions,
+  ): Promise<Response<'modelInfer'>> {
     return this.unary('modelInfer', request, options);
   }
 
@@ -173,11 +178,14 @@ export class TritonClient {
 
   private unary<K extends UnaryMethod>(
     name: K,
-    request: RequestInit<K> | MessageShape<Methods[K]['input']>,
+    request: RequestInit<K> | MessageShape<Methods[K]['input']> | EncodedMessage,
     options?: CallOptions,
   ): Promise<Response<K>> {
     const method = this.method<K>(name);
-    const message = create(GRPCInferenceService.method[name].input, request as RequestInit<K>);
+    const message =
+      request instanceof EncodedMessage
+        ? request
+        : create(GRPCInferenceService.method[name].input, request as RequestInit<K>);
     return new Promise((resolve, reject) => {
       if (options?.signal?.aborted) {
         reject(cancelled(this.address));

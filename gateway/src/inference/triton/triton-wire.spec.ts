@@ -5,21 +5,30 @@ import {
   ModelInferRequestSchema,
   ModelInferResponseSchema,
   ModelMetadataResponseSchema,
+  GRPCInferenceService,
+  InferParameterSchema,
+  ModelInferRequest_InferInputTensorSchema,
+  type ModelInferRequest,
+  type ModelInferResponse,
 } from '@contracts/generated/inference/grpc_service_pb';
 import { ModelConfigSchema } from '@contracts/generated/inference/model_config_pb';
 import { readModelInferRequestHeader } from '@contracts/grpc/model-infer-request-header';
 import {
+  inferAnswerToGrpc,
+  inferRequestForTriton,
   inferRequestToProto,
   inferResponseFromProto,
   inferResponseToProto,
 } from '../../kserve-wire/grpc-tensor-codec';
+import { clientDefinition } from '@contracts/grpc/service-definition';
+import { EncodedMessage } from '@contracts/grpc/encoded-message';
 import { decodeInferRequest } from '../../kserve-wire/infer-request-decoder';
 import type {
   InferRequest,
   InferResponse,
   ModelMetadata,
 } from '../../request-path/inference-backend';
-import { BytesTensorData } from '../tensor';
+import { BytesTensorData, rawBytesOf, type InferTensor } from '../tensor';
 import { fromTritonError } from './triton-errors';
 import { toModelMetadata } from './triton-metadata';
 
@@ -36,6 +45,11 @@ const modelOf = (request: InferRequest): ModelMetadata => ({
   parameters: {},
   config: create(ModelConfigSchema),
 });
+
+/** A tensor's elements and description, without the raw bytes it may keep. */
+function elementsOf({ name, datatype, shape, data }: InferTensor): InferTensor {
+  return { name, datatype, shape, data };
+}
 
 describe('talking to Triton: codec, metadata and errors', () => {
   it('a request survives gateway → ModelInferRequest bytes → gateway bit for bit', async () => {
@@ -69,7 +83,15 @@ describe('talking to Triton: codec, metadata and errors', () => {
       readModelInferRequestHeader(toBinary(ModelInferRequestSchema, message)),
       modelOf(request),
     );
-    expect(decoded).toEqual(request);
+    const { encoded, ...decodedRequest } = decoded;
+    expect({ ...decodedRequest, inputs: decoded.inputs.map(elementsOf) }).toEqual(request);
+    // The bytes it came as, kept to be sent on as they are.
+    expect(encoded?.of.inputs).toBe(decoded.inputs);
+    // Each input keeps the bytes it came as (forwarded as they are) and they are the elements'.
+    expect(decoded.inputs.every((input) => input.raw !== undefined)).toBe(true);
+    expect(decoded.inputs.map((input) => Buffer.from(rawBytesOf(input)))).toEqual(
+      request.inputs.map((input) => Buffer.from(rawBytesOf(input))),
+    );
     expect(new Uint8Array((decoded.inputs[0].data as Float32Array).buffer, 4, 4)).toEqual(
       new Uint8Array(Float32Array.of(-0).buffer),
     );
@@ -91,7 +113,8 @@ describe('talking to Triton: codec, metadata and errors', () => {
       ],
     };
     const wire = toBinary(ModelInferResponseSchema, inferResponseToProto(response, 1024 * 1024));
-    expect(inferResponseFromProto(fromBinary(ModelInferResponseSchema, wire))).toEqual(response);
+    const back = inferResponseFromProto(fromBinary(ModelInferResponseSchema, wire));
+    expect({ ...back, outputs: back.outputs.map(elementsOf) }).toEqual(response);
 
     const typed = create(ModelInferResponseSchema, {
       modelName: 'm',
@@ -111,6 +134,120 @@ describe('talking to Triton: codec, metadata and errors', () => {
       id: undefined,
       outputs: [{ name: 'y', datatype: 'INT32', shape: [2], data: Int32Array.of(4, -5) }],
     });
+  });
+
+  it("sends a caller's request on as its own bytes while it is unchanged and names the version", async () => {
+    const wire = toBinary(
+      ModelInferRequestSchema,
+      create(ModelInferRequestSchema, {
+        modelName: 'nanodet',
+        modelVersion: '1',
+        inputs: [{ name: 'images', datatype: 'FP32', shape: [1n, 2n] }],
+        outputs: [{ name: 'cls_s8' }],
+        rawInputContents: [new Uint8Array(Float32Array.of(0.5, -1).buffer)],
+      }),
+    );
+    const model: ModelMetadata = {
+      ...modelOf({ model: 'nanodet', version: '1', inputs: [], outputs: [] }),
+      inputs: [{ name: 'images', datatype: 'FP32', shape: [1, 2] }],
+      outputs: [{ name: 'cls_s8', datatype: 'FP32', shape: [1] }],
+    };
+    const request = await decodeInferRequest(readModelInferRequestHeader(wire), model);
+    const sent = inferRequestForTriton(request, '1');
+    expect(sent).toBeInstanceOf(EncodedMessage);
+    expect((sent as EncodedMessage).bytes).toBe(wire);
+
+    // Another version, other inputs: encoded anew, with what changed.
+    const other = inferRequestForTriton(request, '2') as ModelInferRequest;
+    expect(other).not.toBeInstanceOf(EncodedMessage);
+    expect(other.modelVersion).toBe('2');
+    const changed = inferRequestForTriton({ ...request, inputs: [...request.inputs] }, '1');
+    expect(changed).not.toBeInstanceOf(EncodedMessage);
+    expect(fromBinary(ModelInferRequestSchema, wire)).toEqual(changed);
+
+    // Typed contents (no raw bytes to forward) are always encoded anew.
+    const typed = await decodeInferRequest(
+      readModelInferRequestHeader(
+        toBinary(ModelInferRequestSchema, {
+          ...fromBinary(ModelInferRequestSchema, wire),
+          rawInputContents: [],
+          inputs: [
+            create(ModelInferRequest_InferInputTensorSchema, {
+              name: 'images',
+              datatype: 'FP32',
+              shape: [1n, 2n],
+              contents: create(InferTensorContentsSchema, { fp32Contents: [0.5, -1] }),
+            }),
+          ],
+        }),
+      ),
+      model,
+    );
+    expect(typed.encoded).toBeUndefined();
+  });
+
+  it("answers with Triton's own bytes while the response is what they say, else encodes anew", () => {
+    const wire = Buffer.from(
+      toBinary(
+        ModelInferResponseSchema,
+        create(ModelInferResponseSchema, {
+          modelName: 'nanodet',
+          modelVersion: '1',
+          id: 'r-1',
+          outputs: [
+            { name: 'cls_s8', datatype: 'FP32', shape: [1n, 3n] },
+            { name: 'reg_s8', datatype: 'FP32', shape: [1n, 1n] },
+          ],
+          rawOutputContents: [
+            new Uint8Array(Float32Array.of(1, 2, 3).buffer),
+            new Uint8Array(Float32Array.of(4).buffer),
+          ],
+        }),
+      ),
+    );
+    // As the Triton client receives it (the client definition keeps the bytes it decoded).
+    const receive = (bytes: Buffer): ModelInferResponse =>
+      clientDefinition(GRPCInferenceService).modelInfer.responseDeserialize(
+        bytes,
+      ) as ModelInferResponse;
+    const response = inferResponseFromProto(receive(wire));
+    const answer = inferAnswerToGrpc(response, 1 << 20);
+    expect(answer).toBeInstanceOf(EncodedMessage);
+    expect((answer as EncodedMessage).bytes).toBe(wire);
+    expect(() => inferAnswerToGrpc(response, wire.byteLength - 1)).toThrow(
+      `the answer would take ${wire.byteLength} bytes, over the GATEWAY_MAX_BODY_BYTES limit`,
+    );
+
+    // Anything the gateway changed is encoded anew, with the change.
+    const fewer = inferAnswerToGrpc(
+      { ...response, outputs: response.outputs.slice(0, 1) },
+      1 << 20,
+    );
+    expect(fewer).not.toBeInstanceOf(EncodedMessage);
+    expect((fewer as ModelInferResponse).outputs.map((output) => output.name)).toEqual(['cls_s8']);
+    const relabelled = inferAnswerToGrpc({ ...response, version: '2', id: undefined }, 1 << 20);
+    expect(relabelled).not.toBeInstanceOf(EncodedMessage);
+    expect((relabelled as ModelInferResponse).modelVersion).toBe('2');
+
+    // A message with parameters would answer them too: never passed through.
+    const withParameters = Buffer.from(
+      toBinary(
+        ModelInferResponseSchema,
+        create(ModelInferResponseSchema, {
+          modelName: 'nanodet',
+          outputs: [{ name: 'cls_s8', datatype: 'FP32', shape: [1n] }],
+          rawOutputContents: [new Uint8Array(4)],
+          parameters: {
+            sequence_id: create(InferParameterSchema, {
+              parameterChoice: { case: 'int64Param', value: 7n },
+            }),
+          },
+        }),
+      ),
+    );
+    const parameterised = inferResponseFromProto(receive(withParameters));
+    expect(parameterised.encoded).toBeUndefined();
+    expect(inferAnswerToGrpc(parameterised, 1 << 20)).not.toBeInstanceOf(EncodedMessage);
   });
 
   it('an inconsistent response is refused naming the output', () => {

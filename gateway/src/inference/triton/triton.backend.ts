@@ -12,7 +12,7 @@ import {
   type RetryBudgetSettings,
 } from '../../breakers/retry-budget';
 import { GatewayError, notFound, unavailable } from '../../errors/gateway-error';
-import { inferRequestToProto, inferResponseFromProto } from '../../kserve-wire/grpc-tensor-codec';
+import { inferRequestForTriton, inferResponseFromProto } from '../../kserve-wire/grpc-tensor-codec';
 import type {
   InferenceBackend,
   InferRequest,
@@ -187,7 +187,7 @@ export class TritonBackend implements InferenceBackend, ModelStatisticsSource {
 
   async infer(request: InferRequest): Promise<InferResponse> {
     const { version } = this.resolve(request.model, request.version);
-    const message = inferRequestToProto({ ...request, version });
+    const message = inferRequestForTriton(request, version);
     const terms = { signal: request.signal, deadline: request.deadline };
     return this.guarded.call(request.model, terms, async (endpoint) => {
       const response = await endpoint.client.modelInfer(message, {

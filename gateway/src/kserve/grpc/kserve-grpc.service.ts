@@ -33,7 +33,7 @@ import { ServingReadiness } from '../../health/serving-readiness';
 import { decoded, requiredField } from '../../grpc-server/grpc-errors';
 import { unaryHandler } from '../../grpc-server/grpc-handlers';
 import { SERVER_EXTENSIONS, SERVER_NAME, SERVER_VERSION } from '../server-identity';
-import { inferResponseToProto } from '../../kserve-wire/grpc-tensor-codec';
+import { inferAnswerToGrpc, inferResponseToProto } from '../../kserve-wire/grpc-tensor-codec';
 import { decodeInferRequest } from '../../kserve-wire/infer-request-decoder';
 import type { ModelInferRequestHeader } from '@contracts/grpc/model-infer-request-header';
 import { CONFIG_SLICE, type ConfigSlice } from '../../config/gateway-config';
@@ -126,8 +126,9 @@ export class KServeGrpcService {
         route('ModelInfer'),
         async (request, call) => {
           const inferRequest = { ...(await this.decode(request, call)), ...grpcCallBounds(call) };
-          return this.encode(
+          return inferAnswerToGrpc(
             await this.pipeline.infer(inferRequest, this.context(call, inferRequest)),
+            this.maxBodyBytes,
           );
         },
         (request) => ({ model: request.modelName, version: request.modelVersion }),

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { invalidArgument } from '../../errors/gateway-error';
 import type { InferRequest, ModelMetadata } from '../../request-path/inference-backend';
 import { runSliced } from '../../event-loop/sliced-work';
-import { tensorFromRaw, type InferTensor } from '../../inference/tensor';
+import { tensorOverRaw, type InferTensor } from '../../inference/tensor';
 import {
   checkSignature,
   elementCountMismatch,
@@ -83,8 +83,7 @@ export async function parseInferBody(
 
   const inputs: InferTensor[] = [];
   for (const [index, input] of checked.entries()) {
-    const data = await decodeInput(input, sources[index], jsonBytes);
-    inputs.push({ name: input.name, datatype: input.datatype, shape: input.shape, data });
+    inputs.push(await decodeInput(input, sources[index], jsonBytes));
   }
   const classCounts = classCountsOf(json);
   return {
@@ -166,15 +165,21 @@ function elementSources(
   return sources;
 }
 
-async function decodeInput(input: CheckedInput, source: ElementSource, json: Uint8Array) {
+async function decodeInput(
+  input: CheckedInput,
+  source: ElementSource,
+  json: Uint8Array,
+): Promise<InferTensor> {
   const label = `input '${input.name}'`;
+  const { name, datatype, shape } = input;
   if ('binary' in source) {
-    return runSliced(tensorFromRaw(label, input.datatype, input.shape, source.binary));
+    return runSliced(tensorOverRaw(label, name, datatype, shape, source.binary));
   }
   if (source.json.elements !== input.count) {
     throw elementCountMismatch(label, input.shape, input.count, source.json.elements);
   }
-  return runSliced(decodeJsonData(label, json, source.json, input.datatype, input.count));
+  const data = await runSliced(decodeJsonData(label, json, source.json, datatype, input.count));
+  return { name, datatype, shape, data };
 }
 
 /** Which outputs go back as binary: per-output `binary_data`, else the request's `binary_data_output`. */

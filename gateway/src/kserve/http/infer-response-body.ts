@@ -1,6 +1,6 @@
 import type { InferResponse } from '../../request-path/inference-backend';
 import { concatenate, runSliced } from '../../event-loop/sliced-work';
-import { toRawBytes, type InferTensor } from '../../inference/tensor';
+import { rawBytesOf, type InferTensor } from '../../inference/tensor';
 import { answerTooLarge } from '../../kserve-wire/answer-size';
 import { encodeJsonData, jsonDataBound } from './json-data-encoder';
 
@@ -26,9 +26,7 @@ export async function encodeInferResponse(
 ): Promise<EncodedInferResponse> {
   const asBinary = (output: InferTensor): boolean =>
     binaryOutputs.has('*') || binaryOutputs.has(output.name);
-  const raw = response.outputs.map((output) =>
-    asBinary(output) ? toRawBytes(output.data) : undefined,
-  );
+  const raw = response.outputs.map((output) => (asBinary(output) ? rawBytesOf(output) : undefined));
   const jsonOutputs = response.outputs.filter((output) => !asBinary(output));
   const head = JSON.stringify({
     model_name: response.model,

@@ -1,3 +1,4 @@
+import { handOver } from '../../inference/handed-over';
 import type { TensorPath } from '../../pipeline/tensor-work';
 import type { DetectContext, DetectStage } from '../detect-types';
 import { inputLayout } from './preprocess.stage';
@@ -24,7 +25,11 @@ export class InferStage implements DetectStage {
       {
         model: target.model,
         version: target.version,
-        inputs: [{ name: metadata.inputs[0].name, datatype: 'FP32', shape, data: context.input }],
+        // Handed over: the embedded backend moves the 2 MB input to its worker thread instead of
+        // copying it; the context's input is empty afterwards (a shadow copy decodes it again).
+        inputs: [
+          { name: metadata.inputs[0].name, datatype: 'FP32', shape, data: handOver(context.input) },
+        ],
         outputs: [],
       },
       context.admitted,

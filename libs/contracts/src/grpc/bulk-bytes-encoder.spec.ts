@@ -5,6 +5,7 @@ import {
   ServerLiveRequestSchema,
 } from '../generated/inference/grpc_service_pb';
 import { bulkBytesEncoder } from './bulk-bytes-encoder';
+import { EncodedMessage } from './encoded-message';
 
 function bytes(length: number, seed: number): Uint8Array {
   const out = new Uint8Array(length);
@@ -58,5 +59,25 @@ describe('bulkBytesEncoder', () => {
   it('encodes messages without bytes lists as protobuf-es does', () => {
     const message = create(ServerLiveRequestSchema, {});
     expect(bulkBytesEncoder(ServerLiveRequestSchema)(message).byteLength).toBe(0);
+  });
+
+  it('writes an EncodedMessage of its type as it is, sharing its memory', () => {
+    const wire = toBinary(
+      ModelInferResponseSchema,
+      create(ModelInferResponseSchema, { modelName: 'm', rawOutputContents: [bytes(4096, 9)] }),
+    );
+    const written = bulkBytesEncoder(ModelInferResponseSchema)(
+      new EncodedMessage(ModelInferResponseSchema.typeName, wire),
+    );
+    expect(Buffer.isBuffer(written)).toBe(true);
+    expect(written.buffer).toBe(wire.buffer);
+    expect(written.equals(wire)).toBe(true);
+  });
+
+  it('refuses an EncodedMessage of another type', () => {
+    const encode = bulkBytesEncoder(ModelInferRequestSchema);
+    expect(() =>
+      encode(new EncodedMessage(ModelInferResponseSchema.typeName, new Uint8Array(3))),
+    ).toThrow('a inference.ModelInferResponse cannot be sent as a inference.ModelInferRequest');
   });
 });

@@ -6,6 +6,7 @@ import {
   type MessageShape,
 } from '@bufbuild/protobuf';
 import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
+import { EncodedMessage } from './encoded-message';
 
 /**
  * Encodes a message to one Buffer, writing its top-level `repeated bytes` fields (KServe's
@@ -16,8 +17,24 @@ import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
  * largest cost of forwarding tensors through the gateway. Here the rest of the message is encoded
  * as usual, then the bytes fields are appended: one allocation, one copy per tensor. Protobuf lets
  * fields appear in any order on the wire, so every parser reads the same message.
+ *
+ * An EncodedMessage of the schema's type is written as it is.
  */
 export function bulkBytesEncoder<Desc extends DescMessage>(
+  schema: Desc,
+): (message: MessageShape<Desc> | EncodedMessage) => Buffer {
+  const encode = bulkFieldsEncoder(schema);
+  return (message) => {
+    if (!(message instanceof EncodedMessage)) return encode(message);
+    if (message.typeName !== schema.typeName) {
+      throw new TypeError(`a ${message.typeName} cannot be sent as a ${schema.typeName}`);
+    }
+    const { bytes } = message;
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  };
+}
+
+function bulkFieldsEncoder<Desc extends DescMessage>(
   schema: Desc,
 ): (message: MessageShape<Desc>) => Buffer {
   const bulkFields = schema.fields.filter(

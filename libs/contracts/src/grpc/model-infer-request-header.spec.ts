@@ -48,8 +48,42 @@ describe('readModelInferRequestHeader', () => {
       ],
       outputs: [{ name: 'cls_s8' }, { name: 'reg_s8' }],
       rawInputContents: [Uint8Array.of(9, 8, 7)],
+      message: bytes,
+      // Its parameters are not in the header.
+      onlyTensors: false,
     });
     expect(header.rawInputContents[0].buffer).toBe(bytes.buffer);
+  });
+
+  it('says whether the header is all the message says: any parameter or unknown field is more', () => {
+    const plain = {
+      modelName: 'nanodet',
+      modelVersion: '1',
+      id: 'r-1',
+      inputs: [{ name: 'images', datatype: 'FP32', shape: [1n, 1n] }],
+      outputs: [{ name: 'cls_s8' }],
+      rawInputContents: [Uint8Array.of(0, 0, 128, 63)],
+    };
+    const onlyTensors = (init: Parameters<typeof create<typeof ModelInferRequestSchema>>[1]) =>
+      readModelInferRequestHeader(
+        toBinary(ModelInferRequestSchema, create(ModelInferRequestSchema, init)),
+      ).onlyTensors;
+    const flag = { parameterChoice: { case: 'boolParam' as const, value: true } };
+    expect(onlyTensors(plain)).toBe(true);
+    expect(onlyTensors({ ...plain, parameters: { priority: flag } })).toBe(false);
+    expect(
+      onlyTensors({ ...plain, inputs: [{ ...plain.inputs[0], parameters: { x: flag } }] }),
+    ).toBe(false);
+    expect(onlyTensors({ ...plain, outputs: [{ name: 'cls_s8', parameters: { x: flag } }] })).toBe(
+      false,
+    );
+    // A field this reader does not know (number 99) would be lost if only the header were sent on.
+    const unknown = new BinaryWriter().tag(99, WireType.Varint).uint32(1).finish();
+    const withUnknown = Buffer.concat([
+      toBinary(ModelInferRequestSchema, create(ModelInferRequestSchema, plain)),
+      unknown,
+    ]);
+    expect(readModelInferRequestHeader(withUnknown).onlyTensors).toBe(false);
   });
 
   it("reads an output's parameters (the classification extension's class count)", () => {

@@ -36,6 +36,13 @@ export interface ModelInferRequestHeader {
   inputs: InferInputHeader[];
   outputs: RequestedOutputHeader[];
   rawInputContents: Uint8Array[];
+  /** The whole message as it came. */
+  message: Uint8Array;
+  /**
+   * The message holds nothing the header leaves out: no parameters (request, inputs or outputs) and
+   * no field this reader does not know. Such a message says all it says in this header.
+   */
+  onlyTensors: boolean;
 }
 
 /**
@@ -60,6 +67,8 @@ export function readModelInferRequestHeader(bytes: Uint8Array): ModelInferReques
     inputs: [],
     outputs: [],
     rawInputContents: [],
+    message: bytes,
+    onlyTensors: true,
   };
   let elementBytes = 0;
   while (reader.pos < reader.len) {
@@ -76,14 +85,17 @@ export function readModelInferRequestHeader(bytes: Uint8Array): ModelInferReques
         header.id = reader.string();
         break;
       case 5: {
-        const input = readInput(reader.bytes());
+        const input = readInput(reader.bytes(), header);
         header.inputs.push(input);
         elementBytes += input.contents.reduce((sum, piece) => sum + piece.byteLength, 0);
         break;
       }
-      case 6:
-        header.outputs.push(readOutput(reader.bytes()));
+      case 6: {
+        const output = readOutput(reader.bytes());
+        header.onlyTensors &&= output.parameters === undefined;
+        header.outputs.push(output);
         break;
+      }
       case 7: {
         const raw = reader.bytes();
         header.rawInputContents.push(raw);
@@ -92,6 +104,7 @@ export function readModelInferRequestHeader(bytes: Uint8Array): ModelInferReques
       }
       default:
         // `parameters` (4) and fields this version does not know.
+        header.onlyTensors = false;
         reader.skip(wireType, field);
     }
     if (reader.pos - elementBytes > MAX_INFER_HEADER_BYTES) {
@@ -103,7 +116,7 @@ export function readModelInferRequestHeader(bytes: Uint8Array): ModelInferReques
   return header;
 }
 
-function readInput(bytes: Uint8Array): InferInputHeader {
+function readInput(bytes: Uint8Array, message: { onlyTensors: boolean }): InferInputHeader {
   const reader = new BinaryReader(bytes);
   const input: InferInputHeader = { name: '', datatype: '', shape: [], contents: [] };
   while (reader.pos < reader.len) {
@@ -133,6 +146,8 @@ function readInput(bytes: Uint8Array): InferInputHeader {
         input.contents.push(reader.bytes());
         break;
       default:
+        // `parameters` (4) and fields this version does not know.
+        message.onlyTensors = false;
         reader.skip(wireType, field);
     }
   }

@@ -15,6 +15,7 @@ import type {
 } from '@grpc/grpc-js';
 import type { ModelInferRequest } from '../generated/inference/grpc_service_pb';
 import { bulkBytesEncoder } from './bulk-bytes-encoder';
+import { rememberWireBytes, type EncodedMessage } from './encoded-message';
 import {
   readModelInferRequestHeader,
   type ModelInferRequestHeader,
@@ -38,7 +39,8 @@ export class MalformedMessage {
 export type ServerRequest<D extends DescMessage> =
   MessageShape<D> extends ModelInferRequest ? ModelInferRequestHeader : MessageShape<D>;
 
-type Out<M extends GenServiceMethods[string]> = MessageShape<M['output']>;
+/** What a handler answers: a message, or one already encoded (EncodedMessage). */
+type Out<M extends GenServiceMethods[string]> = MessageShape<M['output']> | EncodedMessage;
 type Req<M extends GenServiceMethods[string]> = ServerRequest<M['input']> | MalformedMessage;
 
 /** The grpc-js handler type of every method of a protobuf-es service, keyed by local name. */
@@ -72,6 +74,17 @@ function requestDecoder(schema: DescMessage): (bytes: Buffer) => unknown {
   };
 }
 
+/**
+ * Responses whose bytes a client keeps with the decoded message (wireBytesOf), to answer with them
+ * unchanged: ModelInferResponse, whose tensors are most of its bytes.
+ */
+const KEPT_RESPONSES = new Set(['inference.ModelInferResponse']);
+
+function clientResponseDecoder(schema: DescMessage): (bytes: Buffer) => unknown {
+  if (!KEPT_RESPONSES.has(schema.typeName)) return (bytes) => fromBinary(schema, bytes);
+  return (bytes) => rememberWireBytes(fromBinary(schema, bytes), bytes);
+}
+
 function definition(service: DescService, forServer: boolean): ServiceDefinition {
   const methods: Record<string, MethodDefinition<unknown, unknown>> = {};
   for (const method of service.methods) {
@@ -86,7 +99,9 @@ function definition(service: DescService, forServer: boolean): ServiceDefinition
         ? requestDecoder(method.input)
         : (bytes: Buffer) => fromBinary(method.input, bytes),
       responseSerialize: bulkBytesEncoder(method.output) as (message: unknown) => Buffer,
-      responseDeserialize: (bytes: Buffer) => fromBinary(method.output, bytes),
+      responseDeserialize: forServer
+        ? (bytes: Buffer) => fromBinary(method.output, bytes)
+        : clientResponseDecoder(method.output),
     };
   }
   return methods;

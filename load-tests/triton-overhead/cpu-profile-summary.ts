@@ -1,0 +1,81 @@
+import { basename } from 'node:path';
+import { round } from '../lib/latency-stats';
+
+/** The parts of a V8 `.cpuprofile` (node --cpu-prof) a summary needs. */
+export interface CpuProfile {
+  nodes: {
+    id: number;
+    callFrame: { functionName: string; url: string; lineNumber: number };
+  }[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+export interface FrameCost {
+  /** `function (file:line)`, or V8's own `(garbage collector)`, `(program)`, `(idle)`. */
+  frame: string;
+  selfMs: number;
+  /** Share of the busy (non-idle) samples. */
+  percent: number;
+}
+
+export interface ProfileSummary {
+  sampledMs: number;
+  busyMs: number;
+  top: FrameCost[];
+  /** Self time by where the code lives: node internals, grpc-js, protobuf-es, fastify, the gateway… */
+  byArea: FrameCost[];
+}
+
+/** Self time per frame (functions with the same name and place summed), busiest first. */
+export function summarizeProfile(profile: CpuProfile, topN = 25): ProfileSummary {
+  const frameOf = new Map<number, { frame: string; area: string }>();
+  for (const node of profile.nodes) {
+    const { functionName, url, lineNumber } = node.callFrame;
+    const frame = url
+      ? `${functionName || '(anonymous)'} (${basename(url)}:${lineNumber + 1})`
+      : functionName;
+    frameOf.set(node.id, { frame, area: areaOf(url, functionName) });
+  }
+  const byFrame = new Map<string, number>();
+  const byArea = new Map<string, number>();
+  let sampledUs = 0;
+  let idleUs = 0;
+  profile.samples.forEach((id, index) => {
+    const delta = profile.timeDeltas[index] ?? 0;
+    const { frame, area } = frameOf.get(id) ?? { frame: '(unknown)', area: '(unknown)' };
+    sampledUs += delta;
+    if (frame === '(idle)') {
+      idleUs += delta;
+      return;
+    }
+    byFrame.set(frame, (byFrame.get(frame) ?? 0) + delta);
+    byArea.set(area, (byArea.get(area) ?? 0) + delta);
+  });
+  const busyUs = sampledUs - idleUs;
+  const ranked = (costs: Map<string, number>, limit: number): FrameCost[] =>
+    [...costs.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, limit)
+      .map(([frame, us]) => ({
+        frame,
+        selfMs: round(us / 1000, 1),
+        percent: round((100 * us) / busyUs, 1),
+      }));
+  return {
+    sampledMs: round(sampledUs / 1000, 0),
+    busyMs: round(busyUs / 1000, 0),
+    top: ranked(byFrame, topN),
+    byArea: ranked(byArea, 20),
+  };
+}
+
+function areaOf(url: string, functionName: string): string {
+  if (!url) return functionName.startsWith('(') ? functionName : '(native)';
+  const inPackage = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
+  if (inPackage) return inPackage[1];
+  if (url.startsWith('node:')) return 'node internals';
+  const inRepo = /\/(gateway|libs)\/src\/([^/]+)/.exec(url);
+  if (inRepo) return `${inRepo[1]}/${inRepo[2]}`;
+  return basename(url);
+}

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { MachineInfo } from '../lib/machine-info';
+import { plotLines } from '../lib/plot';
 import type { Agreement } from './agreement';
 import type { CellResult } from './measure';
 import type { Overhead } from './overhead';
@@ -38,13 +39,65 @@ export interface Report {
   totalErrors: number;
 }
 
-export function writeReport(report: Report): { json: string; markdown: string } {
+export function writeReport(report: Report): { json: string; markdown: string; png: string } {
   mkdirSync(RESULTS_DIR, { recursive: true });
   const json = resolve(RESULTS_DIR, 'detect-overhead.json');
   const markdown = resolve(RESULTS_DIR, 'detect-overhead.md');
+  const png = resolve(RESULTS_DIR, 'detect-overhead.png');
   writeFileSync(json, `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(markdown, renderMarkdown(report));
-  return { json, markdown };
+  plotReport(report, png);
+  return { json, markdown, png };
+}
+
+/** Own CPU per call (excluding the model, with the reference's as a line) and p50, by path. */
+export function plotReport(report: Pick<Report, 'cells' | 'reference'>, output: string): void {
+  const cellsOf = (path: PathName) =>
+    report.cells.filter((cell) => cell.path === path).sort((a, b) => a.concurrency - b.concurrency);
+  const model = new Map(
+    cellsOf('ort-direct').map((cell) => [cell.concurrency, cell.server.cpuMsPerRequest]),
+  );
+  const own = PATH_ORDER.filter((path) => path !== 'ort-direct').map((path) => {
+    const cells = cellsOf(path).filter((cell) => model.has(cell.concurrency));
+    return {
+      label: path,
+      x: cells.map((cell) => cell.concurrency),
+      y: cells.map((cell) => cell.server.cpuMsPerRequest - (model.get(cell.concurrency) ?? 0)),
+    };
+  });
+  const concurrencies = [...model.keys()].sort((a, b) => a - b);
+  const reference = referenceExcludingModelMs(report.reference);
+  plotLines(output, 'NanoDet detect: own CPU and latency per path', [
+    {
+      title: "CPU per call excluding the model (serving process − ort-direct's)",
+      xlabel: 'concurrency',
+      ylabel: 'CPU ms / call',
+      logx2: true,
+      series: [
+        ...own,
+        {
+          label: 'reference (OpenCV + numpy), excluding its model',
+          x: concurrencies,
+          y: concurrencies.map(() => reference),
+        },
+      ],
+    },
+    {
+      title: 'p50 latency',
+      xlabel: 'concurrency',
+      ylabel: 'ms',
+      logx2: true,
+      logy: true,
+      series: PATH_ORDER.map((path) => {
+        const cells = cellsOf(path);
+        return {
+          label: path,
+          x: cells.map((cell) => cell.concurrency),
+          y: cells.map((cell) => cell.latency.p50Ms),
+        };
+      }),
+    },
+  ]);
 }
 
 const fixed = (value: number, digits = 1): string =>

@@ -201,7 +201,7 @@ async function main(): Promise<number> {
       totalErrors,
     };
     const written = writeReport(report);
-    log(`wrote ${written.json} and ${written.markdown}`);
+    log(`wrote ${written.json}, ${written.markdown} and ${written.png}`);
     for (const cell of results) {
       log(
         `${cell.path.padEnd(19)} c=${String(cell.concurrency).padEnd(2)} n=${cell.samples} ` +

@@ -75,7 +75,9 @@ function areaOf(url: string, functionName: string): string {
   const inPackage = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (inPackage) return inPackage[1];
   if (url.startsWith('node:')) return 'node internals';
-  const inRepo = /\/(gateway|libs)\/src\/([^/]+)/.exec(url);
-  if (inRepo) return `${inRepo[1]}/${inRepo[2]}`;
+  const inApp = /\/(gateway|control-plane)\/src\/([^/]+)/.exec(url);
+  if (inApp) return `${inApp[1]}/${inApp[2]}`;
+  const inLib = /\/libs\/([^/]+)\/src\//.exec(url);
+  if (inLib) return `libs/${inLib[1]}`;
   return basename(url);
 }

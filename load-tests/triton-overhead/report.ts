@@ -230,10 +230,8 @@ export function plotResults(results: TritonOverheadResults, output: string): voi
         xlabel: 'concurrency',
         ylabel: 'CPU ms / inference',
         logx2: true,
-        series: series(
-          (cell) => cell.frontCpuMsPerInfer,
-          FRONTS.filter((front) => front !== 'direct'),
-        ),
+        // Every front in every panel (direct has no front CPU), so each keeps its colour.
+        series: series((cell) => cell.frontCpuMsPerInfer, FRONTS),
       },
       {
         title: `${protocol}: throughput`,

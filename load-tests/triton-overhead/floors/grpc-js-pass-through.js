@@ -11,6 +11,16 @@
 const grpc = require('@grpc/grpc-js');
 
 const [listen, upstream] = process.argv.slice(2);
+// Experiment (README "Where the gateway's CPU goes"): FLOOR_BALLAST_OBJECTS=N keeps N small
+// objects alive, a heap like the gateway's at about 400 000, to measure what heap size alone costs.
+globalThis.ballast = Array.from(
+  { length: Number(process.env.FLOOR_BALLAST_OBJECTS ?? 0) },
+  (_, i) => ({
+    i,
+    text: `x${i}`,
+    pair: [i, i + 1],
+  }),
+);
 const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 const options = {
   'grpc.max_send_message_length': MAX_MESSAGE_BYTES,

@@ -129,7 +129,7 @@ export default tseslint.config(
   },
   {
     // Plain CommonJS run by node itself (benchmark children that must not load the TypeScript
-    // register: the compiled-gateway child, the pass-through floors).
+    // register: the gateway child when it runs the compiled gateway, the pass-through floors).
     files: ['load-tests/**/*.js'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {

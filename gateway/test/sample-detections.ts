@@ -3,20 +3,11 @@ import { resolve } from 'node:path';
 import { readSampleMedia } from '@test-support';
 import { loadGatewayConfig } from '../src/config/gateway-config';
 import { withDefaults } from '../src/vision/detect-options';
-import type {
-  DetectContext,
-  DetectOptions,
-  DetectResult,
-  DetectStage,
-} from '../src/vision/detect-types';
-import { DecodeBudget } from '../src/vision/decode-budget';
-import { ServedVersions } from '../src/serving/served-versions';
-import { DecodeDetectionsStage } from '../src/vision/stages/decode-detections.stage';
-import { DecodeImageStage } from '../src/vision/stages/decode-image.stage';
-import { MapBoxesStage } from '../src/vision/stages/map-boxes.stage';
-import { NmsStage } from '../src/vision/stages/nms.stage';
-import { PreprocessStage } from '../src/vision/stages/preprocess.stage';
-import { createInProcessDetectPipeline } from '../../load-tests/lib/in-process-detect-pipeline';
+import type { DetectContext, DetectOptions, DetectResult } from '../src/vision/detect-types';
+import {
+  createInProcessDetectPipeline,
+  detectSteps,
+} from '../../load-tests/lib/in-process-detect-pipeline';
 import { BENCH_CALL } from '../../load-tests/lib/bench-credentials';
 import { IMAGE_FILES } from '../../load-tests/detect-overhead/settings';
 
@@ -64,17 +55,7 @@ export async function detectSampleImages(): Promise<SampleOutput[]> {
     LOG_LEVEL: 'error',
   });
   const { backend, pipeline } = await createInProcessDetectPipeline(config);
-  const versions = new ServedVersions(backend);
-  const budget = new DecodeBudget(config.images.decodeBudgetBytes, config.images.decodeQueue);
-  const before: DetectStage[] = [
-    new DecodeImageStage(config.images),
-    new PreprocessStage(config.images, budget),
-  ];
-  const after: DetectStage[] = [
-    new DecodeDetectionsStage(versions),
-    new NmsStage(),
-    new MapBoxesStage(),
-  ];
+  const { steps, close } = detectSteps(config, backend, { handOverInput: false });
   try {
     const outputs: SampleOutput[] = [];
     for (const { name, options } of SAMPLE_CASES) {
@@ -86,19 +67,9 @@ export async function detectSampleImages(): Promise<SampleOutput[]> {
       };
       const answer = await pipeline.detect(request, BENCH_CALL);
 
-      const target = backend.resolve('nanodet', '');
-      const context: DetectContext = { request, target };
-      for (const stage of before) await stage.run(context);
+      const context: DetectContext = { request, target: backend.resolve('nanodet', '') };
+      for (const step of steps) await step.run(context);
       if (!context.input) throw new Error(`no model input for ${name}`);
-      context.inference = await backend.infer({
-        model: target.model,
-        version: target.version,
-        inputs: [
-          { name: 'images', datatype: 'FP32', shape: [1, 3, 416, 416], data: context.input },
-        ],
-        outputs: [],
-      });
-      for (const stage of after) await stage.run(context);
       outputs.push({
         image: name,
         options,
@@ -109,7 +80,7 @@ export async function detectSampleImages(): Promise<SampleOutput[]> {
     }
     return outputs;
   } finally {
-    versions.onApplicationShutdown();
+    close();
     await backend.close();
   }
 }

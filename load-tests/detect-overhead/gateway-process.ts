@@ -3,7 +3,6 @@ import { resolve } from 'node:path';
 import { startChildService } from '@test-support';
 import { benchGatewayEnv } from '../lib/bench-credentials';
 import { GATEWAY_NODE_FLAGS, GATEWAY_PROCESS_ENV } from '../lib/gateway-node-flags';
-import type { GatewayReady } from './gateway-child';
 import { MODEL_REPOSITORY, REPO_ROOT } from './settings';
 
 const START_TIMEOUT_MS = 120_000;
@@ -24,6 +23,12 @@ export function buildGateway(): void {
   execFileSync('npx', ['nest', 'build', 'gateway'], { cwd: REPO_ROOT, stdio: 'inherit' });
 }
 
+/** What the child (../lib/gateway-child.js) hands back once it serves. */
+export interface GatewayReady {
+  httpUrl: string;
+  grpcAddress: string;
+}
+
 export interface GatewayProcess extends GatewayReady {
   pid: number;
   stop(): Promise<void>;
@@ -32,8 +37,8 @@ export interface GatewayProcess extends GatewayReady {
 }
 
 /**
- * Starts the real gateway (source compiled on the fly by @swc-node, as the in-process paths are)
- * in a child process on ephemeral loopback ports, with the given ONNX Runtime thread count, the
+ * Starts the real gateway (its sources compiled on the fly by @swc-node, as the in-process paths
+ * are, or the compiled gateway) in a child process on ephemeral loopback ports, with the given ONNX Runtime thread count, the
  * benchmark API key (lib/bench-credentials.ts) and any further settings in `env`.
  */
 export async function startGatewayProcess(
@@ -43,9 +48,7 @@ export async function startGatewayProcess(
 ): Promise<GatewayProcess> {
   const gateway = await startChildService({
     name: 'gateway',
-    entry: compiled
-      ? resolve(__dirname, '../lib/compiled-gateway-child.js')
-      : resolve(__dirname, 'gateway-child.ts'),
+    entry: resolve(__dirname, '../lib/gateway-child.js'),
     compiled,
     nodeFlags: [...GATEWAY_NODE_FLAGS, ...nodeFlags],
     cwd: REPO_ROOT,
@@ -58,6 +61,7 @@ export async function startGatewayProcess(
       MODEL_REPOSITORY,
       ORT_INTRA_OP_THREADS: String(ortIntraOpThreads),
       LOG_LEVEL: 'error',
+      BENCH_GATEWAY_SRC: compiled ? 'dist/gateway/gateway/src' : 'gateway/src',
       ...benchGatewayEnv(),
       ...env,
     },

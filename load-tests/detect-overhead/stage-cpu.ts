@@ -8,27 +8,13 @@
 import 'reflect-metadata';
 import * as ort from 'onnxruntime-node';
 import { loadGatewayConfig } from '../../gateway/src/config/gateway-config';
-import { handOver } from '../../gateway/src/inference/handed-over';
-import { ServedVersions } from '../../gateway/src/serving/served-versions';
-import { DecodeBudget } from '../../gateway/src/vision/decode-budget';
 import { withDefaults } from '../../gateway/src/vision/detect-options';
-import type {
-  DetectContext,
-  DetectRequest,
-  DetectStage,
-} from '../../gateway/src/vision/detect-types';
-import { DecodeDetectionsStage } from '../../gateway/src/vision/stages/decode-detections.stage';
-import { DecodeImageStage } from '../../gateway/src/vision/stages/decode-image.stage';
-import { MapBoxesStage } from '../../gateway/src/vision/stages/map-boxes.stage';
-import { NmsStage } from '../../gateway/src/vision/stages/nms.stage';
-import { PreprocessStage } from '../../gateway/src/vision/stages/preprocess.stage';
+import type { DetectContext, DetectRequest } from '../../gateway/src/vision/detect-types';
 import { numberFrom } from '@test-support';
 import { BENCH_CALL } from '../lib/bench-credentials';
-import { createInProcessDetectPipeline } from '../lib/in-process-detect-pipeline';
+import { createInProcessDetectPipeline, detectSteps } from '../lib/in-process-detect-pipeline';
 import { loadImages } from './images';
 import { MODEL, MODEL_FILE, MODEL_REPOSITORY } from './settings';
-
-type Step = [name: string, run: (context: DetectContext) => Promise<void> | void];
 
 const cpuMs = (since: NodeJS.CpuUsage): number => {
   const used = process.cpuUsage(since);
@@ -44,36 +30,8 @@ async function main(): Promise<void> {
   });
   const images = loadImages();
   const { backend, pipeline } = await createInProcessDetectPipeline(config);
-  const versions = new ServedVersions(backend);
-  const budget = new DecodeBudget(config.images.decodeBudgetBytes, config.images.decodeQueue);
+  const { steps, close } = detectSteps(config, backend, { handOverInput: true });
   const tensors = new WeakMap<DetectContext, ort.Tensor>();
-  const stage = (s: DetectStage): Step => [s.name, (context) => s.run(context)];
-  const steps: Step[] = [
-    stage(new DecodeImageStage(config.images)),
-    stage(new PreprocessStage(config.images, budget)),
-    [
-      'infer (backend)',
-      async (context) => {
-        if (!context.input) throw new Error('no input');
-        context.inference = await backend.infer({
-          model: MODEL,
-          version: context.target.version,
-          inputs: [
-            {
-              name: 'images',
-              datatype: 'FP32',
-              shape: [1, 3, 416, 416],
-              data: handOver(context.input),
-            },
-          ],
-          outputs: [],
-        });
-      },
-    ],
-    stage(new DecodeDetectionsStage(versions)),
-    stage(new NmsStage()),
-    stage(new MapBoxesStage()),
-  ];
   const session = await ort.InferenceSession.create(MODEL_FILE, {
     executionProviders: ['cpu'],
     graphOptimizationLevel: 'all',
@@ -86,7 +44,7 @@ async function main(): Promise<void> {
     options: withDefaults({}, config.detectDefaults),
   });
 
-  const names = [...steps.map(([name]) => name), 'bare model', 'pipeline.detect', 'JSON answer'];
+  const names = [...steps.map(({ name }) => name), 'bare model', 'pipeline.detect', 'JSON answer'];
   const totals = new Map(images.map((image) => [image.name, new Map(names.map((n) => [n, 0]))]));
   for (let round = -2; round < iterations; round += 1) {
     for (const image of images) {
@@ -96,13 +54,13 @@ async function main(): Promise<void> {
         request: request(image.bytes),
         target: backend.resolve(MODEL, ''),
       };
-      for (const [name, run] of steps) {
+      for (const step of steps) {
         // Handed over below as InferStage sends it: the bare session gets a copy, made untimed.
         if (context.input && !tensors.has(context))
           tensors.set(context, new ort.Tensor('float32', context.input.slice(), [1, 3, 416, 416]));
         const started = process.cpuUsage();
-        await run(context);
-        add(name, cpuMs(started));
+        await step.run(context);
+        add(step.name, cpuMs(started));
       }
       const tensor = tensors.get(context)!;
       let started = process.cpuUsage();
@@ -136,7 +94,7 @@ async function main(): Promise<void> {
     `stages excl. infer: ${own.toFixed(2)} ms; infer − bare model: ${(mean[2] - model).toFixed(2)} ms; ` +
       `pipeline.detect − bare model: ${(detect - model).toFixed(2)} ms (${(detect / model).toFixed(2)}×)`,
   );
-  versions.onApplicationShutdown();
+  close();
   await session.release();
   await backend.close();
 }

@@ -13,6 +13,15 @@ import { GatewayMetrics } from '../../gateway/src/metrics/gateway-metrics';
 import { DetectPipeline } from '../../gateway/src/vision/detect-pipeline';
 import { ServedVersions } from '../../gateway/src/serving/served-versions';
 import { ModelStatisticsRecorder } from '../../gateway/src/model-statistics/model-statistics.recorder';
+import { handOver } from '../../gateway/src/inference/handed-over';
+import { DecodeBudget } from '../../gateway/src/vision/decode-budget';
+import type { DetectContext } from '../../gateway/src/vision/detect-types';
+import { DecodeDetectionsStage } from '../../gateway/src/vision/stages/decode-detections.stage';
+import { DecodeImageStage } from '../../gateway/src/vision/stages/decode-image.stage';
+import { inputLayout } from '../../gateway/src/vision/stages/preprocess.stage';
+import { MapBoxesStage } from '../../gateway/src/vision/stages/map-boxes.stage';
+import { NmsStage } from '../../gateway/src/vision/stages/nms.stage';
+import { PreprocessStage } from '../../gateway/src/vision/stages/preprocess.stage';
 
 export interface InProcessDetectPipeline {
   backend: OnnxRuntimeBackend;
@@ -61,4 +70,60 @@ export async function createInProcessDetectPipeline(
     versions,
   );
   return { backend, pipeline };
+}
+
+export interface DetectStep {
+  name: string;
+  run(context: DetectContext): Promise<void> | void;
+}
+
+export interface DetectSteps {
+  steps: DetectStep[];
+  close(): void;
+}
+
+/**
+ * The detect stages in DetectPipeline's order, run one by one outside the call pipeline (no
+ * admission, no batching, inference on the backend directly): for tools that look between
+ * stages (the stage CPU breakdown, the recorded sample outputs). `handOverInput` sends the input
+ * as InferStage does (moved to the worker, empty afterwards); otherwise it stays readable.
+ */
+export function detectSteps(
+  config: GatewayConfig,
+  backend: OnnxRuntimeBackend,
+  { handOverInput }: { handOverInput: boolean },
+): DetectSteps {
+  const versions = new ServedVersions(backend);
+  const budget = new DecodeBudget(config.images.decodeBudgetBytes, config.images.decodeQueue);
+  const infer: DetectStep = {
+    name: 'infer (backend)',
+    run: async (context) => {
+      const { input, target } = context;
+      if (!input) throw new Error('the infer step needs the preprocess stage first');
+      context.inference = await backend.infer({
+        model: target.model,
+        version: target.version,
+        inputs: [
+          {
+            name: target.metadata.inputs[0].name,
+            datatype: 'FP32',
+            shape: [1, ...inputLayout(context)],
+            data: handOverInput ? handOver(input) : input,
+          },
+        ],
+        outputs: [],
+      });
+    },
+  };
+  return {
+    steps: [
+      new DecodeImageStage(config.images),
+      new PreprocessStage(config.images, budget),
+      infer,
+      new DecodeDetectionsStage(versions),
+      new NmsStage(),
+      new MapBoxesStage(),
+    ],
+    close: () => versions.onApplicationShutdown(),
+  };
 }

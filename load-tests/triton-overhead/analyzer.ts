@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { round } from '../lib/latency-stats';
 import { BENCH_API_KEY } from '../lib/bench-credentials';
@@ -24,6 +25,17 @@ export interface AnalyzerOutcome {
 
 /** The perf_analyzer child running now, so a watchdog can kill it. */
 export const runningAnalyzer: { child?: ChildProcess } = {};
+
+/**
+ * setup-perf.sh: perf_analyzer, Envoy and nginx installed when missing; the path of the wrapper
+ * that runs perf_analyzer with its libraries.
+ */
+export function setUpPerfAnalyzer(): string {
+  return execFileSync('bash', [join(__dirname, 'setup-perf.sh')], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  }).trim();
+}
 
 export function analyzerArgs(run: AnalyzerRun): string[] {
   return [

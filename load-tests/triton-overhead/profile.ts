@@ -5,7 +5,6 @@
  * load-tests/results/triton-overhead-profile.{json,md} (the .cpuprofile files stay in a temporary
  * directory, printed, for Chrome DevTools).
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -14,7 +13,7 @@ import { startTritonServer } from '../../gateway/test/interop/triton-server';
 import { buildGateway, startGatewayProcess } from '../detect-overhead/gateway-process';
 import { machineInfo } from '../lib/machine-info';
 import { round } from '../lib/latency-stats';
-import { parseAnalyzerCsv, runAnalyzer } from './analyzer';
+import { parseAnalyzerCsv, runAnalyzer, setUpPerfAnalyzer } from './analyzer';
 import { summarizeProfile, type CpuProfile, type ProfileSummary } from './cpu-profile-summary';
 import { tritonInferenceCount } from './triton-count';
 
@@ -45,10 +44,7 @@ interface ProtocolProfile {
 }
 
 async function main(): Promise<void> {
-  const analyzer = execFileSync('bash', [join(__dirname, 'setup-perf.sh')], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  }).trim();
+  const analyzer = setUpPerfAnalyzer();
   buildGateway();
   const triton = await startTritonServer({ intraOpThreads: 1, readyTimeoutMs: 120_000 });
   const tmp = mkdtempSync(join(tmpdir(), 'triton-overhead-profile-'));

@@ -4,7 +4,7 @@
  * pass-through proxies in front of it, over KServe v2 HTTP and gRPC, at several concurrencies, in one
  * run. See load-tests/triton-overhead/README.md.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -25,7 +25,7 @@ import {
 import { loadImages } from '../detect-overhead/images';
 import { measureDetect } from './detect-phase';
 import { plotResults, renderMarkdown } from './report';
-import { parseAnalyzerCsv, runAnalyzer, runningAnalyzer } from './analyzer';
+import { parseAnalyzerCsv, runAnalyzer, runningAnalyzer, setUpPerfAnalyzer } from './analyzer';
 import { PROXY_NAMES, startProxy, type RunningProxy } from './proxies';
 import { tritonInferenceCount } from './triton-count';
 import {
@@ -103,10 +103,7 @@ async function main(): Promise<void> {
   }, settings.watchdogSeconds * 1000);
   watchdog.unref();
 
-  const analyzer = execFileSync('bash', [join(__dirname, 'setup-perf.sh')], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  }).trim();
+  const analyzer = setUpPerfAnalyzer();
   // perf_analyzer prints its version on stderr.
   const versionRun = spawnSync(analyzer, ['--version'], { encoding: 'utf8' });
   const analyzerVersion = `${versionRun.stdout}${versionRun.stderr}`.trim();

@@ -74,7 +74,7 @@ export function storageFor(datatype: NumericDatatype): TypedArrayConstructor {
  * aligned for the element type, else one copy (pooled Node buffers often are not). BYTES: the bytes
  * as they are, their framing walked in slices.
  */
-export function* tensorFromRaw(
+function* tensorFromRaw(
   /** Names the tensor in errors, e.g. `input 'images'`. */
   label: string,
   datatype: KServeDatatype,
@@ -91,7 +91,7 @@ export function* tensorFromRaw(
 }
 
 /** Raw little-endian bytes of tensor data (BYTES: its wire form), sharing memory with it. */
-export function toRawBytes(data: TensorData): Uint8Array {
+function toRawBytes(data: TensorData): Uint8Array {
   if (data instanceof BytesTensorData) return data.raw;
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }

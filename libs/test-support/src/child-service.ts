@@ -25,7 +25,7 @@ export interface ChildServiceOptions<Ready> {
   entry: string;
   /** Node flags ahead of the entry (V8 limits, --expose-gc). */
   nodeFlags?: readonly string[];
-  /** The entry is JavaScript (a compiled app): run without the TypeScript register. */
+  /** Nothing it loads is TypeScript (a compiled app): run without the TypeScript register. */
   compiled?: boolean;
   /** The child's whole environment: nothing of this process's is added. */
   env: NodeJS.ProcessEnv;

@@ -60,7 +60,9 @@ async function run(session: ort.InferenceSession, message: RunMessage): Promise<
     return { name, type: tensor.type, dims: tensor.dims, data: tensor.data };
   });
   // The moved input buffers go back for reuse, unless an output is a view of one of them.
-  const answered = new Set(outputs.map(({ data }) => ArrayBuffer.isView(data) && data.buffer));
+  const answered = new Set(
+    outputs.flatMap(({ data }) => (ArrayBuffer.isView(data) ? [data.buffer] : [])),
+  );
   const returned = message.moved
     .map((index) => message.feeds[index].data)
     .flatMap((data) => (ArrayBuffer.isView(data) ? [data.buffer] : []))

@@ -7,7 +7,7 @@ import {
 import { grpcCallerOf } from '../auth/grpc/grpc-caller';
 import type { CallRecord } from '../tracing/call-record';
 import type { FollowedCalls } from '../tracing/followed-calls';
-import { wireBytesOf } from './incremental-decoding.interceptor';
+import { wireBytesOf } from './message-framing.interceptor';
 
 /**
  * Each gRPC call's record, keyed by its metadata object: the interceptor sees the metadata, which

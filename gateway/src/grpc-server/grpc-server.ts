@@ -26,7 +26,7 @@ import { ReadinessWatch } from '../health/readiness-watch';
 import { ServingReadiness } from '../health/serving-readiness';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
 import { callLimitsInterceptor } from './grpc-call-limits';
-import { incrementalDecodingInterceptor } from './incremental-decoding.interceptor';
+import { messageFramingInterceptor } from './message-framing.interceptor';
 import { callTraceInterceptor } from './grpc-call-trace.interceptor';
 import { FollowedCalls } from '../tracing/followed-calls';
 import { http2ServersOf } from './http2-servers';
@@ -91,7 +91,7 @@ export class GrpcServer implements OnApplicationBootstrap, OnApplicationShutdown
           'grpc.max_connection_age_grace_ms': this.config.admission.defaultTimeoutMs,
         }),
         interceptors: [
-          incrementalDecodingInterceptor(this.config.maxBodyBytes),
+          messageFramingInterceptor(this.config.maxBodyBytes),
           // Before the call limits, so that their refusals are followed (logged) too.
           callTraceInterceptor(this.followed),
           callLimitsInterceptor({

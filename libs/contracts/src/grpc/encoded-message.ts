@@ -25,3 +25,19 @@ export function rememberWireBytes<M extends object>(message: M, bytes: Uint8Arra
 export function wireBytesOf(message: object): Uint8Array | undefined {
   return wireBytes.get(message);
 }
+
+/** Message bytes and the gRPC frame they arrived in: the 5-byte prefix, then exactly these bytes. */
+const grpcFrames = new WeakMap<Uint8Array, Buffer>();
+
+/** Remembers that `bytes` arrived as `frame` (uncompressed), to send it on as that frame. */
+export function rememberGrpcFrame(bytes: Uint8Array, frame: Buffer): void {
+  grpcFrames.set(bytes, frame);
+}
+
+/**
+ * The whole gRPC frame (prefix and message) of an EncodedMessage whose bytes arrived as one, so a
+ * server answers with it instead of copying the message into a new frame.
+ */
+export function grpcFrameOf(message: unknown): Buffer | undefined {
+  return message instanceof EncodedMessage ? grpcFrames.get(message.bytes) : undefined;
+}

@@ -1,5 +1,6 @@
 import { ServerInterceptingCall, type ServerInterceptor } from '@grpc/grpc-js';
 import { Logger } from '@nestjs/common';
+import { grpcFrameOf } from '@contracts/grpc/encoded-message';
 import { IncrementalMessageDecoder } from './incremental-message-decoder';
 
 type Decoder = { write(data: Buffer): Buffer[] };
@@ -25,9 +26,13 @@ export function wireBytesOf(call: object): WireBytes | undefined {
  * must be the first interceptor: only there is `call` grpc-js's own call object, whose private
  * `decoder` its data handler reads for every DATA frame. If a future grpc-js keeps it elsewhere,
  * calls keep grpc-js's decoder (correct, only that copy stalls the event loop again) and this says
- * so once. It also counts each call's message bytes each way, for the call's access log line.
+ * so once.
+ *
+ * On the way out, an answer that is still the gRPC frame it arrived in (Triton's ModelInferResponse,
+ * see grpcFrameOf) is sent as that frame: grpc-js would copy its megabytes into a new one. It also
+ * counts each call's message bytes each way, for the call's access log line.
  */
-export function incrementalDecodingInterceptor(maxMessageBytes: number): ServerInterceptor {
+export function messageFramingInterceptor(maxMessageBytes: number): ServerInterceptor {
   let warned = false;
   return (_method, call) => {
     const base = call as unknown as BaseCall;
@@ -42,15 +47,17 @@ export function incrementalDecodingInterceptor(maxMessageBytes: number): ServerI
       );
     }
     const next = new ServerInterceptingCall(call);
-    // Bytes sent: counted where grpc-js serialises each answer message (its own call's method).
+    // Where grpc-js frames each answer message (its own call's method): bytes sent are counted.
     let sent = 0;
     const serialize = base.serializeMessage;
-    if (decoder && typeof serialize === 'function') {
+    if (typeof serialize === 'function') {
       base.serializeMessage = (value) => {
-        const bytes = serialize.call(base, value);
+        const bytes = grpcFrameOf(value) ?? serialize.call(base, value);
         sent += bytes.length;
         return bytes;
       };
+    }
+    if (decoder && typeof serialize === 'function') {
       const counted = decoder;
       wireBytes.set(next, () => ({ received: counted.bytesReceived, sent }));
     }

@@ -225,6 +225,34 @@ describe('GrpcUnaryChannel connections', () => {
     }
   });
 
+  it('reads an unknown status as UNKNOWN and a malformed grpc-message as it came, without throwing', async () => {
+    const server = createHttp2Server();
+    server.on('stream', (stream) => {
+      stream.respond(
+        { ':status': 200, 'content-type': 'application/grpc' },
+        { waitForTrailers: true },
+      );
+      stream.on('wantTrailers', () =>
+        stream.sendTrailers({ 'grpc-status': '99', 'grpc-message': 'bad %E0%A4%A escape' }),
+      );
+      stream.end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const channel = new GrpcUnaryChannel(`127.0.0.1:${(server.address() as AddressInfo).port}`, {
+      maxMessageBytes: 1024,
+    });
+    try {
+      const error = await failure(
+        channel.call(PATH, [Buffer.alloc(1)], { deadline: inSeconds(5) }),
+      );
+      expect(error.code).toBe(status.UNKNOWN);
+      expect(error.details).toBe('bad %E0%A4%A escape');
+    } finally {
+      channel.close();
+      server.close();
+    }
+  });
+
   it('moves to a new connection once the server resets a stream with ENHANCE_YOUR_CALM', async () => {
     // What Triton's gRPC server does on a connection that left hundreds of calls cancelled.
     const server = createHttp2Server();

@@ -192,7 +192,7 @@ class UnaryCall {
     );
     stream.on('response', (headers) => this.onHeaders(headers));
     stream.on('data', (chunk: Buffer) => this.onData(chunk));
-    stream.on('trailers', (trailers) => this.onTrailers(trailers));
+    stream.on('trailers', (trailers: IncomingHttpHeaders) => this.onTrailers(trailers));
     // A stream error without gRPC status: the connection failed or was reset.
     stream.on('error', (error: Error) => this.onTransportEnd(error.message));
     stream.on('close', () => this.onTransportEnd());
@@ -217,10 +217,9 @@ class UnaryCall {
 
   private onTrailers(trailers: IncomingHttpHeaders): void {
     if (this.done) return;
-    const code = Number(trailers['grpc-status']);
-    const details = decodeURIComponent(String(trailers['grpc-message'] ?? ''));
-    if (code !== status.OK || Number.isNaN(code)) {
-      this.finish(serviceError(Number.isNaN(code) ? status.UNKNOWN : code, details, trailers));
+    const code = statusOf(trailers['grpc-status']);
+    if (code !== status.OK) {
+      this.finish(serviceError(code, grpcMessageOf(trailers['grpc-message']), trailers));
       return;
     }
     const frame = this.reader.frame();
@@ -293,6 +292,22 @@ function messagePrefix(parts: readonly Uint8Array[]): Buffer {
   prefix.writeUInt8(0, 0);
   prefix.writeUInt32BE(length, 1);
   return prefix;
+}
+
+/** A grpc-status header as a status; anything but a known code is UNKNOWN (as grpc-js reads it). */
+function statusOf(header: string | string[] | undefined): status {
+  const code = Number(header);
+  return Number.isInteger(code) && status[code] !== undefined ? code : status.UNKNOWN;
+}
+
+/** grpc-message is percent-encoded; a malformed one is shown as it came. */
+function grpcMessageOf(header: string | string[] | undefined): string {
+  const text = String(header ?? '');
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 /** The gRPC status for an HTTP status that is not 200 (gRPC's HTTP-to-status mapping). */

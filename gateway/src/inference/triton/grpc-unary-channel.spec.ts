@@ -253,6 +253,25 @@ describe('GrpcUnaryChannel connections', () => {
     }
   });
 
+  it('fails a call whose connection goes away mid-call with UNAVAILABLE, not CANCELLED', async () => {
+    // A killed Triton: the socket closes with the call on it.
+    const server = createHttp2Server();
+    server.on('stream', (stream) => stream.session?.destroy());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const channel = new GrpcUnaryChannel(`127.0.0.1:${(server.address() as AddressInfo).port}`, {
+      maxMessageBytes: 1024,
+    });
+    try {
+      const error = await failure(
+        channel.call(PATH, [Buffer.alloc(1)], { deadline: inSeconds(5) }),
+      );
+      expect(error.code).toBe(status.UNAVAILABLE);
+    } finally {
+      channel.close();
+      server.close();
+    }
+  });
+
   it('moves to a new connection once the server resets a stream with ENHANCE_YOUR_CALM', async () => {
     // What Triton's gRPC server does on a connection that left hundreds of calls cancelled.
     const server = createHttp2Server();

@@ -234,15 +234,20 @@ class UnaryCall {
 
   private onTransportEnd(reason?: string): void {
     if (this.done) return;
-    const rstCode = this.stream.rstCode;
+    const { rstCode, session } = this.stream;
+    // Streams of a connection that went away close with a code too (CANCEL or NO_ERROR): what
+    // failed is the connection.
+    const connectionLost = !session || session.destroyed || session.closed;
     if (rstCode === NGHTTP2_REFUSED_STREAM) {
       this.finish(serviceError(status.UNAVAILABLE, `${this.address} refused the stream`));
-    } else if (rstCode === NGHTTP2_CANCEL) {
+    } else if (rstCode === NGHTTP2_CANCEL && !connectionLost) {
       this.finish(serviceError(status.CANCELLED, `${this.address} cancelled the call`));
     } else if (rstCode === NGHTTP2_ENHANCE_YOUR_CALM) {
       this.finish(serviceError(status.RESOURCE_EXHAUSTED, `${this.address} asked to slow down`));
     } else {
-      const why = reason ?? `stream closed without a status (code ${rstCode ?? 'none'})`;
+      const why =
+        reason ??
+        (connectionLost ? 'connection lost' : `stream closed without a status (code ${rstCode})`);
       this.finish(serviceError(status.UNAVAILABLE, `connection to ${this.address}: ${why}`));
     }
   }

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer as createHttp2Server, constants } from 'node:http2';
 import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
@@ -10,7 +11,7 @@ import {
   type sendUnaryData,
   type ServiceError,
 } from '@grpc/grpc-js';
-import { until } from '@test-support';
+import { sleep, until } from '@test-support';
 import { EncodedMessage, grpcFrameOf } from '@contracts/grpc/encoded-message';
 import { GrpcUnaryChannel } from './grpc-unary-channel';
 
@@ -54,6 +55,29 @@ async function startServer(
 }
 
 const inSeconds = (s: number) => Date.now() + s * 1000;
+
+/**
+ * A server in its own process (so that it can be frozen) that grants large flow-control windows
+ * and answers each call with the number of bytes its stream carried; prints its port.
+ */
+const LENGTH_ECHO_SERVER = `
+const http2 = require('node:http2');
+const server = http2.createServer({ settings: { initialWindowSize: 2 ** 31 - 1 } });
+server.on('session', (session) => session.on('connect', () => session.setLocalWindowSize(2 ** 31 - 1)));
+server.on('stream', (stream) => {
+  let received = 0;
+  stream.on('data', (chunk) => (received += chunk.length));
+  stream.on('end', () => {
+    stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+    stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+    const answer = Buffer.alloc(9);
+    answer.writeUInt32BE(4, 1);
+    answer.writeUInt32BE(received, 5);
+    stream.end(answer);
+  });
+});
+server.listen(0, '127.0.0.1', () => process.stdout.write(String(server.address().port)));
+`;
 
 async function failure(promise: Promise<unknown>): Promise<ServiceError> {
   try {
@@ -272,13 +296,48 @@ describe('GrpcUnaryChannel connections', () => {
     }
   });
 
-  it('moves to a new connection once the server resets a stream with ENHANCE_YOUR_CALM', async () => {
-    // What Triton's gRPC server does on a connection that left hundreds of calls cancelled.
+  it('keeps many large requests queued on one connection while the server reads none of them', async () => {
+    // A frozen Triton: what it has not read waits on the gateway's side of the connection, and is
+    // all delivered once it runs again.
+    const server = spawn(process.execPath, ['-e', LENGTH_ECHO_SERVER], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      const port = Number(
+        await new Promise<string>((resolve) =>
+          server.stdout.once('data', (data: Buffer) => resolve(data.toString())),
+        ),
+      );
+      const channel = new GrpcUnaryChannel(`127.0.0.1:${port}`, { maxMessageBytes: 1024 });
+      try {
+        await channel.call(PATH, [Buffer.alloc(1)], { deadline: inSeconds(10) }); // connected
+        server.kill('SIGSTOP');
+        const tensor = Buffer.alloc(2 * 1024 * 1024);
+        const calls = Array.from({ length: 16 }, () =>
+          channel.call(PATH, [tensor], { deadline: inSeconds(30) }),
+        );
+        await sleep(500);
+        server.kill('SIGCONT');
+        for (const answer of await Promise.all(calls)) {
+          expect(answer.readUInt32BE(0)).toBe(5 + tensor.length); // the whole message arrived
+        }
+      } finally {
+        channel.close();
+      }
+    } finally {
+      server.kill('SIGCONT');
+      server.kill();
+    }
+  });
+
+  it('sends a call refused with ENHANCE_YOUR_CALM once more, on a new connection, and uses that one next', async () => {
+    // What Triton's gRPC server did on a connection after a freeze, and to single streams under load.
     const server = createHttp2Server();
     let sessions = 0;
+    let calming = 1; // sessions that refuse every stream
     server.on('session', () => (sessions += 1));
     server.on('stream', (stream) => {
-      if (sessions === 1) {
+      if (sessions <= calming) {
         stream.on('error', () => {}); // its own reset, reported on this side too
         stream.close(constants.NGHTTP2_ENHANCE_YOUR_CALM);
         return;
@@ -294,13 +353,20 @@ describe('GrpcUnaryChannel connections', () => {
     const port = (server.address() as AddressInfo).port;
     const channel = new GrpcUnaryChannel(`127.0.0.1:${port}`, { maxMessageBytes: 1024 });
     try {
-      const calmed = await failure(
-        channel.call(PATH, [Buffer.alloc(1)], { deadline: inSeconds(5) }),
-      );
-      expect(calmed.code).toBe(status.RESOURCE_EXHAUSTED);
       const answer = await channel.call(PATH, [Buffer.alloc(1)], { deadline: inSeconds(5) });
       expect([...answer]).toEqual([42]);
       expect(sessions).toBe(2);
+      await channel.call(PATH, [Buffer.alloc(1)], { deadline: inSeconds(5) });
+      expect(sessions).toBe(2);
+      // Refused again on the new connection: once more only, then the caller hears of it.
+      calming = 4;
+      channel.close();
+      const refused = await failure(
+        channel.call(PATH, [Buffer.alloc(1)], { deadline: inSeconds(5) }),
+      );
+      expect(refused.code).toBe(status.RESOURCE_EXHAUSTED);
+      expect(refused.details).toContain('ENHANCE_YOUR_CALM');
+      expect(sessions).toBe(4);
     } finally {
       channel.close();
       server.close();

@@ -55,6 +55,19 @@ export class GrpcUnaryChannel {
    * whole frame is remembered (rememberGrpcFrame) so a server can send it on without a copy.
    */
   call(path: string, parts: readonly Uint8Array[], terms: UnaryCallTerms): Promise<Buffer> {
+    return this.send(path, parts, terms, false);
+  }
+
+  /**
+   * One attempt; a stream refused with ENHANCE_YOUR_CALM before any answer (the server did not
+   * take the call) is sent once more, on a new connection.
+   */
+  private send(
+    path: string,
+    parts: readonly Uint8Array[],
+    terms: UnaryCallTerms,
+    retried: boolean,
+  ): Promise<Buffer> {
     return new Promise((resolve, reject) => {
       if (terms.signal?.aborted) {
         reject(serviceError(status.CANCELLED, `call to ${this.address} cancelled by the caller`));
@@ -75,13 +88,13 @@ export class GrpcUnaryChannel {
         return;
       }
       const { maxMessageBytes } = this.options;
-      new UnaryCall(stream, this.address, maxMessageBytes, left, terms.signal).settled.then(
-        resolve,
-        (error: ServiceError) => {
-          this.afterFailure(session, stream, error);
-          reject(error);
-        },
-      );
+      const call = new UnaryCall(stream, this.address, maxMessageBytes, left, terms.signal);
+      call.settled.then(resolve, (error: ServiceError) => {
+        const refused = stream.rstCode === NGHTTP2_ENHANCE_YOUR_CALM && !call.answered;
+        this.afterFailure(session, stream, error);
+        if (refused && !retried) resolve(this.send(path, parts, terms, true));
+        else reject(error);
+      });
       stream.cork();
       stream.write(messagePrefix(parts));
       for (const part of parts) stream.write(part);
@@ -96,9 +109,9 @@ export class GrpcUnaryChannel {
   }
 
   /**
-   * A server that resets streams with ENHANCE_YOUR_CALM keeps doing so on that connection (Triton's
-   * gRPC server does after a freeze left hundreds of cancelled calls on it): new calls go to a new
-   * one. A call past its deadline may mean the connection itself is dead (no reset, no close, as
+   * A stream refused with ENHANCE_YOUR_CALM says the connection is in trouble (Triton's gRPC server
+   * kept refusing every stream on one after a freeze; under heavy load it refuses single ones):
+   * new calls go to a new one. A call past its deadline may mean the connection itself is dead (no reset, no close, as
    * after a network partition): a ping that is not answered in time drops it.
    */
   private afterFailure(
@@ -164,6 +177,8 @@ export class GrpcUnaryChannel {
 /** One call's answer: its headers, one length-prefixed message, its trailers or reset. */
 class UnaryCall {
   readonly settled: Promise<Buffer>;
+  /** Whether the server sent response headers (it took the call). */
+  answered = false;
   private resolve!: (message: Buffer) => void;
   private reject!: (error: ServiceError) => void;
   private done = false;
@@ -199,6 +214,7 @@ class UnaryCall {
   }
 
   private onHeaders(headers: IncomingHttpHeaders): void {
+    this.answered = true;
     const httpStatus = Number(headers[':status']);
     if (headers['grpc-status'] !== undefined) {
       this.onTrailers(headers); // trailers-only: an error answered before any message
@@ -243,7 +259,8 @@ class UnaryCall {
     } else if (rstCode === NGHTTP2_CANCEL && !connectionLost) {
       this.finish(serviceError(status.CANCELLED, `${this.address} cancelled the call`));
     } else if (rstCode === NGHTTP2_ENHANCE_YOUR_CALM) {
-      this.finish(serviceError(status.RESOURCE_EXHAUSTED, `${this.address} asked to slow down`));
+      const details = `stream to ${this.address} refused with ENHANCE_YOUR_CALM`;
+      this.finish(serviceError(status.RESOURCE_EXHAUSTED, details));
     } else {
       const why =
         reason ??

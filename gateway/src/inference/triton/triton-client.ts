@@ -68,7 +68,7 @@ export interface CallOptions {
 /**
  * One Triton server's KServe v2 gRPC API; every call has a deadline. ModelInfer goes over its own
  * HTTP/2 session (GrpcUnaryChannel: its tensors are written without being copied into one framed
- * message), everything else over one reused grpc-js channel.
+ * message), except calls carrying trace context; everything else over one reused grpc-js channel.
  */
 export class TritonClient {
   private static readonly definition = clientDefinition(GRPCInferenceService);
@@ -134,11 +134,15 @@ export class TritonClient {
     request: ModelInferRequest | EncodedMessage,
     options?: CallOptions,
   ): Promise<Response<'modelInfer'>> {
+    // A call carrying W3C trace context stays on grpc-js for now: over the node:http2 channel,
+    // Triton twice started a trace of its own instead of continuing the caller's (2 of 4 full
+    // interop runs, never with the tracing spec alone). Not understood yet; see the issue note.
+    if (options?.trace) return this.unary('modelInfer', request, options);
     const method = this.method('modelInfer');
     const answer = await this.inferChannel.call(method.path, TritonClient.inferParts(request), {
       deadline: this.deadline(options),
       signal: options?.signal,
-      metadata: this.metadata(options?.trace),
+      metadata: this.metadata(),
     });
     return method.responseDeserialize(answer);
   }
@@ -243,12 +247,8 @@ export class TritonClient {
   }
 
   /** What the interceptors add to a grpc-js call, as headers for the infer channel. */
-  private metadata(trace: TraceHeaders | undefined): Record<string, string> {
-    return {
-      ...(this.options.apiKey ? { 'x-api-key': this.options.apiKey } : {}),
-      ...(trace ? { traceparent: trace.traceparent } : {}),
-      ...(trace?.tracestate ? { tracestate: trace.tracestate } : {}),
-    };
+  private metadata(): Record<string, string> {
+    return this.options.apiKey ? { 'x-api-key': this.options.apiKey } : {};
   }
 
   /** Milliseconds since the epoch, as grpc-js takes a deadline. */

@@ -56,10 +56,8 @@ export function messageFramingInterceptor(maxMessageBytes: number): ServerInterc
         sent += bytes.length;
         return bytes;
       };
-    }
-    if (decoder && typeof serialize === 'function') {
       const counted = decoder;
-      wireBytes.set(next, () => ({ received: counted.bytesReceived, sent }));
+      if (counted) wireBytes.set(next, () => ({ received: counted.bytesReceived, sent }));
     }
     return next;
   };

@@ -1,6 +1,11 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer as createHttp2Server, constants } from 'node:http2';
+import {
+  createServer as createHttp2Server,
+  constants,
+  type Http2Server,
+  type ServerHttp2Stream,
+} from 'node:http2';
 import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import {
   Metadata,
@@ -55,6 +60,25 @@ async function startServer(
 }
 
 const inSeconds = (s: number) => Date.now() + s * 1000;
+
+/** A bare node:http2 server answering each stream as `onStream` says, and a channel to it. */
+async function withRawServer(
+  onStream: (stream: ServerHttp2Stream) => void,
+  use: (channel: GrpcUnaryChannel, server: Http2Server) => Promise<void>,
+): Promise<void> {
+  const server = createHttp2Server();
+  server.on('stream', onStream);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const channel = new GrpcUnaryChannel(`127.0.0.1:${(server.address() as AddressInfo).port}`, {
+    maxMessageBytes: 1024,
+  });
+  try {
+    await use(channel, server);
+  } finally {
+    channel.close();
+    server.close();
+  }
+}
 
 /**
  * A server in its own process (so that it can be frozen) that grants large flow-control windows
@@ -250,8 +274,7 @@ describe('GrpcUnaryChannel connections', () => {
   });
 
   it('reads an unknown status as UNKNOWN and a malformed grpc-message as it came, without throwing', async () => {
-    const server = createHttp2Server();
-    server.on('stream', (stream) => {
+    const answerStatus99 = (stream: ServerHttp2Stream): void => {
       stream.respond(
         { ':status': 200, 'content-type': 'application/grpc' },
         { waitForTrailers: true },
@@ -260,40 +283,27 @@ describe('GrpcUnaryChannel connections', () => {
         stream.sendTrailers({ 'grpc-status': '99', 'grpc-message': 'bad %E0%A4%A escape' }),
       );
       stream.end();
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const channel = new GrpcUnaryChannel(`127.0.0.1:${(server.address() as AddressInfo).port}`, {
-      maxMessageBytes: 1024,
-    });
-    try {
+    };
+    await withRawServer(answerStatus99, async (channel) => {
       const error = await failure(
         channel.call(PATH, [Buffer.alloc(1)], { deadline: inSeconds(5) }),
       );
       expect(error.code).toBe(status.UNKNOWN);
       expect(error.details).toBe('bad %E0%A4%A escape');
-    } finally {
-      channel.close();
-      server.close();
-    }
+    });
   });
 
   it('fails a call whose connection goes away mid-call with UNAVAILABLE, not CANCELLED', async () => {
     // A killed Triton: the socket closes with the call on it.
-    const server = createHttp2Server();
-    server.on('stream', (stream) => stream.session?.destroy());
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const channel = new GrpcUnaryChannel(`127.0.0.1:${(server.address() as AddressInfo).port}`, {
-      maxMessageBytes: 1024,
-    });
-    try {
-      const error = await failure(
-        channel.call(PATH, [Buffer.alloc(1)], { deadline: inSeconds(5) }),
-      );
-      expect(error.code).toBe(status.UNAVAILABLE);
-    } finally {
-      channel.close();
-      server.close();
-    }
+    await withRawServer(
+      (stream) => stream.session?.destroy(),
+      async (channel) => {
+        const error = await failure(
+          channel.call(PATH, [Buffer.alloc(1)], { deadline: inSeconds(5) }),
+        );
+        expect(error.code).toBe(status.UNAVAILABLE);
+      },
+    );
   });
 
   it('keeps many large requests queued on one connection while the server reads none of them', async () => {
@@ -332,11 +342,9 @@ describe('GrpcUnaryChannel connections', () => {
 
   it('sends a call refused with ENHANCE_YOUR_CALM once more, on a new connection, and uses that one next', async () => {
     // What Triton's gRPC server did on a connection after a freeze, and to single streams under load.
-    const server = createHttp2Server();
     let sessions = 0;
     let calming = 1; // sessions that refuse every stream
-    server.on('session', () => (sessions += 1));
-    server.on('stream', (stream) => {
+    const calmOrAnswer = (stream: ServerHttp2Stream): void => {
       if (sessions <= calming) {
         stream.on('error', () => {}); // its own reset, reported on this side too
         stream.close(constants.NGHTTP2_ENHANCE_YOUR_CALM);
@@ -348,11 +356,9 @@ describe('GrpcUnaryChannel connections', () => {
       );
       stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
       stream.end(Buffer.from([0, 0, 0, 0, 1, 42]));
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const port = (server.address() as AddressInfo).port;
-    const channel = new GrpcUnaryChannel(`127.0.0.1:${port}`, { maxMessageBytes: 1024 });
-    try {
+    };
+    await withRawServer(calmOrAnswer, async (channel, server) => {
+      server.on('session', () => (sessions += 1));
       const answer = await channel.call(PATH, [Buffer.alloc(1)], { deadline: inSeconds(5) });
       expect([...answer]).toEqual([42]);
       expect(sessions).toBe(2);
@@ -367,10 +373,7 @@ describe('GrpcUnaryChannel connections', () => {
       expect(refused.code).toBe(status.RESOURCE_EXHAUSTED);
       expect(refused.details).toContain('ENHANCE_YOUR_CALM');
       expect(sessions).toBe(4);
-    } finally {
-      channel.close();
-      server.close();
-    }
+    });
   });
 
   it('drops a connection that answers nothing, not even a ping, after a call ran past its deadline', async () => {

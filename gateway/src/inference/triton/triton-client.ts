@@ -75,6 +75,8 @@ export class TritonClient {
   private static readonly inferParts = bulkBytesParts(ModelInferRequestSchema);
   private readonly client: Client;
   private readonly inferChannel: GrpcUnaryChannel;
+  /** What apiKeyInterceptor adds to a grpc-js call, as headers for the infer channel. */
+  private readonly inferMetadata: Record<string, string>;
 
   constructor(
     readonly address: string,
@@ -100,6 +102,7 @@ export class TritonClient {
       ],
     });
     this.inferChannel = new GrpcUnaryChannel(address, { maxMessageBytes: options.maxMessageBytes });
+    this.inferMetadata = options.apiKey ? { 'x-api-key': options.apiKey } : {};
   }
 
   async serverReady(options?: CallOptions): Promise<boolean> {
@@ -142,7 +145,7 @@ export class TritonClient {
     const answer = await this.inferChannel.call(method.path, TritonClient.inferParts(request), {
       deadline: this.deadline(options),
       signal: options?.signal,
-      metadata: this.metadata(),
+      metadata: this.inferMetadata,
     });
     return method.responseDeserialize(answer);
   }
@@ -244,11 +247,6 @@ export class TritonClient {
       MessageShape<Methods[K]['input']>,
       Response<K>
     >;
-  }
-
-  /** What the interceptors add to a grpc-js call, as headers for the infer channel. */
-  private metadata(): Record<string, string> {
-    return this.options.apiKey ? { 'x-api-key': this.options.apiKey } : {};
   }
 
   /** Milliseconds since the epoch, as grpc-js takes a deadline. */

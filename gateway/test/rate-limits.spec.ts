@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import {
   GRPCInferenceService,
@@ -51,6 +52,22 @@ async function inferOverHttp(gateway: TestGateway, apiKey: string, batch: number
   return { status: response.status, headers: response.headers, body };
 }
 
+/**
+ * Calls sent at once to go over a limit of one 1-s window. On a loaded machine their arrivals can
+ * straddle a window boundary, so all are served: such a round is sent again once its window ended.
+ */
+async function inOneWindow<T>(
+  send: () => Promise<T>,
+  allServed: (round: T) => boolean,
+): Promise<T> {
+  let round = await send();
+  for (let retry = 0; retry < 2 && allServed(round); retry += 1) {
+    await sleep(1100);
+    round = await send();
+  }
+  return round;
+}
+
 const errorOf = (answer: Answer): string =>
   (JSON.parse(answer.body.toString()) as { error: string }).error;
 
@@ -69,7 +86,10 @@ describe('tenant rate limits through a real gateway', () => {
 
   it('HTTP: 429 with Retry-After and the IETF RateLimit fields beyond the tenant limit', async () => {
     const key = await keyFor('team-http');
-    const responses = await Promise.all([1, 2, 3].map(() => inferOverHttp(gateway, key, 1)));
+    const responses = await inOneWindow(
+      () => Promise.all([1, 2, 3].map(() => inferOverHttp(gateway, key, 1))),
+      (answers) => answers.every((answer) => answer.status === 200),
+    );
     expect(responses.map((r) => r.status).sort()).toEqual([200, 200, 429]);
 
     const refused = responses.find((r) => r.status === 429)!;
@@ -91,10 +111,10 @@ describe('tenant rate limits through a real gateway', () => {
 
   it('HTTP: images per tenant × model count the batch, and the other tenants are not held up', async () => {
     const key = await keyFor('team-images');
-    const [first, second] = await Promise.all([
-      inferOverHttp(gateway, key, 2),
-      inferOverHttp(gateway, key, 2),
-    ]);
+    const [first, second] = await inOneWindow(
+      () => Promise.all([inferOverHttp(gateway, key, 2), inferOverHttp(gateway, key, 2)]),
+      (answers) => answers.every((answer) => answer.status === 200),
+    );
     expect([first.status, second.status].sort()).toEqual([200, 429]);
     const refused = first.status === 429 ? first : second;
     expect(refused.headers.get('ratelimit-policy')).toContain('"model-images";q=3;w=1');
@@ -137,14 +157,18 @@ describe('tenant rate limits through a real gateway', () => {
     const client = grpcClient(GRPCInferenceService, gateway.grpcAddress, { apiKey: key });
     try {
       const input = seededFloats(NANODET_INPUT_SIZE, 5);
-      const results = await Promise.allSettled(
-        ['a', 'b'].map((id) =>
-          callUnary<ModelInferResponse>(
-            client,
-            'modelInfer',
-            nanodetInferRequest(input, 1, { id }),
+      const results = await inOneWindow(
+        () =>
+          Promise.allSettled(
+            ['a', 'b'].map((id) =>
+              callUnary<ModelInferResponse>(
+                client,
+                'modelInfer',
+                nanodetInferRequest(input, 1, { id }),
+              ),
+            ),
           ),
-        ),
+        (settled) => settled.every((result) => result.status === 'fulfilled'),
       );
       expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
       const error = (results.find((r) => r.status === 'rejected') as PromiseRejectedResult)

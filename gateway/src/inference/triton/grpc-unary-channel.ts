@@ -290,14 +290,15 @@ function requestHeaders(
   timeoutMs: number,
   metadata: Readonly<Record<string, string>> = {},
 ): OutgoingHttpHeaders {
+  // gRPC over HTTP/2's order: the call definition, then custom metadata.
   return {
-    ...metadata,
     ':method': 'POST',
     ':path': path,
     'content-type': 'application/grpc',
     te: 'trailers',
     'grpc-timeout': grpcTimeout(timeoutMs),
     'user-agent': USER_AGENT,
+    ...metadata,
   };
 }
 

@@ -10,10 +10,11 @@ import { serverDefinition } from '@contracts/grpc/service-definition';
 import { TritonClient } from './triton-client';
 
 /**
- * The deadline the server sees: a real grpc-js server on loopback answers ModelInfer with the time
- * its call had left (in the response id), so the test reads the deadline that went on the wire.
+ * The deadline and trace context the server sees: a real grpc-js server on loopback answers
+ * ModelInfer with the time its call had left (in the response id) and the `traceparent` /
+ * `tracestate` metadata it got (in the model name), so the test reads what went on the wire.
  */
-describe('TritonClient deadlines', () => {
+describe('TritonClient deadlines and trace context', () => {
   let server: Server;
   let client: TritonClient;
 
@@ -26,7 +27,11 @@ describe('TritonClient deadlines', () => {
       ) => {
         const deadline = call.getDeadline();
         const left = (deadline instanceof Date ? deadline.getTime() : deadline) - Date.now();
-        done(null, create(ModelInferResponseSchema, { id: String(left) }));
+        // The W3C trace context it was sent, as `traceparent|tracestate`.
+        const trace = ['traceparent', 'tracestate']
+          .map((key) => call.metadata.get(key).join(','))
+          .join('|');
+        done(null, create(ModelInferResponseSchema, { id: String(left), modelName: trace }));
       },
     });
     const port = await new Promise<number>((resolve, reject) =>
@@ -67,5 +72,17 @@ describe('TritonClient deadlines', () => {
     }
     const shorter = await leftOnTheServer({ deadline: Date.now() + 600_000, timeoutMs: 1500 });
     expect(shorter).toBeLessThanOrEqual(1500);
+  });
+
+  it('sends W3C trace context as traceparent / tracestate metadata, exactly as given, and none without it', async () => {
+    const request = create(ModelInferRequestSchema, { modelName: 'm' });
+    const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const traced = await client.modelInfer(request, {
+      trace: { traceparent, tracestate: 'vendor=opaque' },
+    });
+    expect(traced.modelName).toBe(`${traceparent}|vendor=opaque`);
+    const withoutState = await client.modelInfer(request, { trace: { traceparent } });
+    expect(withoutState.modelName).toBe(`${traceparent}|`);
+    expect((await client.modelInfer(request)).modelName).toBe('|');
   });
 });

@@ -4,7 +4,6 @@ import {
   credentials,
   InterceptingCall,
   status,
-  type CallOptions as GrpcCallOptions,
   type ClientDuplexStream,
   type Interceptor,
   type MethodDefinition,
@@ -61,14 +60,14 @@ export interface CallOptions {
   deadline?: number;
   /** Aborting cancels the call (the caller went away): it fails with CANCELLED. */
   signal?: AbortSignal;
-  /** W3C trace context sent as `traceparent` / `tracestate` metadata (Triton's OpenTelemetry mode reads it). */
+  /** ModelInfer: W3C trace context sent as `traceparent` / `tracestate` metadata (Triton's OpenTelemetry mode reads it). */
   trace?: TraceHeaders;
 }
 
 /**
  * One Triton server's KServe v2 gRPC API; every call has a deadline. ModelInfer goes over its own
  * HTTP/2 session (GrpcUnaryChannel: its tensors are written without being copied into one framed
- * message), except calls carrying trace context; everything else over one reused grpc-js channel.
+ * message); everything else over one reused grpc-js channel.
  */
 export class TritonClient {
   private static readonly definition = clientDefinition(GRPCInferenceService);
@@ -96,10 +95,7 @@ export class TritonClient {
       // updates; a window as large as the largest message lets Triton send it in one go.
       'grpc-node.flow_control_window': options.maxMessageBytes,
       // An interceptor rather than a Metadata argument per call (see unary(): realm-safe options).
-      interceptors: [
-        traceContextInterceptor(),
-        ...(options.apiKey ? [apiKeyInterceptor(options.apiKey)] : []),
-      ],
+      interceptors: options.apiKey ? [apiKeyInterceptor(options.apiKey)] : [],
     });
     this.inferChannel = new GrpcUnaryChannel(address, { maxMessageBytes: options.maxMessageBytes });
     this.inferMetadata = options.apiKey ? { 'x-api-key': options.apiKey } : {};
@@ -137,15 +133,12 @@ export class TritonClient {
     request: ModelInferRequest | EncodedMessage,
     options?: CallOptions,
   ): Promise<Response<'modelInfer'>> {
-    // A call carrying W3C trace context stays on grpc-js for now: over the node:http2 channel,
-    // Triton twice started a trace of its own instead of continuing the caller's (2 of 4 full
-    // interop runs, never with the tracing spec alone). Not understood yet; see the issue note.
-    if (options?.trace) return this.unary('modelInfer', request, options);
     const method = this.method('modelInfer');
+    const trace = options?.trace;
     const answer = await this.inferChannel.call(method.path, TritonClient.inferParts(request), {
       deadline: this.deadline(options),
       signal: options?.signal,
-      metadata: this.inferMetadata,
+      metadata: trace ? { ...this.inferMetadata, ...traceMetadata(trace) } : this.inferMetadata,
     });
     return method.responseDeserialize(answer);
   }
@@ -226,9 +219,8 @@ export class TritonClient {
         method.responseDeserialize,
         message as MessageShape<Methods[K]['input']>,
         // No Metadata argument: with one, grpc-js checks `options instanceof Object`, which fails
-        // for objects from another realm (Jest's single-context environment is one). The trace
-        // context rides on the options, to traceContextInterceptor.
-        withTrace({ deadline: this.deadline(options) }, options?.trace),
+        // for objects from another realm (Jest's single-context environment is one).
+        { deadline: this.deadline(options) },
         (error: ServiceError | null, response?: Response<K>) => {
           detach();
           if (error) reject(error);
@@ -256,26 +248,11 @@ export class TritonClient {
   }
 }
 
-/** Where a call's W3C trace context rides on its options (grpc-js hands them on to interceptors). */
-const TRACE_OPTION = 'w3cTraceContext';
-
-function withTrace(options: GrpcCallOptions, trace: TraceHeaders | undefined): GrpcCallOptions {
-  return trace ? Object.assign(options, { [TRACE_OPTION]: trace }) : options;
-}
-
-/** Sends a call's trace context, when it has one, as `traceparent` / `tracestate` metadata. */
-function traceContextInterceptor(): Interceptor {
-  return (options, nextCall) => {
-    const trace = (options as { [TRACE_OPTION]?: TraceHeaders })[TRACE_OPTION];
-    if (!trace) return new InterceptingCall(nextCall(options));
-    return new InterceptingCall(nextCall(options), {
-      start(metadata, listener, next) {
-        metadata.set('traceparent', trace.traceparent);
-        if (trace.tracestate) metadata.set('tracestate', trace.tracestate);
-        next(metadata, listener);
-      },
-    });
-  };
+/** A call's W3C trace context as the `traceparent` / `tracestate` metadata Triton reads. */
+function traceMetadata(trace: TraceHeaders): Record<string, string> {
+  return trace.tracestate
+    ? { traceparent: trace.traceparent, tracestate: trace.tracestate }
+    : { traceparent: trace.traceparent };
 }
 
 /** Adds the API key to the metadata of every call. */

@@ -50,8 +50,14 @@ export function writeReport(report: Report): { json: string; markdown: string; p
   return { json, markdown, png };
 }
 
-/** Own CPU per call (excluding the model, with the reference's as a line) and p50, by path. */
-export function plotReport(report: Pick<Report, 'cells' | 'reference'>, output: string): void {
+/**
+ * Own CPU per call (excluding the model, with the reference's as a line when the run has one: runs
+ * before the reference pipeline existed have none) and p50, by path.
+ */
+export function plotReport(
+  report: Pick<Report, 'cells'> & Partial<Pick<Report, 'reference'>>,
+  output: string,
+): void {
   const cellsOf = (path: PathName) =>
     report.cells.filter((cell) => cell.path === path).sort((a, b) => a.concurrency - b.concurrency);
   const model = new Map(
@@ -66,7 +72,7 @@ export function plotReport(report: Pick<Report, 'cells' | 'reference'>, output: 
     };
   });
   const concurrencies = [...model.keys()].sort((a, b) => a - b);
-  const reference = referenceExcludingModelMs(report.reference);
+  const reference = report.reference && referenceExcludingModelMs(report.reference);
   plotLines(output, 'NanoDet detect: own CPU and latency per path', [
     {
       title: "CPU per call excluding the model (serving process − ort-direct's)",
@@ -75,11 +81,15 @@ export function plotReport(report: Pick<Report, 'cells' | 'reference'>, output: 
       logx2: true,
       series: [
         ...own,
-        {
-          label: 'reference (OpenCV + numpy), excluding its model',
-          x: concurrencies,
-          y: concurrencies.map(() => reference),
-        },
+        ...(reference === undefined
+          ? []
+          : [
+              {
+                label: 'reference (OpenCV + numpy), excluding its model',
+                x: concurrencies,
+                y: concurrencies.map(() => reference),
+              },
+            ]),
       ],
     },
     {

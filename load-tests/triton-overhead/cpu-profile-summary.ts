@@ -27,8 +27,16 @@ export interface ProfileSummary {
   byArea: FrameCost[];
 }
 
-/** Self time per frame (functions with the same name and place summed), busiest first. */
-export function summarizeProfile(profile: CpuProfile, topN = 25): ProfileSummary {
+/**
+ * Self time per frame (functions with the same name and place summed), busiest first; with
+ * `window`, only the samples taken from `fromMs` to `toMs` after the profile started (start-up and
+ * shutdown left out).
+ */
+export function summarizeProfile(
+  profile: CpuProfile,
+  topN = 25,
+  window?: { fromMs: number; toMs: number },
+): ProfileSummary {
   const frameOf = new Map<number, { frame: string; area: string }>();
   for (const node of profile.nodes) {
     const { functionName, url, lineNumber } = node.callFrame;
@@ -41,8 +49,11 @@ export function summarizeProfile(profile: CpuProfile, topN = 25): ProfileSummary
   const byArea = new Map<string, number>();
   let sampledUs = 0;
   let idleUs = 0;
+  let elapsedUs = 0;
   profile.samples.forEach((id, index) => {
     const delta = profile.timeDeltas[index] ?? 0;
+    elapsedUs += delta;
+    if (window && (elapsedUs < window.fromMs * 1000 || elapsedUs > window.toMs * 1000)) return;
     const { frame, area } = frameOf.get(id) ?? { frame: '(unknown)', area: '(unknown)' };
     sampledUs += delta;
     if (frame === '(idle)') {

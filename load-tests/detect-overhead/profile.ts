@@ -13,6 +13,7 @@ import { benchAuthHeaders } from '../lib/bench-credentials';
 import { machineInfo } from '../lib/machine-info';
 import { round } from '../lib/latency-stats';
 import {
+  profileTables,
   summarizeProfile,
   type CpuProfile,
   type ProfileSummary,
@@ -97,13 +98,7 @@ async function main(): Promise<void> {
       `(/proc, every thread: ONNX Runtime's worker and libvips' threads too). Main thread over the measured window: ` +
       `${result.summary.busyMs} ms busy of ${result.summary.sampledMs} ms sampled, ${result.mainThreadBusyMsPerCall} ms per call.`,
     '',
-    '| self ms | % of busy | frame |',
-    '| ---: | ---: | --- |',
-    ...result.summary.top.map((frame) => `| ${frame.selfMs} | ${frame.percent} | ${frame.frame} |`),
-    '',
-    '| self ms | % of busy | area |',
-    '| ---: | ---: | --- |',
-    ...result.summary.byArea.map((area) => `| ${area.selfMs} | ${area.percent} | ${area.frame} |`),
+    ...profileTables(result.summary),
   ];
   writeFileSync(join(RESULTS_DIR, 'detect-overhead-profile.md'), `${lines.join('\n')}\n`);
   console.log(

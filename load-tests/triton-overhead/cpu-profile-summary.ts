@@ -81,6 +81,21 @@ export function summarizeProfile(
   };
 }
 
+/** The summary as two markdown tables: self time by frame, then by area. */
+export function profileTables(summary: ProfileSummary): string[] {
+  const rows = (costs: FrameCost[]) =>
+    costs.map((cost) => `| ${cost.selfMs} | ${cost.percent} | ${cost.frame} |`);
+  return [
+    '| self ms | % of busy | frame |',
+    '| ---: | ---: | --- |',
+    ...rows(summary.top),
+    '',
+    '| self ms | % of busy | area |',
+    '| ---: | ---: | --- |',
+    ...rows(summary.byArea),
+  ];
+}
+
 function areaOf(url: string, functionName: string): string {
   if (!url) return functionName.startsWith('(') ? functionName : '(native)';
   const inPackage = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);

@@ -14,7 +14,12 @@ import { buildGateway, startGatewayProcess } from '../detect-overhead/gateway-pr
 import { machineInfo } from '../lib/machine-info';
 import { round } from '../lib/latency-stats';
 import { parseAnalyzerCsv, runAnalyzer, setUpPerfAnalyzer } from './analyzer';
-import { summarizeProfile, type CpuProfile, type ProfileSummary } from './cpu-profile-summary';
+import {
+  profileTables,
+  summarizeProfile,
+  type CpuProfile,
+  type ProfileSummary,
+} from './cpu-profile-summary';
 import { tritonInferenceCount } from './triton-count';
 
 const RESULTS_DIR = resolve(__dirname, '../../load-tests/results');
@@ -123,13 +128,7 @@ function render(machine: ReturnType<typeof machineInfo>, profiles: ProtocolProfi
         `inference (/proc, over the whole run ÷ inferences Triton served meanwhile). Profile: ` +
         `${run.summary.busyMs} ms busy of ${run.summary.sampledMs} ms sampled.`,
       '',
-      '| self ms | % of busy | frame |',
-      '| ---: | ---: | --- |',
-      ...run.summary.top.map((frame) => `| ${frame.selfMs} | ${frame.percent} | ${frame.frame} |`),
-      '',
-      '| self ms | % of busy | area |',
-      '| ---: | ---: | --- |',
-      ...run.summary.byArea.map((area) => `| ${area.selfMs} | ${area.percent} | ${area.frame} |`),
+      ...profileTables(run.summary),
     );
   }
   return `${lines.join('\n')}\n`;

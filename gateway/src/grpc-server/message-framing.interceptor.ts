@@ -36,9 +36,11 @@ export function messageFramingInterceptor(maxMessageBytes: number): ServerInterc
   let warned = false;
   return (_method, call) => {
     const base = call as unknown as BaseCall;
-    let decoder: IncrementalMessageDecoder | undefined;
-    if (typeof base.decoder?.write === 'function') {
-      decoder = new IncrementalMessageDecoder(maxMessageBytes);
+    const decoder =
+      typeof base.decoder?.write === 'function'
+        ? new IncrementalMessageDecoder(maxMessageBytes)
+        : undefined;
+    if (decoder) {
       base.decoder = decoder;
     } else if (!warned) {
       warned = true;
@@ -56,8 +58,7 @@ export function messageFramingInterceptor(maxMessageBytes: number): ServerInterc
         sent += bytes.length;
         return bytes;
       };
-      const counted = decoder;
-      if (counted) wireBytes.set(next, () => ({ received: counted.bytesReceived, sent }));
+      if (decoder) wireBytes.set(next, () => ({ received: decoder.bytesReceived, sent }));
     }
     return next;
   };

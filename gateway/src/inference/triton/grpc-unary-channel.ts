@@ -111,8 +111,8 @@ export class GrpcUnaryChannel {
   /**
    * A stream refused with ENHANCE_YOUR_CALM says the connection is in trouble (Triton's gRPC server
    * kept refusing every stream on one after a freeze; under heavy load it refuses single ones):
-   * new calls go to a new one. A call past its deadline may mean the connection itself is dead (no reset, no close, as
-   * after a network partition): a ping that is not answered in time drops it.
+   * new calls go to a new one. A call past its deadline may mean the connection itself is dead (no
+   * reset, no close, as after a network partition): a ping that is not answered in time drops it.
    */
   private afterFailure(
     session: ClientHttp2Session,
